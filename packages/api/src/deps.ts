@@ -1,0 +1,19 @@
+import type { ChatService, ChorusConfig, Logger, Metrics, Presence, PushQueue, ReadinessState, Store, TokenService } from '@chorus/core';
+
+/** Everything the REST API needs, injected by whichever process hosts it. */
+export interface ApiDeps {
+  config: ChorusConfig;
+  store: Store;
+  chat: ChatService;
+  tokens: TokenService;
+  metrics: Metrics;
+  logger: Logger;
+  /** What /readyz answers (usually `() => readiness.state()` of core's Readiness). */
+  readiness: () => ReadinessState;
+  /** Who is online per room (GET /api/rooms/:id/presence); without it that route answers 503. */
+  presence?: Presence;
+  /** The push job queue (admin dead-letter routes); without it those routes answer 503. */
+  pushQueue?: PushQueue;
+  /** Directory of the browser client, served at `/` when it exists. */
+  webRoot?: string;
+}

@@ -1,0 +1,27 @@
+import { createLogger, createMetrics, loadConfigOrExit, openServices } from '@chorus/core';
+import { buildApiServer } from './app.js';
+
+/** The REST API as its own service (`pnpm --filter @chorus/api start`). */
+const config = loadConfigOrExit();
+const logger = createLogger({ level: config.logLevel, name: 'api' });
+const metrics = createMetrics('api');
+const services = await openServices(config, logger, metrics);
+const { store, chat, tokens, presence, pushQueue, readiness, storeDescription, brokerDescription } = services;
+const app = await buildApiServer({ config, store, chat, tokens, metrics, logger, presence, pushQueue, readiness: () => readiness.state() });
+const address = await app.listen({ port: config.port, host: config.host });
+await readiness.start();
+logger.info({ address, store: storeDescription, broker: brokerDescription }, `api listening on ${address} (store: ${storeDescription}; broker: ${brokerDescription})`);
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, 'shutting down');
+  readiness.startDraining();
+  await app.close();
+  await services.close();
+  logger.info('stopped');
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -1,0 +1,104 @@
+import { DUMMY_PASSWORD_HASH, hashPassword, rateLimited, unauthorized, verifyPassword, type User } from '@chorus/core';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
+import type { ApiDeps } from '../deps.js';
+import { actorOf } from '../plugins/authenticate.js';
+import { bearerAuth, errorResponses, PublicUser } from '../schemas.js';
+
+const SignupBody = Type.Object(
+  {
+    username: Type.String({ minLength: 3, maxLength: 32, pattern: '^[A-Za-z0-9_.-]+$' }),
+    email: Type.String({ format: 'email', maxLength: 254 }),
+    password: Type.String({ minLength: 8, maxLength: 256 }),
+  },
+  { additionalProperties: false },
+);
+
+const LoginBody = Type.Object(
+  {
+    login: Type.String({ minLength: 1, maxLength: 254, description: 'username or email' }),
+    password: Type.String({ minLength: 1, maxLength: 256 }),
+  },
+  { additionalProperties: false },
+);
+
+const Session = Type.Object({ user: PublicUser, token: Type.String({ description: 'JWT for Authorization: Bearer' }) });
+
+const publicUser = (user: User) => ({ id: user.id, username: user.username, email: user.email });
+
+/** Per client IP and login name, so one attacker cannot lock others out of their accounts. */
+function loginRateKey(request: FastifyRequest): string {
+  const login = (request.body as { login?: unknown } | undefined)?.login;
+  return `${request.ip}|${typeof login === 'string' ? login.trim().toLowerCase() : ''}`;
+}
+
+export const authRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { store, tokens, config }) => {
+  app.post(
+    '/api/auth/signup',
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'Create an account',
+        body: SignupBody,
+        response: { 201: Session, ...errorResponses(400, 409, 413) },
+      },
+    },
+    async (request, reply) => {
+      const { username, email, password } = request.body;
+      const user = await store.createUser({ username, email, passwordHash: await hashPassword(password) });
+      const token = await tokens.issue({ userId: user.id, username: user.username });
+      return reply.status(201).send({ user: publicUser(user), token });
+    },
+  );
+
+  app.post(
+    '/api/auth/login',
+    {
+      config: {
+        rateLimit: {
+          max: config.limits.loginAttemptsPerMinute,
+          timeWindow: 60_000,
+          // After validation, so the key can include the login name.
+          hook: 'preHandler',
+          keyGenerator: loginRateKey,
+          errorResponseBuilder: (_request, context) =>
+            rateLimited('too many login attempts; try again later', Math.max(1, Math.ceil(context.ttl / 1000))),
+        },
+      },
+      schema: {
+        tags: ['auth'],
+        summary: 'Log in with username or email',
+        body: LoginBody,
+        response: { 200: Session, ...errorResponses(400, 401, 413, 429) },
+      },
+    },
+    async (request) => {
+      const { login, password } = request.body;
+      const credentials = await store.findCredentials(login.trim());
+      // Verify against a dummy hash for unknown users so that timing does not reveal which exist.
+      const ok = await verifyPassword(password, credentials?.passwordHash ?? DUMMY_PASSWORD_HASH);
+      if (!credentials || !ok) throw unauthorized('invalid login or password');
+      const token = await tokens.issue({ userId: credentials.id, username: credentials.username });
+      return { user: publicUser(credentials), token };
+    },
+  );
+
+  app.get(
+    '/api/me',
+    {
+      onRequest: app.authenticate,
+      schema: {
+        tags: ['auth'],
+        summary: 'The current user',
+        security: bearerAuth,
+        response: { 200: PublicUser, ...errorResponses(401) },
+      },
+    },
+    async (request) => {
+      const user = await store.getUser(actorOf(request).id);
+      if (!user) throw unauthorized('user no longer exists');
+      return publicUser(user);
+    },
+  );
+};

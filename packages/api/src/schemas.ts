@@ -1,0 +1,64 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+
+/** Resource schemas shared by several route plugins. Request bodies live beside their routes. */
+
+export const Uuid = Type.String({ format: 'uuid' });
+
+export const PublicUser = Type.Object(
+  { id: Uuid, username: Type.String(), email: Type.String() },
+  { additionalProperties: false },
+);
+
+export const Room = Type.Object({
+  id: Uuid,
+  name: Type.String(),
+  private: Type.Boolean(),
+  createdBy: Uuid,
+  createdAt: Type.String({ format: 'date-time' }),
+  memberCount: Type.Integer({ minimum: 0 }),
+});
+
+export const Message = Type.Object({
+  id: Uuid,
+  roomId: Uuid,
+  seq: Type.Integer({ minimum: 1 }),
+  type: Type.Union([Type.Literal('text'), Type.Literal('join'), Type.Literal('leave')]),
+  sender: Type.Object({ id: Uuid, username: Type.String() }),
+  text: Type.String(),
+  createdAt: Type.String({ format: 'date-time' }),
+});
+
+export const RoomIdParams = Type.Object({ id: Type.String({ format: 'uuid', description: 'room id' }) });
+
+export const ErrorBody = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.String({ description: 'stable machine-readable code, e.g. not_found' }),
+      message: Type.String({ description: 'human-readable explanation' }),
+    }),
+  },
+  { description: 'error' },
+);
+
+const ERROR_DESCRIPTIONS = {
+  400: 'invalid request (validation_failed or bad_request)',
+  401: 'missing, invalid or expired token (unauthorized, token_expired)',
+  403: 'not allowed (forbidden)',
+  404: 'not found (not_found)',
+  409: 'already exists (conflict)',
+  413: 'too large (payload_too_large)',
+  429: 'too many requests (rate_limited); see Retry-After',
+  503: 'not ready or a dependency is down (unavailable)',
+} as const;
+
+type ErrorStatus = keyof typeof ERROR_DESCRIPTIONS;
+
+/** Response schemas for the error statuses a route can return. */
+export function errorResponses<S extends ErrorStatus>(...statuses: S[]): Record<S, TSchema> {
+  const out = {} as Record<S, TSchema>;
+  for (const status of statuses) out[status] = { ...ErrorBody, description: ERROR_DESCRIPTIONS[status] };
+  return out;
+}
+
+/** Security requirement for routes behind the bearer token. */
+export const bearerAuth = [{ bearerAuth: [] as string[] }];

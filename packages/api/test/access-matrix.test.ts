@@ -1,0 +1,283 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryPresence, type Room } from '@chorus/core';
+import { createTestStore, type TestStore } from '@chorus/core/testing';
+import { randomName, startTestApi, type Reply, type TestApi } from './support.js';
+
+/**
+ * Who may call which REST endpoint: every documented route × {anonymous, non-member, member,
+ * room creator, another user}. "Another user" holds a valid token and aims at what belongs to
+ * the member (the member's device, the member's rooms). Every cell that may change state runs on
+ * a fresh fixture, so calls cannot leak into each other, and exactly the allowed cells succeed.
+ * A new route makes 'every documented route has a row' fail until a row is added to MATRIX.
+ */
+type Role = 'anonymous' | 'nonMember' | 'member' | 'creator' | 'otherUser';
+const ROLES: readonly Role[] = ['anonymous', 'nonMember', 'member', 'creator', 'otherUser'];
+
+interface Person {
+  id: string;
+  username: string;
+  token: string;
+}
+
+interface Fixture {
+  creator: Person;
+  member: Person;
+  nonMember: Person;
+  otherUser: Person;
+  publicRoom: Room;
+  privateRoom: Room;
+  /** A push device token registered by the member. */
+  memberDevice: string;
+}
+
+interface Row {
+  method: string;
+  /** The OpenAPI path this row covers. */
+  route: string;
+  path: (f: Fixture) => string;
+  body?: (f: Fixture, caller: Person | undefined) => unknown;
+  /** Expected status per role. */
+  expect: Record<Role, number>;
+  /** Extra checks on an allowed call (what it returned or changed). */
+  check?: (f: Fixture, caller: Person, reply: Reply, api: TestApi) => Promise<void> | void;
+}
+
+const anyUser = (status: number): Record<Role, number> => ({ anonymous: 401, nonMember: status, member: status, creator: status, otherUser: status });
+/** Members and the creator only; outsiders get 403 for public rooms, 404 for private ones (not revealed). */
+const membersOf = (kind: 'public' | 'private', status: number): Record<Role, number> => {
+  const outsider = kind === 'public' ? 403 : 404;
+  return { anonymous: 401, nonMember: outsider, member: status, creator: status, otherUser: outsider };
+};
+const pub = (f: Fixture) => f.publicRoom.id;
+const priv = (f: Fixture) => f.privateRoom.id;
+
+const expectNoPrivate = (f: Fixture, reply: Reply) => expect(JSON.stringify(reply.body)).not.toContain(f.privateRoom.id);
+
+const MATRIX: Row[] = [
+  { method: 'GET', route: '/api/me', path: () => '/api/me', expect: anyUser(200), check: (_f, caller, r) => expect(r.body.id).toBe(caller.id) },
+  {
+    method: 'GET',
+    route: '/api/me/rooms',
+    path: () => '/api/me/rooms',
+    expect: anyUser(200),
+    check: (f, caller, r) => {
+      const ids = (r.body.rooms as Room[]).map((room) => room.id);
+      expect(ids.includes(f.privateRoom.id)).toBe(caller === f.member || caller === f.creator);
+    },
+  },
+  {
+    method: 'GET',
+    route: '/api/me/devices',
+    path: () => '/api/me/devices',
+    expect: anyUser(200),
+    check: (f, caller, r) => {
+      const tokens = (r.body.devices as { token: string; userId: string }[]).map((d) => d.token);
+      expect(tokens.includes(f.memberDevice)).toBe(caller === f.member);
+      for (const d of r.body.devices as { userId: string }[]) expect(d.userId).toBe(caller.id);
+    },
+  },
+  { method: 'POST', route: '/api/devices', path: () => '/api/devices', body: () => ({ token: `dev-${randomUUID()}`, platform: 'web' }), expect: anyUser(200) },
+  {
+    method: 'DELETE',
+    route: '/api/devices/{token}',
+    path: (f) => `/api/devices/${encodeURIComponent(f.memberDevice)}`,
+    // Only the owner can remove a device; for anyone else it does not exist.
+    expect: { anonymous: 401, nonMember: 404, member: 204, creator: 404, otherUser: 404 },
+  },
+  { method: 'POST', route: '/api/rooms', path: () => '/api/rooms', body: () => ({ name: 'new room' }), expect: anyUser(201) },
+  {
+    method: 'GET',
+    route: '/api/rooms',
+    path: () => '/api/rooms?limit=100',
+    expect: anyUser(200),
+    check: (f, _caller, r) => {
+      expectNoPrivate(f, r);
+      expect((r.body.rooms as Room[]).map((room) => room.id)).toContain(f.publicRoom.id);
+    },
+  },
+  { method: 'GET', route: '/api/rooms/{id}', path: (f) => `/api/rooms/${pub(f)}`, expect: anyUser(200) },
+  { method: 'GET', route: '/api/rooms/{id}', path: (f) => `/api/rooms/${priv(f)}`, expect: membersOf('private', 200) },
+  { method: 'POST', route: '/api/rooms/{id}/join', path: (f) => `/api/rooms/${pub(f)}/join`, expect: anyUser(200) },
+  {
+    method: 'POST',
+    route: '/api/rooms/{id}/join',
+    path: (f) => `/api/rooms/${priv(f)}/join`,
+    expect: membersOf('private', 200),
+  },
+  { method: 'POST', route: '/api/rooms/{id}/leave', path: (f) => `/api/rooms/${pub(f)}/leave`, expect: membersOf('public', 204) },
+  { method: 'POST', route: '/api/rooms/{id}/leave', path: (f) => `/api/rooms/${priv(f)}/leave`, expect: membersOf('private', 204) },
+  {
+    method: 'POST',
+    route: '/api/rooms/{id}/members',
+    path: (f) => `/api/rooms/${pub(f)}/members`,
+    body: (f) => ({ userId: f.otherUser.id }),
+    expect: membersOf('public', 200),
+  },
+  {
+    method: 'POST',
+    route: '/api/rooms/{id}/members',
+    path: (f) => `/api/rooms/${priv(f)}/members`,
+    // Outsiders try to add themselves to the private room.
+    body: (_f, caller) => ({ userId: caller?.id ?? randomUUID() }),
+    expect: membersOf('private', 200),
+  },
+  { method: 'POST', route: '/api/rooms/{id}/read', path: (f) => `/api/rooms/${pub(f)}/read`, body: () => ({ seq: 1 }), expect: membersOf('public', 200) },
+  { method: 'POST', route: '/api/rooms/{id}/read', path: (f) => `/api/rooms/${priv(f)}/read`, body: () => ({ seq: 1 }), expect: membersOf('private', 200) },
+  { method: 'GET', route: '/api/rooms/{id}/messages', path: (f) => `/api/rooms/${pub(f)}/messages`, expect: membersOf('public', 200) },
+  { method: 'GET', route: '/api/rooms/{id}/messages', path: (f) => `/api/rooms/${priv(f)}/messages`, expect: membersOf('private', 200) },
+  {
+    method: 'POST',
+    route: '/api/rooms/{id}/messages',
+    path: (f) => `/api/rooms/${pub(f)}/messages`,
+    body: () => ({ text: 'matrix' }),
+    expect: membersOf('public', 201),
+    check: (_f, caller, r) => expect(r.body.sender.id).toBe(caller.id),
+  },
+  {
+    method: 'POST',
+    route: '/api/rooms/{id}/messages',
+    path: (f) => `/api/rooms/${priv(f)}/messages`,
+    body: () => ({ text: 'matrix' }),
+    expect: membersOf('private', 201),
+    check: (_f, caller, r) => expect(r.body.sender.id).toBe(caller.id),
+  },
+  {
+    method: 'GET',
+    route: '/api/search',
+    path: () => '/api/search?q=secret',
+    expect: anyUser(200),
+    check: (f, caller, r) => {
+      const rooms = new Set((r.body.messages as { roomId: string }[]).map((m) => m.roomId));
+      expect(rooms.has(f.privateRoom.id)).toBe(caller === f.member || caller === f.creator);
+    },
+  },
+  { method: 'GET', route: '/api/search', path: (f) => `/api/search?q=secret&roomId=${pub(f)}`, expect: membersOf('public', 200) },
+  { method: 'GET', route: '/api/search', path: (f) => `/api/search?q=secret&roomId=${priv(f)}`, expect: membersOf('private', 200) },
+  { method: 'GET', route: '/api/rooms/{id}/presence', path: (f) => `/api/rooms/${pub(f)}/presence`, expect: membersOf('public', 200) },
+  { method: 'GET', route: '/api/rooms/{id}/presence', path: (f) => `/api/rooms/${priv(f)}/presence`, expect: membersOf('private', 200) },
+  { method: 'POST', route: '/api/rooms/{id}/mute', path: (f) => `/api/rooms/${pub(f)}/mute`, body: () => ({}), expect: membersOf('public', 200) },
+  { method: 'POST', route: '/api/rooms/{id}/mute', path: (f) => `/api/rooms/${priv(f)}/mute`, body: () => ({}), expect: membersOf('private', 200) },
+  // Nobody has muted: members get 404 'not muted', outsiders their usual 403/404.
+  { method: 'GET', route: '/api/rooms/{id}/mute', path: (f) => `/api/rooms/${pub(f)}/mute`, expect: membersOf('public', 404) },
+  { method: 'GET', route: '/api/rooms/{id}/mute', path: (f) => `/api/rooms/${priv(f)}/mute`, expect: membersOf('private', 404) },
+  { method: 'DELETE', route: '/api/rooms/{id}/mute', path: (f) => `/api/rooms/${pub(f)}/mute`, expect: membersOf('public', 204) },
+  { method: 'DELETE', route: '/api/rooms/{id}/mute', path: (f) => `/api/rooms/${priv(f)}/mute`, expect: membersOf('private', 204) },
+  // Operators only (users.is_admin); none of these roles is one.
+  { method: 'GET', route: '/api/admin/push/dead-letters', path: () => '/api/admin/push/dead-letters', expect: anyUser(403) },
+  { method: 'POST', route: '/api/admin/push/dead-letters/{id}/replay', path: () => '/api/admin/push/dead-letters/1/replay', expect: anyUser(403) },
+  // Open by design: probes, metrics (keep off public ingress), docs, sign-up and login.
+  { method: 'GET', route: '/healthz', path: () => '/healthz', expect: { anonymous: 200, nonMember: 200, member: 200, creator: 200, otherUser: 200 } },
+  { method: 'GET', route: '/readyz', path: () => '/readyz', expect: { anonymous: 200, nonMember: 200, member: 200, creator: 200, otherUser: 200 } },
+  { method: 'GET', route: '/metrics', path: () => '/metrics', expect: { anonymous: 200, nonMember: 200, member: 200, creator: 200, otherUser: 200 } },
+  {
+    method: 'POST',
+    route: '/api/auth/signup',
+    path: () => '/api/auth/signup',
+    body: () => {
+      const username = randomName('m');
+      return { username, email: `${username}@example.test`, password: 'long enough password' };
+    },
+    expect: { anonymous: 201, nonMember: 201, member: 201, creator: 201, otherUser: 201 },
+  },
+  {
+    method: 'POST',
+    route: '/api/auth/login',
+    path: () => '/api/auth/login',
+    body: () => ({ login: randomName('nobody'), password: 'wrong password' }),
+    expect: { anonymous: 401, nonMember: 401, member: 401, creator: 401, otherUser: 401 },
+  },
+];
+
+describe('REST access matrix', () => {
+  let testStore: TestStore;
+  let api: TestApi;
+  let cells = 0;
+
+  beforeAll(async () => {
+    testStore = await createTestStore('pglite');
+    api = await startTestApi('pglite', { store: testStore.store, presence: new MemoryPresence({ ttlMs: 30_000 }), env: { LOGIN_ATTEMPTS_PER_MINUTE: '1000' } });
+  });
+  afterAll(async () => {
+    await api?.close();
+    await testStore?.cleanup();
+    console.log(`[matrix] REST: ${cells} cells (${MATRIX.length} rows × ${ROLES.length} roles)`);
+  });
+
+  async function person(prefix: string): Promise<Person> {
+    const username = randomName(prefix);
+    const user = await api.store.createUser({ username, email: `${username}@example.test`, passwordHash: 'scrypt$x' });
+    return { id: user.id, username, token: await api.tokens.issue({ userId: user.id, username }) };
+  }
+
+  async function fixture(): Promise<Fixture> {
+    const [creator, member, nonMember, otherUser] = await Promise.all([person('creator'), person('member'), person('outsider'), person('other')]);
+    // Straight through the store: the cells, not the setup, exercise the API.
+    const store = api.store;
+    const [publicRoom, privateRoom] = await Promise.all([
+      store.createRoom({ name: 'matrix public', private: false, createdBy: creator.id }),
+      store.createRoom({ name: 'matrix private', private: true, createdBy: creator.id }),
+    ]);
+    await Promise.all([store.addMember(publicRoom.id, member.id), store.addMember(privateRoom.id, member.id)]);
+    await Promise.all([
+      store.appendMessage({ roomId: privateRoom.id, senderId: creator.id, type: 'text', text: 'secret plans' }),
+      store.appendMessage({ roomId: publicRoom.id, senderId: creator.id, type: 'text', text: 'secret public' }),
+    ]);
+    const memberDevice = `device-${randomUUID()}`;
+    await store.upsertDevice(member.id, memberDevice, 'android');
+    return { creator, member, nonMember, otherUser, publicRoom, privateRoom, memberDevice };
+  }
+
+  it('every documented route has a row', async () => {
+    const doc = (await api.call('GET', '/docs/json')).body as { paths: Record<string, Record<string, unknown>> };
+    const documented = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));
+    const covered = new Set(MATRIX.map((r) => `${r.method} ${r.route}`));
+    expect(documented.filter((route) => !covered.has(route)), 'add rows to MATRIX in access-matrix.test.ts').toEqual([]);
+  });
+
+  const placeholders = {
+    publicRoom: { id: '<public>' },
+    privateRoom: { id: '<private>' },
+    memberDevice: '<member-device>',
+  } as unknown as Fixture;
+  const cases = MATRIX.flatMap((row) => ROLES.map((role) => ({ row, role, name: `${row.method} ${row.path(placeholders)} as ${role} → ${row.expect[role]}` })));
+
+  let shared: Fixture | undefined;
+  it.each(cases)('$name', async ({ row, role }) => {
+    cells++;
+    // Reads share one fixture; anything that may change state gets its own.
+    const f = row.method === 'GET' ? (shared ??= await fixture()) : await fixture();
+    const caller = role === 'anonymous' ? undefined : f[role];
+    const body = row.body?.(f, caller);
+    const reply = await api.call(row.method, row.path(f), { ...(caller ? { token: caller.token } : {}), ...(body !== undefined ? { json: body } : {}) });
+    expect(reply.status, reply.text).toBe(row.expect[role]);
+    if (reply.status >= 400) expect(reply.body).toEqual({ error: { code: expect.any(String), message: expect.any(String) } });
+    if (reply.status < 300 && caller && row.check) await row.check(f, caller, reply, api);
+    if (row.method === 'DELETE' && row.route === '/api/devices/{token}' && reply.status !== 204) {
+      expect((await api.store.listDevices(f.member.id)).map((d) => d.token)).toContain(f.memberDevice);
+    }
+  });
+
+  it('an operator (is_admin) passes the admin gate that refuses everyone else', async () => {
+    const admin = await person('admin');
+    await testStore.db.query('UPDATE users SET is_admin = true WHERE id = $1', [admin.id]);
+    const reply = await api.call('GET', '/api/admin/push/dead-letters', { token: admin.token });
+    expect(reply.status).not.toBe(403);
+    expect([200, 503]).toContain(reply.status); // 503 when this process has no push queue
+  });
+
+  it('a public room list never shows private rooms, on any page', async () => {
+    const f = await fixture();
+    let cursor: string | null = null;
+    const seen: string[] = [];
+    do {
+      const reply: Reply = await api.call('GET', `/api/rooms?limit=5${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { token: f.member.token });
+      expect(reply.status).toBe(200);
+      seen.push(...(reply.body.rooms as Room[]).map((r) => r.id));
+      for (const room of reply.body.rooms as Room[]) expect(room.private).toBe(false);
+      cursor = reply.body.nextCursor as string | null;
+    } while (cursor);
+    expect(seen).toContain(f.publicRoom.id);
+    expect(seen).not.toContain(f.privateRoom.id);
+  });
+});

@@ -1,0 +1,121 @@
+import { parseArgs } from 'node:util';
+import { SCENARIO_NAMES, type ScenarioName } from './results.js';
+import { TARGET_NAMES, type TargetName } from './targets/target.js';
+
+export interface BenchOptions {
+  quick: boolean;
+  scenarios: ScenarioName[];
+  targets: TargetName[];
+  messageBytes: number;
+  fanout: { subscribers: number; publishers: number; startRate: number; growth: number; maxSteps: number; refineSteps: number; stepSeconds: number; p99LimitMs: number };
+  manyRooms: { rooms: number; members: number; messagesPerSecond: number; seconds: number };
+  idle: { connections: number; concurrency: number; measureSeconds: number };
+  persistence: { publishers: number; window: number; seconds: number; historyMessages: number; historyRequests: number };
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  cpuProf: boolean;
+  renderOnly: boolean;
+  outDir: string;
+}
+
+export const USAGE = `pnpm bench [-- options]
+  --quick                 ~1 minute smoke run (small sizes, short steps)
+  --scenarios a,b         ${SCENARIO_NAMES.join(',')} (default: all)
+  --targets a,b           ${TARGET_NAMES.join(',')} (default: all)
+  --message-bytes N       message text size (default 100)
+  --subscribers N         fan-out subscribers (default 1000)
+  --publishers N          fan-out publisher connections (default 4)
+  --start-rate N          fan-out first step, messages/s (default 20)
+  --growth X              fan-out rate multiplier per step (default 1.4)
+  --step-seconds N        measured seconds per ramp step (default 3)
+  --p99-limit N           fan-out latency limit, ms (default 100)
+  --rooms N               many-rooms: rooms (default 2000)
+  --members N             many-rooms: members per room (default 5)
+  --room-rate N           many-rooms: messages/s over all rooms (default 1000)
+  --idle-connections N    idle + connect storm connections (default 10000)
+  --storm-concurrency N   connection attempts in flight (default 200)
+  --history-messages N    persistence: messages in the history room (default 1000000 on Postgres, 100000 on PGlite)
+  --store-connections N   persistence: publishing connections, 4 receipted SENDs in flight each (default 64)
+  --cpu-prof              write --cpu-prof profiles of the servers to results/profiles/
+  --render-only           rewrite latest.md/svg from latest.json, run nothing
+  --out DIR               results directory (default packages/bench/results)
+Env: DATABASE_URL and REDIS_URL switch Chorus to Postgres + Redis and enable the two-replica scenario.`;
+
+export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, defaultOut: string): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    allowPositionals: false,
+    options: {
+      quick: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+      scenarios: { type: 'string' },
+      targets: { type: 'string' },
+      'message-bytes': { type: 'string' },
+      subscribers: { type: 'string' },
+      publishers: { type: 'string' },
+      'start-rate': { type: 'string' },
+      growth: { type: 'string' },
+      'step-seconds': { type: 'string' },
+      'p99-limit': { type: 'string' },
+      rooms: { type: 'string' },
+      members: { type: 'string' },
+      'room-rate': { type: 'string' },
+      'idle-connections': { type: 'string' },
+      'storm-concurrency': { type: 'string' },
+      'history-messages': { type: 'string' },
+      'store-connections': { type: 'string' },
+      'cpu-prof': { type: 'boolean', default: false },
+      'render-only': { type: 'boolean', default: false },
+      out: { type: 'string' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE + '\n');
+    process.exit(0);
+  }
+  const quick = values.quick;
+  const num = (name: keyof typeof values, full: number, small: number): number => {
+    const raw = values[name];
+    if (raw === undefined) return quick ? small : full;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got ${String(raw)}`);
+    return n;
+  };
+  const pick = <T extends string>(raw: string | undefined, all: readonly T[], what: string): T[] => {
+    if (raw === undefined) return [...all];
+    const chosen = raw.split(',').map((s) => s.trim()).filter(Boolean);
+    for (const c of chosen) if (!all.includes(c as T)) throw new Error(`unknown ${what} "${c}": choose from ${all.join(', ')}`);
+    return chosen as T[];
+  };
+  return {
+    quick,
+    scenarios: pick(values.scenarios, SCENARIO_NAMES, 'scenario'),
+    targets: pick(values.targets, TARGET_NAMES, 'target'),
+    messageBytes: num('message-bytes', 100, 100),
+    fanout: {
+      subscribers: num('subscribers', 1000, 300),
+      publishers: num('publishers', 4, 2),
+      startRate: num('start-rate', 20, 50),
+      growth: num('growth', 1.4, 2),
+      maxSteps: 14,
+      refineSteps: quick ? 1 : 2,
+      stepSeconds: num('step-seconds', 3, 1),
+      p99LimitMs: num('p99-limit', 100, 100),
+    },
+    manyRooms: { rooms: num('rooms', 2000, 100), members: num('members', 5, 5), messagesPerSecond: num('room-rate', 1000, 200), seconds: quick ? 2 : 6 },
+    idle: { connections: num('idle-connections', 10_000, 1000), concurrency: num('storm-concurrency', 200, 100), measureSeconds: quick ? 2 : 5 },
+    persistence: {
+      publishers: num('store-connections', 64, 32),
+      window: 4,
+      seconds: quick ? 2 : 6,
+      // Seeding 1M rows takes about a minute on Postgres and far longer in PGlite (WASM).
+      historyMessages: num('history-messages', env.DATABASE_URL ? 1_000_000 : 100_000, 20_000),
+      historyRequests: quick ? 100 : 500,
+    },
+    databaseUrl: env.DATABASE_URL || undefined,
+    redisUrl: env.REDIS_URL || undefined,
+    cpuProf: values['cpu-prof'],
+    renderOnly: values['render-only'],
+    outDir: values.out ?? defaultOut,
+  };
+}

@@ -1,0 +1,96 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export interface ServerProcess {
+  readonly pid: number;
+  readonly port: number;
+  /** The last lines the process wrote to stderr (for error reports). */
+  stderrTail(): string;
+  stop(): Promise<void>;
+}
+
+export interface SpawnOptions {
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Resolves the port once the server is ready: from a `READY <port>` stdout line, or by polling `probe`. */
+  ready: { kind: 'stdout' } | { kind: 'http'; port: number; path: string };
+  timeoutMs?: number;
+}
+
+/** Starts a server under test as its own Node process. */
+export async function spawnServer(options: SpawnOptions): Promise<ServerProcess> {
+  const child = spawn(process.execPath, options.args, {
+    env: options.env,
+    cwd: options.cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-4000);
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  let port: number;
+  try {
+    port = await Promise.race([
+      waitReady(child, options),
+      exited.then((code) => {
+        throw new Error(`server exited with ${code} before it was ready: ${stderr.trim().slice(-1500)}`);
+      }),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`server not ready after ${timeoutMs} ms: ${stderr.slice(-1500)}`)), timeoutMs).unref()),
+    ]);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  child.stdout!.resume();
+  return {
+    pid: child.pid!,
+    port,
+    stderrTail: () => stderr,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+async function waitReady(child: ChildProcess, options: SpawnOptions): Promise<number> {
+  const ready = options.ready;
+  if (ready.kind === 'stdout') {
+    return new Promise((resolve) => {
+      let buffered = '';
+      child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+        buffered += chunk;
+        const m = /READY (\d+)/.exec(buffered);
+        if (m) resolve(Number(m[1]));
+      });
+    });
+  }
+  child.stdout!.resume();
+  for (;;) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${ready.port}${ready.path}`);
+      if (res.ok) return ready.port;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,51 @@
+import { fileURLToPath } from 'node:url';
+import { LeanSocketIoClient } from '../clients/lean-socketio.js';
+import type { LoadConnection } from '../clients/connection.js';
+import { spawnServer, type ServerProcess } from '../server-process.js';
+import type { ConnectRequest, Target, TargetOptions } from './target.js';
+
+const SCRIPT = fileURLToPath(new URL('../servers/socketio-server.mjs', import.meta.url));
+
+export class SocketIoTarget implements Target {
+  readonly name = 'socket.io' as const;
+  private constructor(private readonly servers: ServerProcess[]) {}
+
+  static async start(options: TargetOptions): Promise<SocketIoTarget> {
+    if (options.replicas > 1 && !options.redisUrl) throw new Error('socket.io with several processes needs REDIS_URL (redis-adapter)');
+    const servers: ServerProcess[] = [];
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0' };
+    delete env.REDIS_URL;
+    if (options.replicas > 1 && options.redisUrl) env.REDIS_URL = options.redisUrl;
+    for (let i = 0; i < options.replicas; i++) {
+      const prof = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [];
+      servers.push(await spawnServer({ args: [...prof, SCRIPT], env, ready: { kind: 'stdout' } }));
+    }
+    return new SocketIoTarget(servers);
+  }
+
+  get pids(): number[] {
+    return this.servers.map((s) => s.pid);
+  }
+
+  async setupRooms(count: number): Promise<string[]> {
+    return Array.from({ length: count }, (_, i) => `room-${i}`);
+  }
+
+  async connect(request: ConnectRequest): Promise<LoadConnection> {
+    const server = this.servers[request.replica % this.servers.length]!;
+    const client = await LeanSocketIoClient.connect(`ws://127.0.0.1:${server.port}`, request.subscribe ? request.onMessage : undefined);
+    if (request.subscribe) await client.join(request.room);
+    else client.target(request.room);
+    return client;
+  }
+
+  async heapUsedBytes(): Promise<number> {
+    let total = 0;
+    for (const s of this.servers) total += ((await (await fetch(`http://127.0.0.1:${s.port}/stats`)).json()) as { heapUsed: number }).heapUsed;
+    return total;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.servers.map((s) => s.stop()));
+  }
+}

@@ -1,0 +1,56 @@
+import type { DeliveryHandler, LoadConnection } from '../clients/connection.js';
+
+export type TargetName = 'ws-ceiling' | 'socket.io' | 'chorus';
+export const TARGET_NAMES: readonly TargetName[] = ['ws-ceiling', 'socket.io', 'chorus'];
+
+export interface ConnectRequest {
+  /** Which server process (two-replica scenario). */
+  replica: number;
+  room: string;
+  /** Member index within the room (Chorus maps it onto its pool of signed-up users). */
+  member: number;
+  /** Subscribe to the room (receive); publishers only send. */
+  subscribe: boolean;
+  /** Negotiate protocol heart-beats like a real client (idle scenario). */
+  heartbeat?: boolean;
+  onMessage?: DeliveryHandler;
+}
+
+/** A server under test, started as its own process(es). */
+export interface Target {
+  readonly name: TargetName;
+  readonly pids: number[];
+  /** Creates `count` rooms each with `members` member identities; returns the room keys. */
+  setupRooms(count: number, members: number, onProgress?: (done: number, total: number) => void): Promise<string[]>;
+  connect(request: ConnectRequest): Promise<LoadConnection>;
+  /** V8 heap in use, summed over the processes. */
+  heapUsedBytes(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export interface TargetOptions {
+  replicas: number;
+  /** Socket.IO: use @socket.io/redis-adapter; Chorus: REDIS_URL. */
+  redisUrl?: string | undefined;
+  /** Chorus: Postgres instead of embedded PGlite. */
+  databaseUrl?: string | undefined;
+  tmpDir: string;
+  /** Directory for --cpu-prof output of the server processes, when profiling. */
+  cpuProfDir?: string | undefined;
+  /** Extra node flags for the server processes (e.g. --heapsnapshot-signal=SIGUSR2). */
+  nodeArgs?: string[];
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight. */
+export async function inPool<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

@@ -1,0 +1,45 @@
+import { fileURLToPath } from 'node:url';
+import { RawWsClient } from '../clients/raw-ws.js';
+import type { LoadConnection } from '../clients/connection.js';
+import { spawnServer, type ServerProcess } from '../server-process.js';
+import type { ConnectRequest, Target, TargetOptions } from './target.js';
+
+const SCRIPT = fileURLToPath(new URL('../servers/ws-ceiling-server.mjs', import.meta.url));
+
+export class WsCeilingTarget implements Target {
+  readonly name = 'ws-ceiling' as const;
+  private constructor(private readonly servers: ServerProcess[]) {}
+
+  static async start(options: TargetOptions): Promise<WsCeilingTarget> {
+    const servers: ServerProcess[] = [];
+    for (let i = 0; i < options.replicas; i++) {
+      const prof = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [];
+      servers.push(await spawnServer({ args: [...prof, SCRIPT], env: { ...process.env, PORT: '0' }, ready: { kind: 'stdout' } }));
+    }
+    return new WsCeilingTarget(servers);
+  }
+
+  get pids(): number[] {
+    return this.servers.map((s) => s.pid);
+  }
+
+  async setupRooms(count: number): Promise<string[]> {
+    return Array.from({ length: count }, (_, i) => `room-${i}`);
+  }
+
+  connect(request: ConnectRequest): Promise<LoadConnection> {
+    const server = this.servers[request.replica % this.servers.length]!;
+    const url = `ws://127.0.0.1:${server.port}/?room=${request.room}${request.subscribe ? '' : '&pub=1'}`;
+    return RawWsClient.connect(url, request.subscribe ? request.onMessage : undefined);
+  }
+
+  async heapUsedBytes(): Promise<number> {
+    let total = 0;
+    for (const s of this.servers) total += ((await (await fetch(`http://127.0.0.1:${s.port}/stats`)).json()) as { heapUsed: number }).heapUsed;
+    return total;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.servers.map((s) => s.stop()));
+  }
+}

@@ -1,0 +1,93 @@
+import { topics, type Broker, type Logger, type Message, type Metrics, type Store } from '@chorus/core';
+import { RoomChannel, type RoomSubscriber } from './room-channel.js';
+
+interface ChannelSlot {
+  channel: RoomChannel;
+  unsubscribeUpstream: Promise<() => Promise<void>> | undefined;
+}
+
+/**
+ * All room channels of this process: one broker subscription per room with
+ * local subscribers (never one per client), created with the first subscriber
+ * and dropped with the last.
+ */
+export class RoomHub {
+  readonly #slots = new Map<string, ChannelSlot>();
+  readonly #offReconnect: () => void;
+
+  constructor(
+    private readonly broker: Broker,
+    private readonly store: Store,
+    private readonly metrics: Metrics,
+    private readonly logger: Logger,
+    private readonly replayLimit: number,
+  ) {
+    this.#offReconnect = broker.onReconnect(() => {
+      this.logger.info({ rooms: this.#slots.size }, 'broker reconnected; reconciling rooms from the store');
+      void this.reconcileAll();
+    });
+  }
+
+  /** Delivers whatever was stored but not received over pub/sub, in every local room. */
+  async reconcileAll(): Promise<void> {
+    await Promise.all(
+      [...this.#slots.values()].map(({ channel }) =>
+        channel.reconcile().catch((err: unknown) => this.logger.warn({ err, roomId: channel.roomId }, 'reconcile failed')),
+      ),
+    );
+  }
+
+  /**
+   * A message stored by this process, delivered to its local subscribers without
+   * waiting for (or depending on) the broker; the copy that arrives over pub/sub
+   * is dropped by the channel's seq check.
+   */
+  deliverLocal(message: Message): void {
+    this.#slots.get(message.roomId)?.channel.receive(JSON.stringify(message));
+  }
+
+  get roomCount(): number {
+    return this.#slots.size;
+  }
+
+  async subscribe(roomId: string, subscriber: RoomSubscriber, since?: number): Promise<() => void> {
+    let slot = this.#slots.get(roomId);
+    if (!slot) {
+      const newSlot: ChannelSlot = { channel: undefined as unknown as RoomChannel, unsubscribeUpstream: undefined };
+      newSlot.channel = new RoomChannel(roomId, this.store, this.metrics, this.logger, this.replayLimit, async (handler) => {
+        newSlot.unsubscribeUpstream = this.broker.subscribe(topics.room(roomId), handler);
+        await newSlot.unsubscribeUpstream;
+      });
+      slot = newSlot;
+      this.#slots.set(roomId, slot);
+      this.metrics.roomsActive.set(this.#slots.size);
+      slot.channel.ready.catch(() => this.#drop(roomId, newSlot));
+    }
+    const current = slot;
+    try {
+      const remove = await current.channel.add(subscriber, since);
+      return () => {
+        remove();
+        if (current.channel.size === 0) this.#drop(roomId, current);
+      };
+    } catch (err) {
+      if (current.channel.size === 0) this.#drop(roomId, current);
+      throw err;
+    }
+  }
+
+  #drop(roomId: string, slot: ChannelSlot): void {
+    if (this.#slots.get(roomId) !== slot) return;
+    this.#slots.delete(roomId);
+    this.metrics.roomsActive.set(this.#slots.size);
+    slot.channel.close();
+    slot.unsubscribeUpstream
+      ?.then((unsubscribe) => unsubscribe())
+      .catch((err: unknown) => this.logger.debug({ err, roomId }, 'upstream unsubscribe failed'));
+  }
+
+  close(): void {
+    this.#offReconnect();
+    for (const [roomId, slot] of this.#slots) this.#drop(roomId, slot);
+  }
+}

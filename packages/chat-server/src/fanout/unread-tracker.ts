@@ -1,0 +1,156 @@
+import { topics, type Broker, type Logger, type Message, type Store, type UserEvent } from '@chorus/core';
+import type { PresenceTracker } from '../presence/presence-tracker.js';
+import { parseTypedEvent, TopicFanout } from './topic-fanout.js';
+import type { UserHub } from './user-hub.js';
+
+export const UNREAD_QUEUE = 'unread';
+
+/** What `/user/queue/unread` carries. */
+export interface UnreadUpdate {
+  roomId: string;
+  lastSeq: number;
+  unread: number;
+}
+
+interface RoomPosition {
+  lastSeq: number;
+  lastReadSeq: number;
+  stop: () => void;
+}
+
+interface TrackedUser {
+  refs: number;
+  rooms: Map<string, RoomPosition>;
+  stopEvents: (() => void) | undefined;
+  loading: Promise<void>;
+}
+
+/**
+ * Unread counts for the users of this process that subscribe to
+ * `/user/queue/unread`. Each process computes them for its own sessions from
+ * what it already receives (the room topics, read positions published as user
+ * events), so a stored message costs no query per member: the room list is read
+ * once per tracked user, when tracking starts and when their rooms change.
+ * Rooms the user is viewing on this process get no update (the room
+ * subscription itself shows the message).
+ */
+export class UnreadTracker {
+  readonly #users = new Map<string, TrackedUser>();
+  readonly #messages: TopicFanout<Message>;
+  readonly #userEvents: TopicFanout<UserEvent>;
+
+  constructor(
+    broker: Broker,
+    private readonly store: Store,
+    private readonly hub: UserHub,
+    private readonly presence: PresenceTracker,
+    private readonly logger: Logger,
+  ) {
+    this.#messages = new TopicFanout<Message>(broker, logger, parseMessage);
+    this.#userEvents = new TopicFanout<UserEvent>(broker, logger, (payload) => parseTypedEvent<UserEvent>(payload));
+  }
+
+  /** Starts (or shares) tracking of the user; the returned function stops it. */
+  async track(userId: string): Promise<() => void> {
+    let user = this.#users.get(userId);
+    if (!user) {
+      const created: TrackedUser = { refs: 0, rooms: new Map(), stopEvents: undefined, loading: Promise.resolve() };
+      created.loading = this.#start(userId, created);
+      this.#users.set(userId, created);
+      user = created;
+    }
+    const tracked = user;
+    tracked.refs++;
+    try {
+      await tracked.loading;
+    } catch (err) {
+      this.#release(userId, tracked);
+      throw err;
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#release(userId, tracked);
+    };
+  }
+
+  close(): void {
+    for (const [userId, user] of this.#users) this.#stop(userId, user);
+    this.#messages.close();
+    this.#userEvents.close();
+  }
+
+  async #start(userId: string, user: TrackedUser): Promise<void> {
+    user.stopEvents = await this.#userEvents.listen(topics.user(userId), (event) => this.#onUserEvent(userId, user, event));
+    await this.#loadRooms(userId, user);
+  }
+
+  async #loadRooms(userId: string, user: TrackedUser): Promise<void> {
+    const rooms = await this.store.listMemberRooms(userId);
+    const current = new Set(rooms.map((r) => r.id));
+    for (const [roomId, position] of user.rooms) {
+      if (current.has(roomId)) continue;
+      position.stop();
+      user.rooms.delete(roomId);
+    }
+    for (const room of rooms) {
+      const known = user.rooms.get(room.id);
+      if (known) {
+        known.lastReadSeq = Math.max(known.lastReadSeq, room.lastReadSeq);
+        known.lastSeq = Math.max(known.lastSeq, room.lastSeq);
+        continue;
+      }
+      const position: RoomPosition = { lastSeq: room.lastSeq, lastReadSeq: room.lastReadSeq, stop: () => {} };
+      user.rooms.set(room.id, position);
+      position.stop = await this.#messages.listen(topics.room(room.id), (message) => this.#onMessage(userId, position, message));
+      if (this.#users.get(userId) !== user) position.stop(); // released while loading
+    }
+  }
+
+  #onMessage(userId: string, position: RoomPosition, message: Message): void {
+    if (message.seq <= position.lastSeq) return;
+    position.lastSeq = message.seq;
+    if (message.sender.id === userId || this.presence.isViewing(userId, message.roomId)) return;
+    this.#send(userId, message.roomId, position);
+  }
+
+  #onUserEvent(userId: string, user: TrackedUser, event: UserEvent): void {
+    if (event.type === 'read') {
+      const position = user.rooms.get(event.roomId);
+      if (!position || event.lastReadSeq <= position.lastReadSeq) return;
+      position.lastReadSeq = event.lastReadSeq;
+      position.lastSeq = Math.max(position.lastSeq, event.lastReadSeq);
+      this.#send(userId, event.roomId, position);
+    } else if (event.type === 'rooms-changed') {
+      this.#loadRooms(userId, user).catch((err: unknown) => this.logger.warn({ err, userId }, 'could not reload rooms for unread counts'));
+    }
+  }
+
+  #send(userId: string, roomId: string, position: RoomPosition): void {
+    const update: UnreadUpdate = { roomId, lastSeq: position.lastSeq, unread: Math.max(0, position.lastSeq - position.lastReadSeq) };
+    this.hub.deliverLocally(userId, UNREAD_QUEUE, update);
+  }
+
+  #release(userId: string, user: TrackedUser): void {
+    if (--user.refs > 0) return;
+    this.#stop(userId, user);
+  }
+
+  #stop(userId: string, user: TrackedUser): void {
+    if (this.#users.get(userId) === user) this.#users.delete(userId);
+    user.stopEvents?.();
+    for (const position of user.rooms.values()) position.stop();
+    user.rooms.clear();
+  }
+}
+
+function parseMessage(payload: string): Message | null {
+  try {
+    const value = JSON.parse(payload) as Partial<Message> | null;
+    if (!value || typeof value.seq !== 'number' || typeof value.roomId !== 'string' || !value.sender) return null;
+    return value as Message;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import { topics, type Broker, type Logger, type UserEvent } from '@chorus/core';
+import { encodeFrame } from '../stomp/codec/index.js';
+import type { EventSubscriber } from './room-events.js';
+import { parseTypedEvent, TopicFanout } from './topic-fanout.js';
+
+/**
+ * `/user/queue/<name>` subscriptions of this process. Each user with a local
+ * subscription holds one listener on `topics.user(userId)` (one broker
+ * subscription per user per process), so a queue event published for the user
+ * by any process reaches every session of that user, on every replica.
+ */
+export class UserHub {
+  readonly #fanout: TopicFanout<UserEvent>;
+  /** userId → queue → subscribers */
+  readonly #queues = new Map<string, Map<string, Set<EventSubscriber>>>();
+
+  constructor(broker: Broker, logger: Logger) {
+    this.#fanout = new TopicFanout<UserEvent>(broker, logger, (payload) => parseTypedEvent<UserEvent>(payload));
+  }
+
+  async subscribe(userId: string, queue: string, subscriber: EventSubscriber): Promise<() => void> {
+    const stopListening = await this.#fanout.listen(topics.user(userId), (event) => {
+      if (event.type === 'queue' && event.queue === queue) this.#send(subscriber, queue, JSON.stringify(event.body));
+    });
+    let byQueue = this.#queues.get(userId);
+    if (!byQueue) {
+      byQueue = new Map();
+      this.#queues.set(userId, byQueue);
+    }
+    let subscribers = byQueue.get(queue);
+    if (!subscribers) {
+      subscribers = new Set();
+      byQueue.set(queue, subscribers);
+    }
+    subscribers.add(subscriber);
+    return () => {
+      stopListening();
+      subscribers.delete(subscriber);
+      if (subscribers.size === 0) byQueue.delete(queue);
+      if (byQueue.size === 0) this.#queues.delete(userId);
+    };
+  }
+
+  hasSubscribers(userId: string, queue: string): boolean {
+    return (this.#queues.get(userId)?.get(queue)?.size ?? 0) > 0;
+  }
+
+  /** Sends to this process's subscribers of the user's queue only. */
+  deliverLocally(userId: string, queue: string, body: unknown): void {
+    const subscribers = this.#queues.get(userId)?.get(queue);
+    if (!subscribers || subscribers.size === 0) return;
+    const json = JSON.stringify(body);
+    for (const subscriber of subscribers) this.#send(subscriber, queue, json);
+  }
+
+  close(): void {
+    this.#fanout.close();
+    this.#queues.clear();
+  }
+
+  #send(subscriber: EventSubscriber, queue: string, body: string): void {
+    subscriber.send(
+      encodeFrame(
+        'MESSAGE',
+        {
+          destination: `/user/queue/${queue}`,
+          'message-id': randomUUID(),
+          subscription: subscriber.subscriptionId,
+          'content-type': 'application/json',
+        },
+        body,
+      ),
+    );
+  }
+}

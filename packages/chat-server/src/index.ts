@@ -1,0 +1,5 @@
+export { ChatGateway, WS_PATH, SOCKJS_PREFIX, type ChatGatewayDeps } from './gateway/chat-gateway.js';
+export { CloseCodes, type Transport } from './gateway/transport.js';
+export { createOpsServer } from './ops-server.js';
+export { RoomHub } from './fanout/room-hub.js';
+export { parseDestination, type Destination } from './stomp/destinations.js';

@@ -1,0 +1,45 @@
+import { badRequest } from '@chorus/core';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The text of a SEND to a room. `content-type: application/json` bodies must be
+ * `{"text": "..."}`; `text/plain` bodies are the text. Without a content-type
+ * (stompjs sets none by default) a body that is a JSON object with a string
+ * `text` is read as JSON, anything else as plain text.
+ */
+export function readSendText(body: Buffer, contentType: string | undefined): string {
+  let raw: string;
+  try {
+    raw = utf8.decode(body);
+  } catch {
+    throw badRequest('body is not valid UTF-8');
+  }
+  const type = contentType?.split(';')[0]?.trim().toLowerCase();
+  if (type === 'application/json') {
+    const text = parseJsonText(raw);
+    if (text === undefined) throw badRequest('body must be a JSON object with a string "text"');
+    return text;
+  }
+  if (type === undefined || type === '') {
+    if (raw.startsWith('{')) {
+      const text = parseJsonText(raw);
+      if (text !== undefined) return text;
+    }
+    return raw;
+  }
+  if (type.startsWith('text/')) return raw;
+  throw badRequest(`unsupported content-type ${type}: use application/json or text/plain`);
+}
+
+function parseJsonText(raw: string): string | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const text = (value as { text?: unknown }).text;
+  return typeof text === 'string' ? text : undefined;
+}

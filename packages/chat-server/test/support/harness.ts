@@ -1,0 +1,89 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import {
+  ChatService,
+  createLogger,
+  createMetrics,
+  loadConfig,
+  TokenService,
+  type Broker,
+  type ChorusConfig,
+  type Env,
+  type Logger,
+  type Metrics,
+  type Room,
+  type Store,
+  type User,
+} from '@chorus/core';
+import { createTestBroker, createTestStore } from '@chorus/core/testing';
+import { ChatGateway } from '../../src/gateway/chat-gateway.js';
+import { createOpsServer } from '../../src/ops-server.js';
+
+export interface TestUser extends User {
+  token: string;
+}
+
+export interface Harness {
+  url: string;
+  wsUrl: string;
+  config: ChorusConfig;
+  store: Store;
+  broker: Broker;
+  chat: ChatService;
+  tokens: TokenService;
+  metrics: Metrics;
+  gateway: ChatGateway;
+  createUser(prefix?: string): Promise<TestUser>;
+  createRoom(owner: TestUser, options?: { private?: boolean }): Promise<Room>;
+  close(): Promise<void>;
+}
+
+/** A real chat-server (gateway + ops HTTP server) on an ephemeral port, over a real store and broker. */
+export async function startHarness(
+  options: { store?: 'pglite' | 'postgres'; broker?: 'memory' | 'redis'; env?: Env; logger?: Logger } = {},
+): Promise<Harness> {
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...options.env });
+  const logger = options.logger ?? createLogger({ level: 'silent', name: 'test', pretty: false });
+  const metrics = createMetrics('chat-server-test');
+  const testStore = await createTestStore(options.store ?? 'pglite');
+  const broker = await createTestBroker(options.broker ?? 'memory');
+  const store = testStore.store;
+  const chat = new ChatService({ store, broker, metrics, logger, maxMessageLength: config.limits.maxMessageLength });
+  const tokens = new TokenService(config.jwt);
+  const gateway = new ChatGateway({ config, chat, tokens, store, broker, metrics, logger });
+  const server = createOpsServer(metrics, () => ({ ready: true, reasons: [] }));
+  gateway.attach(server);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+
+  return {
+    url,
+    wsUrl: `ws://127.0.0.1:${port}/ws`,
+    config,
+    store,
+    broker,
+    chat,
+    tokens,
+    metrics,
+    gateway,
+    async createUser(prefix = 'u') {
+      const name = `${prefix}${randomUUID().slice(0, 8)}`;
+      const user = await store.createUser({ username: name, email: `${name}@example.test`, passwordHash: 'x' });
+      const token = await tokens.issue({ userId: user.id, username: user.username });
+      return { ...user, token };
+    },
+    async createRoom(owner, roomOptions = {}) {
+      return chat.createRoom(owner, `room-${randomUUID().slice(0, 6)}`, roomOptions.private ?? false);
+    },
+    async close() {
+      gateway.close();
+      server.closeAllConnections();
+      server.close();
+      await broker.close();
+      await testStore.cleanup();
+    },
+  };
+}

@@ -1,0 +1,78 @@
+import { errors, jwtVerify, SignJWT } from 'jose';
+import { ChorusError } from '../errors.js';
+
+export interface TokenClaims {
+  userId: string;
+  username: string;
+}
+
+export interface TokenIssuerOptions {
+  secret: string;
+  issuer: string;
+  audience: string;
+  ttlSeconds: number;
+}
+
+/** Verified tokens remembered at most (a reconnect storm re-verifies the same tokens). */
+const VERIFIED_CACHE_SIZE = 10_000;
+
+/** HS256 JWTs with issuer, audience and expiry always checked. */
+export class TokenService {
+  readonly #key: Uint8Array;
+  /** token → its claims and expiry (ms); insertion order is the eviction order. */
+  readonly #verified = new Map<string, { claims: TokenClaims; expiresAt: number }>();
+
+  constructor(private readonly options: TokenIssuerOptions) {
+    this.#key = new TextEncoder().encode(options.secret);
+  }
+
+  async issue(claims: TokenClaims): Promise<string> {
+    return new SignJWT({ name: claims.username })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(claims.userId)
+      .setIssuer(this.options.issuer)
+      .setAudience(this.options.audience)
+      .setIssuedAt()
+      .setExpirationTime(`${this.options.ttlSeconds}s`)
+      .sign(this.#key);
+  }
+
+  /** Verifies a token; throws ChorusError('token_expired' | 'unauthorized'). */
+  async verify(token: string): Promise<TokenClaims> {
+    const cached = this.#verified.get(token);
+    if (cached) {
+      if (cached.expiresAt > Date.now()) return cached.claims;
+      this.#verified.delete(token);
+    }
+    return this.#verifySignature(token);
+  }
+
+  async #verifySignature(token: string): Promise<TokenClaims> {
+    try {
+      const { payload } = await jwtVerify(token, this.#key, {
+        algorithms: ['HS256'],
+        issuer: this.options.issuer,
+        audience: this.options.audience,
+        requiredClaims: ['sub', 'exp'],
+      });
+      if (typeof payload.sub !== 'string' || typeof payload['name'] !== 'string') {
+        throw new ChorusError('unauthorized', 'invalid token claims');
+      }
+      const claims = { userId: payload.sub, username: payload['name'] };
+      if (this.#verified.size >= VERIFIED_CACHE_SIZE) this.#verified.delete(this.#verified.keys().next().value!);
+      this.#verified.set(token, { claims, expiresAt: payload.exp! * 1000 });
+      return claims;
+    } catch (err) {
+      if (err instanceof ChorusError) throw err;
+      if (err instanceof errors.JWTExpired) throw new ChorusError('token_expired', 'token expired');
+      throw new ChorusError('unauthorized', 'invalid token');
+    }
+  }
+}
+
+/** Extracts the token from an `Authorization: Bearer <token>` value. */
+export function bearerToken(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}

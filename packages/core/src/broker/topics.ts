@@ -1,0 +1,9 @@
+/** Broker topic names, in one place so that every service agrees on them. */
+export const topics = {
+  /** Stored messages of a room (payload: Message JSON). */
+  room: (roomId: string) => `chorus:room:${roomId}`,
+  /** Events for every session of one user (payload: UserEvent JSON). */
+  user: (userId: string) => `chorus:user:${userId}`,
+  /** Ephemeral room events: presence and typing (payload: RoomEvent JSON). */
+  roomEvents: (roomId: string) => `chorus:room-events:${roomId}`,
+} as const;

@@ -1,0 +1,74 @@
+/** Wire and domain types shared by every Chorus service. Timestamps are ISO-8601 strings. */
+
+export interface User {
+  id: string;
+  username: string;
+  email: string;
+  createdAt: string;
+  isAdmin: boolean;
+}
+
+/** A user row with its password hash; never leaves the store/auth layer. */
+export interface UserCredentials extends User {
+  passwordHash: string;
+}
+
+export interface Room {
+  id: string;
+  name: string;
+  private: boolean;
+  createdBy: string;
+  createdAt: string;
+  memberCount: number;
+}
+
+/** A room as seen by one of its members. */
+export interface MemberRoom extends Room {
+  lastSeq: number;
+  lastReadSeq: number;
+  unread: number;
+}
+
+export type MessageType = 'text' | 'join' | 'leave';
+
+export interface MessageSender {
+  id: string;
+  username: string;
+}
+
+/**
+ * A stored chat message. `seq` is per room, assigned by the store, strictly
+ * increasing and gap-free over the room's stored messages (first message is 1).
+ */
+export interface Message {
+  id: string;
+  roomId: string;
+  seq: number;
+  type: MessageType;
+  sender: MessageSender;
+  text: string;
+  createdAt: string;
+}
+
+export type DevicePlatform = 'android' | 'ios' | 'web';
+
+export interface Device {
+  token: string;
+  userId: string;
+  platform: DevicePlatform;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A member's push mute of a room. `until` null: muted until unmuted. */
+export interface RoomMute {
+  roomId: string;
+  userId: string;
+  until: string | null;
+}
+
+/** Opaque pagination cursor page. `nextCursor` is null on the last page. */
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}

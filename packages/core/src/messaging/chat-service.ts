@@ -1,0 +1,208 @@
+import type { Broker } from '../broker/broker.js';
+import { topics } from '../broker/topics.js';
+import type { Message, Room } from '../domain/types.js';
+import { badRequest, forbidden, notFound } from '../errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { HistoryQuery, Store } from '../store/store.js';
+import type { UserEvent } from './events.js';
+import { checkStorableText, validateMessageText } from './text.js';
+
+export interface Actor {
+  id: string;
+  username: string;
+}
+
+export type SendSource = 'stomp' | 'http';
+
+export interface ChatServiceOptions {
+  store: Store;
+  broker: Broker;
+  metrics: Metrics;
+  logger: Logger;
+  maxMessageLength: number;
+}
+
+/**
+ * The application layer shared by REST and STOMP: every rule about who may do
+ * what to a room lives here, and every stored message is published from here,
+ * so an HTTP send and a STOMP SEND take exactly the same path.
+ */
+export class ChatService {
+  readonly #store: Store;
+  readonly #broker: Broker;
+  readonly #metrics: Metrics;
+  readonly #logger: Logger;
+  readonly #maxLength: number;
+  readonly #storedListeners = new Set<(message: Message) => void>();
+
+  constructor(options: ChatServiceOptions) {
+    this.#store = options.store;
+    this.#broker = options.broker;
+    this.#metrics = options.metrics;
+    this.#logger = options.logger;
+    this.#maxLength = options.maxMessageLength;
+  }
+
+  /**
+   * Runs `listener` for every message this process stores, right after it is
+   * published. The chat-server delivers them to its own subscribers this way, so
+   * local delivery does not depend on the broker (its per-room seq check drops
+   * the copy that arrives over pub/sub).
+   */
+  onStored(listener: (message: Message) => void): () => void {
+    this.#storedListeners.add(listener);
+    return () => this.#storedListeners.delete(listener);
+  }
+
+  get maxMessageLength(): number {
+    return this.#maxLength;
+  }
+
+  /** Validates, stores and publishes a text message. Resolves only once it is stored. */
+  async send(actor: Actor, roomId: string, text: unknown, source: SendSource): Promise<Message> {
+    const body = validateMessageText(text, this.#maxLength);
+    const input = { roomId, senderId: actor.id, type: 'text' as const, text: body };
+    // Membership is checked inside the append (one query per send); only a refusal
+    // pays for requireMember, which says why (unknown room, private room, not a member).
+    let message = await this.#store.appendMemberMessage(input);
+    if (!message) {
+      await this.requireMember(actor, roomId);
+      // Became a member between the two reads: try once more.
+      message = await this.#store.appendMemberMessage(input);
+      if (!message) throw forbidden('not a member of this room');
+    }
+    this.#metrics.messagesStored.inc({ type: 'text', source });
+    this.publish(message);
+    this.#notifyStored(message);
+    return message;
+  }
+
+  /**
+   * Several texts from one member to one room, stored in one statement (group
+   * commit) with consecutive seqs in order, then published. All or nothing.
+   */
+  async sendMany(actor: Actor, roomId: string, texts: unknown[], source: SendSource): Promise<Message[]> {
+    const bodies = texts.map((text) => validateMessageText(text, this.#maxLength));
+    let messages = await this.#store.appendMemberMessages(roomId, actor.id, bodies);
+    if (!messages) {
+      await this.requireMember(actor, roomId);
+      messages = await this.#store.appendMemberMessages(roomId, actor.id, bodies);
+      if (!messages) throw forbidden('not a member of this room');
+    }
+    this.#metrics.messagesStored.inc({ type: 'text', source }, messages.length);
+    for (const message of messages) {
+      this.publish(message);
+      this.#notifyStored(message);
+    }
+    return messages;
+  }
+
+  async createRoom(actor: Actor, name: string, isPrivate: boolean): Promise<Room> {
+    const trimmed = name.trim();
+    if (trimmed === '') throw badRequest('name must not be empty');
+    checkStorableText('name', trimmed);
+    return this.#store.createRoom({ name: trimmed, private: isPrivate, createdBy: actor.id });
+  }
+
+  /** Throws not_found for unknown rooms and for private rooms the actor cannot see. */
+  async getVisibleRoom(actor: Actor, roomId: string): Promise<Room> {
+    const room = await this.#store.getRoom(roomId);
+    if (!room) throw notFound('room not found');
+    if (room.private && !(await this.#store.isMember(roomId, actor.id))) throw notFound('room not found');
+    return room;
+  }
+
+  /** Joins a public room; private rooms are joined only by being added by a member. */
+  async join(actor: Actor, roomId: string): Promise<Room> {
+    const room = await this.getVisibleRoom(actor, roomId);
+    if (room.private) {
+      // Visible means the actor is already a member.
+      return room;
+    }
+    const change = await this.#store.addMember(roomId, actor.id);
+    if (change.message) this.#stored(change.message, 'http');
+    if (change.changed) this.publishUserEvent(actor.id, { type: 'rooms-changed', roomId });
+    return (await this.#store.getRoom(roomId)) ?? room;
+  }
+
+  async leave(actor: Actor, roomId: string): Promise<void> {
+    await this.requireMember(actor, roomId);
+    const change = await this.#store.removeMember(roomId, actor.id);
+    if (change.message) this.#stored(change.message, 'http');
+    if (change.changed) this.publishUserEvent(actor.id, { type: 'rooms-changed', roomId });
+  }
+
+  /** A member adds another user to a room (the way into private rooms). */
+  async addMember(actor: Actor, roomId: string, userId: string): Promise<Room> {
+    await this.requireMember(actor, roomId);
+    const user = await this.#store.getUser(userId);
+    if (!user) throw notFound('user not found');
+    const change = await this.#store.addMember(roomId, userId);
+    if (change.message) this.#stored(change.message, 'http');
+    if (change.changed) this.publishUserEvent(userId, { type: 'rooms-changed', roomId });
+    const room = await this.#store.getRoom(roomId);
+    if (!room) throw notFound('room not found');
+    return room;
+  }
+
+  async history(actor: Actor, roomId: string, query: HistoryQuery): Promise<Message[]> {
+    await this.requireMember(actor, roomId);
+    return this.#store.listMessages(roomId, query);
+  }
+
+  async markRead(actor: Actor, roomId: string, seq: number): Promise<number> {
+    await this.requireMember(actor, roomId);
+    const lastReadSeq = await this.#store.markRead(roomId, actor.id, seq);
+    this.publishUserEvent(actor.id, { type: 'read', roomId, lastReadSeq });
+    return lastReadSeq;
+  }
+
+  /**
+   * Membership check used by every room operation. Unknown rooms are 404;
+   * rooms that exist but the actor does not belong to are 403 for public rooms
+   * and 404 for private ones (their existence is not revealed).
+   */
+  async requireMember(actor: Actor, roomId: string): Promise<Room> {
+    const [room, member] = await Promise.all([this.#store.getRoom(roomId), this.#store.isMember(roomId, actor.id)]);
+    if (!room) throw notFound('room not found');
+    if (!member) {
+      if (room.private) throw notFound('room not found');
+      throw forbidden('not a member of this room');
+    }
+    return room;
+  }
+
+  #stored(message: Message, source: SendSource): void {
+    this.#metrics.messagesStored.inc({ type: message.type, source });
+    this.publish(message);
+    this.#notifyStored(message);
+  }
+
+  #notifyStored(message: Message): void {
+    for (const listener of this.#storedListeners) {
+      try {
+        listener(message);
+      } catch (err) {
+        this.#logger.error({ err, roomId: message.roomId, seq: message.seq }, 'stored-message listener threw');
+      }
+    }
+  }
+
+  /** Publishes an event to every session of one user (best effort: the state it describes is stored). */
+  publishUserEvent(userId: string, event: UserEvent): void {
+    this.#broker.publish(topics.user(userId), JSON.stringify(event)).catch((err: unknown) => {
+      this.#logger.warn({ err, userId, event: event.type }, 'user event publish failed');
+    });
+  }
+
+  /**
+   * Publishes a stored message. A failed publish does not fail the caller: the
+   * message is durable, and chat-servers backfill gaps from the store by seq.
+   */
+  publish(message: Message): void {
+    this.#broker.publish(topics.room(message.roomId), JSON.stringify(message)).catch((err: unknown) => {
+      this.#logger.warn({ err, roomId: message.roomId, seq: message.seq }, 'publish failed; subscribers will backfill');
+    });
+  }
+}

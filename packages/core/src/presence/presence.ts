@@ -1,0 +1,61 @@
+/** A user as presence reports them. */
+export interface PresenceUser {
+  id: string;
+  username: string;
+}
+
+/** A user came online in a room (first connection anywhere) or went offline (last one gone). */
+export interface PresenceChange {
+  roomId: string;
+  user: PresenceUser;
+  online: boolean;
+}
+
+/**
+ * Who is online in each room, across every replica. An entry is one connection
+ * (one STOMP subscription to `/topic/rooms/<id>`) of one user in one room.
+ *
+ * Contract:
+ * - A user is online in a room while at least one of their entries, held by
+ *   any instance sharing the backend, is alive. `online(roomId)` lists each such
+ *   user once.
+ * - `join` reports `true` only when the user had no other live entry in the room
+ *   (they just came online); `leave` reports `true` only when it removed the
+ *   user's last live entry (they just went offline). Concurrent calls for the
+ *   same user across instances report each transition at most once.
+ * - Entries live `ttlMs` past their last refresh. `refresh()` re-asserts every
+ *   entry this instance holds (call it every ttlMs/3); it returns the users an
+ *   entry brought back online (an entry that had expired or was written while
+ *   the backend was down). An instance that dies stops refreshing, so its
+ *   entries expire within `ttlMs`.
+ * - `sweep()` deletes expired entries of every instance and returns the users
+ *   that thereby went offline; with several instances sweeping, each such
+ *   change is reported by exactly one of them.
+ * - The local record of held entries survives backend failures: calls throw
+ *   ChorusError('unavailable'), and the next successful `refresh()` rewrites
+ *   whatever the backend lost.
+ */
+export interface Presence {
+  readonly ttlMs: number;
+  join(roomId: string, connectionId: string, user: PresenceUser): Promise<boolean>;
+  leave(roomId: string, connectionId: string): Promise<boolean>;
+  online(roomId: string): Promise<PresenceUser[]>;
+  refresh(): Promise<PresenceChange[]>;
+  sweep(): Promise<PresenceChange[]>;
+  close(): Promise<void>;
+}
+
+export interface PresenceOptions {
+  ttlMs: number;
+  /** The clock (tests move it forward instead of sleeping). */
+  now?: () => number;
+}
+
+/** One entry this instance holds. */
+export interface HeldEntry {
+  roomId: string;
+  connectionId: string;
+  user: PresenceUser;
+}
+
+export const heldKey = (roomId: string, connectionId: string) => `${roomId}\n${connectionId}`;

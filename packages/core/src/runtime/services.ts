@@ -1,0 +1,56 @@
+import { openBroker } from '../broker/open-broker.js';
+import type { Broker } from '../broker/broker.js';
+import { TokenService } from '../auth/tokens.js';
+import type { ChorusConfig } from '../config/config.js';
+import { ChatService } from '../messaging/chat-service.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { Readiness } from '../observability/readiness.js';
+import { openPresence } from '../presence/open-presence.js';
+import type { Presence } from '../presence/presence.js';
+import { SqlPushQueue } from '../push/sql-push-queue.js';
+import { openStore } from '../store/open-store.js';
+import type { SqlDatabase } from '../store/sql-database.js';
+import type { Store } from '../store/store.js';
+
+/** Everything a Chorus process (api, chat-server, standalone) runs on, opened from its configuration. */
+export interface ChorusServices {
+  store: Store;
+  db: SqlDatabase;
+  broker: Broker;
+  presence: Presence;
+  pushQueue: SqlPushQueue;
+  readiness: Readiness;
+  chat: ChatService;
+  tokens: TokenService;
+  /** Human-readable backends, for the start-up line. */
+  storeDescription: string;
+  brokerDescription: string;
+  /** Stops readiness pings and closes presence, broker and store, in that order. */
+  close(): Promise<void>;
+}
+
+export async function openServices(config: ChorusConfig, logger: Logger, metrics: Metrics): Promise<ChorusServices> {
+  const { store, db, description: storeDescription } = await openStore(config, logger);
+  const { broker, description: brokerDescription } = await openBroker(config, logger, metrics);
+  const { presence } = openPresence(config, logger);
+  const readiness = new Readiness(store, broker, metrics);
+  return {
+    store,
+    db,
+    broker,
+    presence,
+    pushQueue: new SqlPushQueue(db),
+    readiness,
+    chat: new ChatService({ store, broker, metrics, logger, maxMessageLength: config.limits.maxMessageLength }),
+    tokens: new TokenService(config.jwt),
+    storeDescription,
+    brokerDescription,
+    async close() {
+      readiness.stop();
+      await presence.close();
+      await broker.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,103 @@
+import type { Device, DevicePlatform, MemberRoom, Message, MessageType, Room, User, UserCredentials } from '../domain/types.js';
+
+// Row shapes as both drivers return them: bigint may arrive as string (pg) or
+// number (PGlite), timestamptz as Date (both) — hence the conversions below.
+type BigIntValue = string | number | bigint;
+type Timestamp = Date | string;
+
+export interface UserRow {
+  id: string;
+  username: string;
+  email: string;
+  password_hash: string;
+  is_admin: boolean;
+  created_at: Timestamp;
+}
+
+export interface RoomRow {
+  id: string;
+  name: string;
+  private: boolean;
+  created_by: string;
+  created_at: Timestamp;
+  member_count: number;
+}
+
+export interface MemberRoomRow extends RoomRow {
+  last_seq: BigIntValue;
+  last_read_seq: BigIntValue;
+}
+
+export interface MessageRow {
+  id: string;
+  room_id: string;
+  seq: BigIntValue;
+  type: MessageType;
+  sender_id: string;
+  sender_username: string;
+  text: string;
+  created_at: Timestamp;
+}
+
+export interface DeviceRow {
+  token: string;
+  user_id: string;
+  platform: DevicePlatform;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export const USER_COLUMNS = 'id, username, email, password_hash, is_admin, created_at';
+export const ROOM_COLUMNS = 'id, name, private, created_by, created_at, member_count';
+export const MESSAGE_COLUMNS = 'id, room_id, seq, type, sender_id, sender_username, text, created_at';
+export const DEVICE_COLUMNS = 'token, user_id, platform, created_at, updated_at';
+
+export const toNumber = (value: BigIntValue): number => Number(value);
+const iso = (value: Timestamp): string => new Date(value).toISOString();
+
+export function toUser(row: UserRow): User {
+  return { id: row.id, username: row.username, email: row.email, createdAt: iso(row.created_at), isAdmin: row.is_admin };
+}
+
+export function toCredentials(row: UserRow): UserCredentials {
+  return { ...toUser(row), passwordHash: row.password_hash };
+}
+
+export function toRoom(row: RoomRow): Room {
+  return {
+    id: row.id,
+    name: row.name,
+    private: row.private,
+    createdBy: row.created_by,
+    createdAt: iso(row.created_at),
+    memberCount: Number(row.member_count),
+  };
+}
+
+export function toMemberRoom(row: MemberRoomRow): MemberRoom {
+  const lastSeq = toNumber(row.last_seq);
+  const lastReadSeq = toNumber(row.last_read_seq);
+  return { ...toRoom(row), lastSeq, lastReadSeq, unread: Math.max(0, lastSeq - lastReadSeq) };
+}
+
+export function toMessage(row: MessageRow): Message {
+  return {
+    id: row.id,
+    roomId: row.room_id,
+    seq: toNumber(row.seq),
+    type: row.type,
+    sender: { id: row.sender_id, username: row.sender_username },
+    text: row.text,
+    createdAt: iso(row.created_at),
+  };
+}
+
+export function toDevice(row: DeviceRow): Device {
+  return {
+    token: row.token,
+    userId: row.user_id,
+    platform: row.platform,
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+  };
+}

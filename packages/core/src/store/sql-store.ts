@@ -1,0 +1,529 @@
+import { randomUUID } from 'node:crypto';
+import type { Device, DevicePlatform, MemberRoom, Message, MessageType, Page, Room, RoomMute, User, UserCredentials } from '../domain/types.js';
+import { badRequest, notFound } from '../errors.js';
+import { checkDevice, checkLimit, checkSeq, isUuid } from './input.js';
+import { CURSOR_TIMESTAMP_SQL, decodeRoomCursor, encodeRoomCursor } from './room-cursor.js';
+import {
+  DEVICE_COLUMNS,
+  MESSAGE_COLUMNS,
+  ROOM_COLUMNS,
+  toCredentials,
+  toDevice,
+  toMemberRoom,
+  toMessage,
+  toNumber,
+  toRoom,
+  toUser,
+  USER_COLUMNS,
+  type DeviceRow,
+  type MemberRoomRow,
+  type MessageRow,
+  type RoomRow,
+  type UserRow,
+} from './rows.js';
+import type { SqlDatabase } from './sql-database.js';
+import { toStoreError } from './sql-errors.js';
+import type { HistoryQuery, MembershipChange, NewMessage, NewRoom, NewUser, PushRecipient, SearchQuery, Store } from './store.js';
+
+const MESSAGE_TYPES: readonly MessageType[] = ['text', 'join', 'leave'];
+
+/** listPushRecipients counts unread messages up to this many. */
+export const PUSH_UNREAD_CAP = 1000;
+
+const prefixed = (alias: string, columns: string) =>
+  columns
+    .split(', ')
+    .map((c) => `${alias}.${c}`)
+    .join(', ');
+
+/**
+ * Increments the room's last_seq under its row lock and inserts the message with
+ * that seq, in ONE statement: atomic, gap-free under concurrent writers, and no
+ * row at all (nothing written) when the room or the sender does not exist.
+ * Parameters: $1 message id, $2 room, $3 sender, $4 type, then $5 text for text messages;
+ * join/leave texts are derived from the sender's username.
+ */
+function appendSql(memberDelta: '' | '+ 1' | '- 1', textSql: string, options: { pushJob?: boolean; senderMustBeMember?: boolean } = {}): string {
+  const memberCount = memberDelta ? `, member_count = rooms.member_count ${memberDelta}` : '';
+  const membership = options.senderMustBeMember ? 'AND EXISTS (SELECT 1 FROM memberships ms WHERE ms.room_id = $2 AND ms.user_id = $3)' : '';
+  // The push job is written by the same statement as the message: a stored text message
+  // without its job (or a job without its message) cannot exist.
+  const pushJob = options.pushJob
+    ? `, job AS (
+      INSERT INTO push_outbox (room_id, message_id, seq, sender_id, message_created_at)
+      SELECT room_id, id, seq, sender_id, created_at FROM m WHERE type = 'text'
+    )`
+    : '';
+  return `
+    WITH r AS (
+      UPDATE rooms SET last_seq = rooms.last_seq + 1 ${memberCount}
+      FROM users u
+      WHERE rooms.id = $2 AND u.id = $3 ${membership}
+      RETURNING rooms.id, rooms.last_seq, u.username
+    ), m AS (
+      INSERT INTO messages (id, room_id, seq, type, sender_id, sender_username, text)
+      SELECT $1::uuid, r.id, r.last_seq, $4::text, $3::uuid, r.username, ${textSql} FROM r
+      RETURNING ${MESSAGE_COLUMNS}
+    )${pushJob}
+    SELECT ${MESSAGE_COLUMNS} FROM m`;
+}
+
+const APPEND_MESSAGE_SQL = appendSql('', '$5::text', { pushJob: true });
+const APPEND_MEMBER_MESSAGE_SQL = appendSql('', '$5::text', { pushJob: true, senderMustBeMember: true });
+/**
+ * The batch form of APPEND_MEMBER_MESSAGE_SQL for one sender in one room: one
+ * statement takes `n` consecutive seqs under the room's row lock and inserts
+ * every message (and its push job) in order. $1 ids, $2 room, $3 sender, $4 texts.
+ */
+const APPEND_MEMBER_MESSAGES_SQL = `
+    WITH input AS (
+      SELECT t.id, t.text, t.ord FROM unnest($1::uuid[], $4::text[]) WITH ORDINALITY AS t(id, text, ord)
+    ), r AS (
+      UPDATE rooms SET last_seq = rooms.last_seq + (SELECT count(*) FROM input)
+      FROM users u
+      WHERE rooms.id = $2 AND u.id = $3 AND EXISTS (SELECT 1 FROM memberships ms WHERE ms.room_id = $2 AND ms.user_id = $3)
+      RETURNING rooms.id, rooms.last_seq, u.username
+    ), m AS (
+      INSERT INTO messages (id, room_id, seq, type, sender_id, sender_username, text)
+      SELECT i.id, r.id, r.last_seq - (SELECT count(*) FROM input) + i.ord, 'text', $3::uuid, r.username, i.text
+      FROM r CROSS JOIN input i
+      RETURNING ${MESSAGE_COLUMNS}
+    ), job AS (
+      INSERT INTO push_outbox (room_id, message_id, seq, sender_id, message_created_at)
+      SELECT room_id, id, seq, sender_id, created_at FROM m
+    )
+    SELECT ${MESSAGE_COLUMNS} FROM m ORDER BY seq`;
+
+const APPEND_JOIN_SQL = appendSql('+ 1', `r.username || ' joined'`);
+const APPEND_LEAVE_SQL = appendSql('- 1', `r.username || ' left'`);
+
+/** The Store over one SQL dialect, shared by Postgres (pg) and PGlite. */
+export class SqlStore implements Store {
+  constructor(readonly db: SqlDatabase) {}
+
+  /** Runs `fn`, translating database errors into the Store's ChorusErrors. */
+  async #run<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw toStoreError(err);
+    }
+  }
+
+  async ping(): Promise<void> {
+    return this.#run(async () => {
+      await this.db.query('SELECT 1');
+    });
+  }
+
+  async close(): Promise<void> {
+    return this.db.close();
+  }
+
+  // ---- users
+
+  async createUser(user: NewUser): Promise<User> {
+    for (const field of ['username', 'email', 'passwordHash'] as const) {
+      if (typeof user[field] !== 'string' || user[field] === '') throw badRequest(`${field} must be a non-empty string`);
+    }
+    return this.#run(async () => {
+      const { rows } = await this.db.query<UserRow>(
+        `INSERT INTO users (id, username, email, password_hash) VALUES ($1, $2, $3, $4) RETURNING ${USER_COLUMNS}`,
+        [randomUUID(), user.username, user.email, user.passwordHash],
+      );
+      return toUser(rows[0]!);
+    });
+  }
+
+  async getUser(id: string): Promise<User | null> {
+    if (!isUuid(id)) return null;
+    return this.#run(async () => {
+      const { rows } = await this.db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [id]);
+      return rows[0] ? toUser(rows[0]) : null;
+    });
+  }
+
+  async findCredentials(login: string): Promise<UserCredentials | null> {
+    if (typeof login !== 'string' || login === '') return null;
+    return this.#run(async () => {
+      // A username that equals someone else's email is possible; the username wins.
+      const { rows } = await this.db.query<UserRow>(
+        `SELECT ${USER_COLUMNS} FROM users
+         WHERE lower(username) = lower($1) OR lower(email) = lower($1)
+         ORDER BY lower(username) = lower($1) DESC
+         LIMIT 1`,
+        [login],
+      );
+      return rows[0] ? toCredentials(rows[0]) : null;
+    });
+  }
+
+  // ---- rooms
+
+  async createRoom(room: NewRoom): Promise<Room> {
+    if (typeof room.name !== 'string' || room.name === '') throw badRequest('name must be a non-empty string');
+    if (typeof room.private !== 'boolean') throw badRequest('private must be a boolean');
+    if (!isUuid(room.createdBy)) throw notFound('user not found');
+    return this.#run(async () => {
+      const { rows } = await this.db.query<RoomRow>(
+        `WITH r AS (
+           INSERT INTO rooms (id, name, private, created_by, member_count) VALUES ($1, $2, $3, $4, 1)
+           RETURNING ${ROOM_COLUMNS}
+         ), m AS (
+           INSERT INTO memberships (room_id, user_id) SELECT id, created_by FROM r
+         )
+         SELECT * FROM r`,
+        [randomUUID(), room.name, room.private, room.createdBy],
+      );
+      return toRoom(rows[0]!);
+    });
+  }
+
+  async getRoom(id: string): Promise<Room | null> {
+    if (!isUuid(id)) return null;
+    return this.#run(async () => {
+      const { rows } = await this.db.query<RoomRow>(`SELECT ${ROOM_COLUMNS} FROM rooms WHERE id = $1`, [id]);
+      return rows[0] ? toRoom(rows[0]) : null;
+    });
+  }
+
+  async listPublicRooms(options: { limit: number; cursor?: string | undefined }): Promise<Page<Room>> {
+    const limit = checkLimit(options.limit);
+    const after = options.cursor === undefined ? undefined : decodeRoomCursor(options.cursor);
+    return this.#run(async () => {
+      const params: unknown[] = [limit + 1];
+      let where = 'NOT private';
+      if (after) {
+        params.push(after.createdAt, after.id);
+        where += ' AND (created_at, id) < ($2::timestamptz, $3::uuid)';
+      }
+      const { rows } = await this.db.query<RoomRow & { cursor_ts: string }>(
+        `SELECT ${ROOM_COLUMNS}, ${CURSOR_TIMESTAMP_SQL} AS cursor_ts FROM rooms
+         WHERE ${where}
+         ORDER BY created_at DESC, id DESC
+         LIMIT $1`,
+        params,
+      );
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      const nextCursor = rows.length > limit && last ? encodeRoomCursor({ createdAt: last.cursor_ts, id: last.id }) : null;
+      return { items: page.map(toRoom), nextCursor };
+    });
+  }
+
+  async listMemberRooms(userId: string): Promise<MemberRoom[]> {
+    if (!isUuid(userId)) return [];
+    return this.#run(async () => {
+      const { rows } = await this.db.query<MemberRoomRow>(
+        `SELECT ${prefixed('r', ROOM_COLUMNS)}, r.last_seq, m.last_read_seq
+         FROM memberships m JOIN rooms r ON r.id = m.room_id
+         WHERE m.user_id = $1
+         ORDER BY lower(r.name), r.id`,
+        [userId],
+      );
+      return rows.map(toMemberRoom);
+    });
+  }
+
+  async isMember(roomId: string, userId: string): Promise<boolean> {
+    if (!isUuid(roomId) || !isUuid(userId)) return false;
+    return this.#run(async () => {
+      const { rows } = await this.db.query('SELECT 1 FROM memberships WHERE room_id = $1 AND user_id = $2', [roomId, userId]);
+      return rows.length > 0;
+    });
+  }
+
+  async listMemberIds(roomId: string): Promise<string[]> {
+    if (!isUuid(roomId)) return [];
+    return this.#run(async () => {
+      const { rows } = await this.db.query<{ user_id: string }>(
+        'SELECT user_id FROM memberships WHERE room_id = $1 ORDER BY user_id',
+        [roomId],
+      );
+      return rows.map((r) => r.user_id);
+    });
+  }
+
+  async addMember(roomId: string, userId: string): Promise<MembershipChange> {
+    if (!isUuid(roomId)) throw notFound('room not found');
+    if (!isUuid(userId)) throw notFound('user not found');
+    return this.#run(() =>
+      this.db.transaction(async (tx) => {
+        const inserted = await tx.query(
+          'INSERT INTO memberships (room_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING user_id',
+          [roomId, userId],
+        );
+        if (inserted.rows.length === 0) return { changed: false, message: null };
+        const { rows } = await tx.query<MessageRow>(APPEND_JOIN_SQL, [randomUUID(), roomId, userId, 'join']);
+        return { changed: true, message: toMessage(rows[0]!) };
+      }),
+    );
+  }
+
+  async removeMember(roomId: string, userId: string): Promise<MembershipChange> {
+    if (!isUuid(roomId)) throw notFound('room not found');
+    return this.#run(() =>
+      this.db.transaction(async (tx) => {
+        const deleted = isUuid(userId)
+          ? await tx.query('DELETE FROM memberships WHERE room_id = $1 AND user_id = $2 RETURNING user_id', [roomId, userId])
+          : { rows: [] };
+        if (deleted.rows.length === 0) {
+          if (!(await this.#roomExists(tx, roomId))) throw notFound('room not found');
+          return { changed: false, message: null };
+        }
+        const { rows } = await tx.query<MessageRow>(APPEND_LEAVE_SQL, [randomUUID(), roomId, userId, 'leave']);
+        return { changed: true, message: toMessage(rows[0]!) };
+      }),
+    );
+  }
+
+  async #roomExists(db: SqlDatabase, roomId: string): Promise<boolean> {
+    const { rows } = await db.query('SELECT 1 FROM rooms WHERE id = $1', [roomId]);
+    return rows.length > 0;
+  }
+
+  // ---- messages
+
+  async appendMemberMessage(message: NewMessage): Promise<Message | null> {
+    if (!MESSAGE_TYPES.includes(message.type)) throw badRequest(`type must be one of ${MESSAGE_TYPES.join(', ')}`);
+    if (typeof message.text !== 'string') throw badRequest('text must be a string');
+    if (!isUuid(message.roomId) || !isUuid(message.senderId)) return null;
+    return this.#run(async () => {
+      const { rows } = await this.db.query<MessageRow>(APPEND_MEMBER_MESSAGE_SQL, [
+        randomUUID(),
+        message.roomId,
+        message.senderId,
+        message.type,
+        message.text,
+      ]);
+      return rows[0] ? toMessage(rows[0]) : null;
+    });
+  }
+
+  async appendMemberMessages(roomId: string, senderId: string, texts: string[]): Promise<Message[] | null> {
+    if (texts.length === 0) return [];
+    if (texts.some((text) => typeof text !== 'string')) throw badRequest('text must be a string');
+    if (!isUuid(roomId) || !isUuid(senderId)) return null;
+    return this.#run(async () => {
+      const ids = texts.map(() => randomUUID());
+      const { rows } = await this.db.query<MessageRow>(APPEND_MEMBER_MESSAGES_SQL, [ids, roomId, senderId, texts]);
+      return rows.length === 0 ? null : rows.map(toMessage);
+    });
+  }
+
+  async appendMessage(message: NewMessage): Promise<Message> {
+    if (!MESSAGE_TYPES.includes(message.type)) throw badRequest(`type must be one of ${MESSAGE_TYPES.join(', ')}`);
+    if (typeof message.text !== 'string') throw badRequest('text must be a string');
+    if (!isUuid(message.roomId)) throw notFound('room not found');
+    if (!isUuid(message.senderId)) throw notFound('user not found');
+    return this.#run(async () => {
+      const { rows } = await this.db.query<MessageRow>(APPEND_MESSAGE_SQL, [
+        randomUUID(),
+        message.roomId,
+        message.senderId,
+        message.type,
+        message.text,
+      ]);
+      if (rows[0]) return toMessage(rows[0]);
+      // Nothing was written; say which of the two was missing.
+      throw notFound((await this.#roomExists(this.db, message.roomId)) ? 'user not found' : 'room not found');
+    });
+  }
+
+  async listMessages(roomId: string, query: HistoryQuery): Promise<Message[]> {
+    const limit = checkLimit(query.limit);
+    const before = query.before === undefined ? undefined : checkSeq('before', query.before);
+    const after = query.after === undefined ? undefined : checkSeq('after', query.after);
+    if (!isUuid(roomId)) return [];
+    return this.#run(async () => {
+      const params: unknown[] = [roomId, limit];
+      const conditions = ['room_id = $1'];
+      if (after !== undefined) conditions.push(`seq > $${params.push(after)}`);
+      if (before !== undefined) conditions.push(`seq < $${params.push(before)}`);
+      // With `after`, the oldest messages after it; otherwise the newest before `before`.
+      const direction = after !== undefined ? 'ASC' : 'DESC';
+      const { rows } = await this.db.query<MessageRow>(
+        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ${conditions.join(' AND ')} ORDER BY seq ${direction} LIMIT $2`,
+        params,
+      );
+      const messages = rows.map(toMessage);
+      return direction === 'DESC' ? messages.reverse() : messages;
+    });
+  }
+
+  async lastSeq(roomId: string): Promise<number | null> {
+    if (!isUuid(roomId)) return null;
+    return this.#run(async () => {
+      const { rows } = await this.db.query<{ last_seq: string | number }>('SELECT last_seq FROM rooms WHERE id = $1', [roomId]);
+      return rows[0] ? toNumber(rows[0].last_seq) : null;
+    });
+  }
+
+  async searchMessages(query: SearchQuery): Promise<Message[]> {
+    const limit = checkLimit(query.limit);
+    if (typeof query.text !== 'string') throw badRequest('search text must be a string');
+    if (!isUuid(query.userId) || (query.roomId !== undefined && !isUuid(query.roomId))) return [];
+    if (query.text.trim() === '') return [];
+    return this.#run(async () => {
+      const params: unknown[] = [query.userId, query.text, limit];
+      const roomFilter = query.roomId === undefined ? '' : `AND m.room_id = $${params.push(query.roomId)}`;
+      const { rows } = await this.db.query<MessageRow>(
+        `SELECT ${prefixed('m', MESSAGE_COLUMNS)}
+         FROM messages m JOIN memberships mb ON mb.room_id = m.room_id AND mb.user_id = $1
+         WHERE m.type = 'text' AND m.search @@ websearch_to_tsquery('simple', $2) ${roomFilter}
+         ORDER BY m.created_at DESC, m.seq DESC
+         LIMIT $3`,
+        params,
+      );
+      return rows.map(toMessage);
+    });
+  }
+
+  async markRead(roomId: string, userId: string, seq: number): Promise<number> {
+    checkSeq('seq', seq);
+    if (!isUuid(roomId)) throw notFound('room not found');
+    if (!isUuid(userId)) throw notFound('not a member of this room');
+    return this.#run(async () => {
+      // Writes only when the position moves forward; otherwise reads the current one.
+      const { rows } = await this.db.query<{ last_read_seq: string | number | null }>(
+        `WITH moved AS (
+           UPDATE memberships m SET last_read_seq = LEAST($3::bigint, r.last_seq)
+           FROM rooms r
+           WHERE r.id = m.room_id AND m.room_id = $1 AND m.user_id = $2 AND m.last_read_seq < LEAST($3::bigint, r.last_seq)
+           RETURNING m.last_read_seq
+         )
+         SELECT COALESCE(
+           (SELECT last_read_seq FROM moved),
+           (SELECT last_read_seq FROM memberships WHERE room_id = $1 AND user_id = $2)
+         ) AS last_read_seq`,
+        [roomId, userId, seq],
+      );
+      const position = rows[0]?.last_read_seq;
+      if (position === null || position === undefined) {
+        throw notFound((await this.#roomExists(this.db, roomId)) ? 'not a member of this room' : 'room not found');
+      }
+      return toNumber(position);
+    });
+  }
+
+  // ---- devices
+
+  async upsertDevice(userId: string, token: string, platform: DevicePlatform): Promise<Device> {
+    checkDevice(token, platform);
+    if (!isUuid(userId)) throw notFound('user not found');
+    return this.#run(async () => {
+      const { rows } = await this.db.query<DeviceRow>(
+        `INSERT INTO devices (token, user_id, platform) VALUES ($1, $2, $3)
+         ON CONFLICT (token) DO UPDATE SET user_id = EXCLUDED.user_id, platform = EXCLUDED.platform, updated_at = now()
+         RETURNING ${DEVICE_COLUMNS}`,
+        [token, userId, platform],
+      );
+      return toDevice(rows[0]!);
+    });
+  }
+
+  async deleteDevice(userId: string, token: string): Promise<boolean> {
+    if (!isUuid(userId) || typeof token !== 'string') return false;
+    return this.#run(async () => {
+      const { rows } = await this.db.query('DELETE FROM devices WHERE token = $1 AND user_id = $2 RETURNING token', [token, userId]);
+      return rows.length > 0;
+    });
+  }
+
+  async listDevices(userId: string): Promise<Device[]> {
+    if (!isUuid(userId)) return [];
+    return this.#run(async () => {
+      const { rows } = await this.db.query<DeviceRow>(
+        `SELECT ${DEVICE_COLUMNS} FROM devices WHERE user_id = $1 ORDER BY created_at, token`,
+        [userId],
+      );
+      return rows.map(toDevice);
+    });
+  }
+
+  // ---- push
+
+  async muteRoom(roomId: string, userId: string, until: string | null): Promise<RoomMute> {
+    if (until !== null && (typeof until !== 'string' || Number.isNaN(Date.parse(until)))) throw badRequest('until must be an ISO-8601 date-time or null');
+    if (until !== null && Date.parse(until) <= Date.now()) throw badRequest('until must be in the future');
+    if (!isUuid(roomId)) throw notFound('room not found');
+    if (!isUuid(userId)) throw notFound('not a member of this room');
+    return this.#run(async () => {
+      const { rows } = await this.db.query<MuteRow>(
+        `INSERT INTO room_mutes (room_id, user_id, muted_until)
+         SELECT room_id, user_id, $3::timestamptz FROM memberships WHERE room_id = $1 AND user_id = $2
+         ON CONFLICT (room_id, user_id) DO UPDATE SET muted_until = EXCLUDED.muted_until, created_at = now()
+         RETURNING room_id, user_id, muted_until`,
+        [roomId, userId, until],
+      );
+      if (!rows[0]) throw notFound((await this.#roomExists(this.db, roomId)) ? 'not a member of this room' : 'room not found');
+      return toMute(rows[0]);
+    });
+  }
+
+  async unmuteRoom(roomId: string, userId: string): Promise<boolean> {
+    if (!isUuid(roomId) || !isUuid(userId)) return false;
+    return this.#run(async () => {
+      const { rows } = await this.db.query('DELETE FROM room_mutes WHERE room_id = $1 AND user_id = $2 RETURNING user_id', [roomId, userId]);
+      return rows.length > 0;
+    });
+  }
+
+  async getRoomMute(roomId: string, userId: string): Promise<RoomMute | null> {
+    if (!isUuid(roomId) || !isUuid(userId)) return null;
+    return this.#run(async () => {
+      const { rows } = await this.db.query<MuteRow>(
+        `SELECT room_id, user_id, muted_until FROM room_mutes
+         WHERE room_id = $1 AND user_id = $2 AND (muted_until IS NULL OR muted_until > now())`,
+        [roomId, userId],
+      );
+      return rows[0] ? toMute(rows[0]) : null;
+    });
+  }
+
+  async listPushRecipients(roomId: string): Promise<PushRecipient[]> {
+    if (!isUuid(roomId)) return [];
+    return this.#run(async () => {
+      const { rows } = await this.db.query<{ user_id: string; unread: string | number; token: string | null; platform: DevicePlatform | null }>(
+        `SELECT m.user_id, u.unread, d.token, d.platform
+         FROM memberships m
+         -- Text messages from others after the read position, counted up to a cap (index range scan).
+         CROSS JOIN LATERAL (
+           SELECT count(*) AS unread FROM (
+             SELECT 1 FROM messages x
+             WHERE x.room_id = m.room_id AND x.seq > m.last_read_seq AND x.type = 'text' AND x.sender_id <> m.user_id
+             LIMIT ${PUSH_UNREAD_CAP}
+           ) capped
+         ) u
+         LEFT JOIN devices d ON d.user_id = m.user_id
+         WHERE m.room_id = $1
+           AND NOT EXISTS (
+             SELECT 1 FROM room_mutes x
+             WHERE x.room_id = m.room_id AND x.user_id = m.user_id AND (x.muted_until IS NULL OR x.muted_until > now())
+           )
+         ORDER BY m.user_id, d.created_at, d.token`,
+        [roomId],
+      );
+      const byUser = new Map<string, PushRecipient>();
+      for (const row of rows) {
+        let recipient = byUser.get(row.user_id);
+        if (!recipient) {
+          recipient = { userId: row.user_id, unread: toNumber(row.unread), devices: [] };
+          byUser.set(row.user_id, recipient);
+        }
+        if (row.token !== null && row.platform !== null) recipient.devices.push({ token: row.token, platform: row.platform });
+      }
+      return [...byUser.values()];
+    });
+  }
+}
+
+interface MuteRow {
+  room_id: string;
+  user_id: string;
+  muted_until: Date | string | null;
+}
+
+function toMute(row: MuteRow): RoomMute {
+  return { roomId: row.room_id, userId: row.user_id, until: row.muted_until === null ? null : new Date(row.muted_until).toISOString() };
+}

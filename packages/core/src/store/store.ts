@@ -1,0 +1,135 @@
+import type { Device, DevicePlatform, MemberRoom, Message, MessageType, Page, Room, RoomMute, User, UserCredentials } from '../domain/types.js';
+
+export interface NewUser {
+  username: string;
+  email: string;
+  passwordHash: string;
+}
+
+export interface NewRoom {
+  name: string;
+  private: boolean;
+  createdBy: string;
+}
+
+export interface NewMessage {
+  roomId: string;
+  senderId: string;
+  type: MessageType;
+  text: string;
+}
+
+export interface HistoryQuery {
+  /** Only messages with seq < before. */
+  before?: number;
+  /** Only messages with seq > after. */
+  after?: number;
+  /** 1..500. */
+  limit: number;
+}
+
+export interface SearchQuery {
+  /** The searching user: only rooms they belong to are searched. */
+  userId: string;
+  /** Free text, parsed with websearch_to_tsquery. */
+  text: string;
+  roomId?: string;
+  limit: number;
+}
+
+/** A member who may be notified of a room's new messages, with what the notification needs. */
+export interface PushRecipient {
+  userId: string;
+  /** Text messages from others after the member's read position (counted up to 1000). */
+  unread: number;
+  devices: Array<{ token: string; platform: DevicePlatform }>;
+}
+
+/** The result of a membership change: the stored join/leave message, or null when nothing changed. */
+export interface MembershipChange {
+  changed: boolean;
+  message: Message | null;
+}
+
+/**
+ * The system of record. Two implementations share one SQL dialect: PGlite
+ * (embedded, single connection) and Postgres via `pg` (production).
+ *
+ * Contract:
+ * - Every method is atomic: it either fully applies or throws and changes nothing.
+ * - Unique violations (username, email) throw ChorusError('conflict').
+ * - Missing rows are `null` (getters) or ChorusError('not_found') (mutations on a room that does not exist).
+ * - `appendMessage` of a text message also writes its push job (table push_outbox) in the same
+ *   statement, so every stored text message has one; see PushQueue.
+ * - `appendMessage` assigns `seq = room.last_seq + 1` under a row lock of the room, so seqs are
+ *   strictly increasing and gap-free per room even with concurrent writers in many processes.
+ *   It does not check membership: callers (MessageService) do.
+ * - `addMember`/`removeMember` store the join/leave message in the same transaction as the
+ *   membership change, and are idempotent (a second join is `{changed:false, message:null}`).
+ * - Connection failures surface as ChorusError('unavailable'); the store recovers by itself when
+ *   the database returns (no restart needed).
+ */
+export interface Store {
+  /** Resolves once migrations are verified and the database answers. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  createUser(user: NewUser): Promise<User>;
+  getUser(id: string): Promise<User | null>;
+  /** `login` matches the username or the email (case-insensitive). */
+  findCredentials(login: string): Promise<UserCredentials | null>;
+
+  /** Creates the room with its creator as the first member. */
+  createRoom(room: NewRoom): Promise<Room>;
+  getRoom(id: string): Promise<Room | null>;
+  /** Public rooms by creation time (newest first); `cursor` comes from the previous page. */
+  listPublicRooms(options: { limit: number; cursor?: string | undefined }): Promise<Page<Room>>;
+  /** Rooms the user belongs to, with their last seq and the user's unread count. */
+  listMemberRooms(userId: string): Promise<MemberRoom[]>;
+  isMember(roomId: string, userId: string): Promise<boolean>;
+  /** User ids of every member (for push and presence). */
+  listMemberIds(roomId: string): Promise<string[]>;
+  addMember(roomId: string, userId: string): Promise<MembershipChange>;
+  removeMember(roomId: string, userId: string): Promise<MembershipChange>;
+
+  appendMessage(message: NewMessage): Promise<Message>;
+  /**
+   * appendMessage for a sender who must be a member of the room, checked in the same
+   * statement (one round trip on the hot path of every send). Resolves null and writes
+   * nothing when the room or the sender does not exist or the sender is not a member.
+   */
+  appendMemberMessage(message: NewMessage): Promise<Message | null>;
+  /**
+   * Several text messages of one member in one room, in one statement: they get
+   * consecutive seqs in the given order, all or none are written, and null (nothing
+   * written) means the same as for appendMemberMessage. Used to group-commit the
+   * SENDs a client pipelines.
+   */
+  appendMemberMessages(roomId: string, senderId: string, texts: string[]): Promise<Message[] | null>;
+  /** Ascending by seq. With only `before` (or nothing), the newest `limit` messages before it. */
+  listMessages(roomId: string, query: HistoryQuery): Promise<Message[]>;
+  /** Last assigned seq of a room (0 when empty), or null when the room does not exist. */
+  lastSeq(roomId: string): Promise<number | null>;
+  /** Full-text search over text messages of the rooms the user belongs to, newest first. */
+  searchMessages(query: SearchQuery): Promise<Message[]>;
+  /** Moves the member's read position forward (never backward) and clamps it to the room's last seq. */
+  markRead(roomId: string, userId: string, seq: number): Promise<number>;
+
+  /** Registers a device token; a token already registered moves to this user. */
+  upsertDevice(userId: string, token: string, platform: DevicePlatform): Promise<Device>;
+  /** Deletes the token if it belongs to the user; returns whether it did. */
+  deleteDevice(userId: string, token: string): Promise<boolean>;
+  listDevices(userId: string): Promise<Device[]>;
+
+  /**
+   * Mutes the room's push notifications for a member until `until` (ISO-8601, in the future) or,
+   * with null, until unmuted; muting again replaces the end. not_found when not a member.
+   */
+  muteRoom(roomId: string, userId: string, until: string | null): Promise<RoomMute>;
+  /** Removes the member's mute; returns whether there was one. */
+  unmuteRoom(roomId: string, userId: string): Promise<boolean>;
+  /** The member's mute when one is in force now, else null. */
+  getRoomMute(roomId: string, userId: string): Promise<RoomMute | null>;
+  /** Every member of the room not muted right now, with unread count and devices (possibly none). */
+  listPushRecipients(roomId: string): Promise<PushRecipient[]>;
+}

@@ -1,0 +1,3 @@
+export { createTestDatabase, createTestStore, storeBackends, type StoreBackend, type TestStore } from './test-store.js';
+export * from './brokers.js';
+export * from './redis-server.js';

@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ChorusError } from '../src/errors.js';
+import { MemoryPresence } from '../src/presence/memory-presence.js';
+import type { Presence } from '../src/presence/presence.js';
+import { RedisPresence } from '../src/presence/redis-presence.js';
+import { brokerBackends } from '../src/testing/brokers.js';
+
+const TTL = 30_000;
+const logger = pino({ level: 'silent' });
+
+/** A clock the test moves forward instead of sleeping. */
+function fakeClock(start = 1_700_000_000_000) {
+  let now = start;
+  return { now: () => now, advance: (ms: number) => void (now += ms) };
+}
+
+describe.each(brokerBackends())('Presence contract: %s', (kind) => {
+  const opened: Presence[] = [];
+  const prefix = `chorus:test-presence:${randomUUID()}:`;
+  const clock = fakeClock();
+  const open = (): Presence => {
+    const presence =
+      kind === 'memory'
+        ? new MemoryPresence({ ttlMs: TTL, now: clock.now })
+        : new RedisPresence({ url: process.env.REDIS_URL!, logger, ttlMs: TTL, now: clock.now, keyPrefix: prefix });
+    opened.push(presence);
+    return presence;
+  };
+  const alice = { id: randomUUID(), username: 'alice' };
+  const bob = { id: randomUUID(), username: 'bob' };
+
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((p) => p.close()));
+  });
+
+  it('reports a user online on their first connection and offline when the last one leaves', async () => {
+    const presence = open();
+    const room = randomUUID();
+    expect(await presence.join(room, 'c1', alice)).toBe(true);
+    expect(await presence.join(room, 'c2', alice)).toBe(false);
+    expect(await presence.join(room, 'c3', bob)).toBe(true);
+    expect(sortById(await presence.online(room))).toEqual(sortById([alice, bob]));
+    expect(await presence.leave(room, 'c1')).toBe(false);
+    expect(await presence.leave(room, 'c2')).toBe(true);
+    expect(await presence.online(room)).toEqual([bob]);
+    expect(await presence.leave(room, 'c2')).toBe(false); // unknown connection: nothing changes
+    expect(await presence.online(randomUUID())).toEqual([]);
+  });
+
+  it('keeps entries alive while they are refreshed and sweeps them once after the TTL', async () => {
+    const presence = open();
+    const room = randomUUID();
+    await presence.join(room, 'c1', alice);
+    clock.advance(TTL - 1);
+    expect(await presence.refresh()).toEqual([]);
+    clock.advance(TTL - 1);
+    expect((await presence.sweep()).filter((c) => c.roomId === room)).toEqual([]);
+    expect(await presence.online(room)).toEqual([alice]);
+
+    clock.advance(TTL); // no refresh: the entry expires
+    expect(await presence.online(room)).toEqual([]);
+    const swept = (await presence.sweep()).filter((c) => c.roomId === room);
+    expect(swept).toEqual([{ roomId: room, user: alice, online: false }]);
+    expect((await presence.sweep()).filter((c) => c.roomId === room)).toEqual([]);
+
+    // The connection is still held: the next refresh brings the user back.
+    expect(await presence.refresh()).toEqual([{ roomId: room, user: alice, online: true }]);
+    expect(await presence.online(room)).toEqual([alice]);
+    expect(await presence.leave(room, 'c1')).toBe(true);
+  });
+
+  it('does not report offline while another connection of the user is alive', async () => {
+    const presence = open();
+    const room = randomUUID();
+    await presence.join(room, 'c1', alice);
+    clock.advance(TTL / 2);
+    await presence.join(room, 'c2', alice);
+    await presence.leave(room, 'c2'); // c2 leaves; c1 is alive
+    clock.advance(TTL / 2 - 1);
+    expect(await presence.online(room)).toEqual([alice]);
+    await presence.leave(room, 'c1');
+  });
+
+  // Several instances share state only through Redis; the memory backend is one process by definition.
+  if (kind !== 'redis') return;
+
+  it('expires the entries of a replica that stops refreshing, reported by one survivor only', async () => {
+    const dead = open();
+    const survivors = [open(), open()];
+    const room = randomUUID();
+    await dead.join(room, 'dead-1', alice);
+    expect(await survivors[0]!.join(room, 'alive-1', bob)).toBe(true);
+    expect(sortById(await survivors[1]!.online(room))).toEqual(sortById([alice, bob]));
+    clock.advance(TTL / 2);
+    await Promise.all(survivors.map((s) => s.refresh()));
+    clock.advance(TTL / 2 + 1);
+    const reports = (await Promise.all(survivors.map((s) => s.sweep()))).flat().filter((c) => c.roomId === room);
+    expect(reports).toEqual([{ roomId: room, user: alice, online: false }]);
+    expect(await survivors[1]!.online(room)).toEqual([bob]);
+  });
+
+  it('fails with unavailable when Redis cannot be reached, keeping the entry for the next refresh', async () => {
+    const presence = new RedisPresence({ url: 'redis://127.0.0.1:1', logger, ttlMs: TTL, keyPrefix: prefix, commandTimeoutMs: 300 });
+    opened.push(presence);
+    const error = await presence.join(randomUUID(), 'c1', alice).catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(ChorusError);
+    expect((error as ChorusError).code).toBe('unavailable');
+  });
+});
+
+function sortById<T extends { id: string }>(users: T[]): T[] {
+  return [...users].sort((a, b) => a.id.localeCompare(b.id));
+}

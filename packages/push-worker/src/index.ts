@@ -1,0 +1,10 @@
+export type { PushSender, PushNotification, PushResult } from './push-sender.js';
+export { PushWorker, type PushWorkerOptions, type RoundSummary } from './push-worker.js';
+export { planNotifications, collapseKeyOf, type PlannedNotification, type NotificationOptions } from './notifications.js';
+export { FcmPushSender, fcmCredentialFromConfig, toFcmMessage, type FcmSenderOptions, type FcmCredentialSource } from './fcm-sender.js';
+export { LogPushSender } from './log-sender.js';
+export { nobodyOnline, presenceOnlineChecker, type OnlineChecker } from './online.js';
+export { retryDelayMs, parseRetryAfter, type BackoffPolicy } from './backoff.js';
+export { startPushWorker, createPushSender, type PushWorkerDeps, type RunningPushWorker } from './start.js';
+export { createPushOpsServer } from './ops-server.js';
+export { sweepDeadLetters } from './dead-letter-sweeper.js';

@@ -1,0 +1,72 @@
+import { once } from 'node:events';
+import { createLogger, createMetrics, LeaseElector, loadConfigOrExit, openPresence, openStore, SINGLETON_LEASE_NAME, SqlPushQueue } from '@chorus/core';
+import { sweepDeadLetters } from './dead-letter-sweeper.js';
+import { nobodyOnline, presenceOnlineChecker } from './online.js';
+import { createPushOpsServer } from './ops-server.js';
+import { startPushWorker } from './start.js';
+
+/** The push worker as its own service (`pnpm --filter @chorus/push-worker start`). */
+const config = loadConfigOrExit();
+const logger = createLogger({ level: config.logLevel, name: 'push-worker' });
+const metrics = createMetrics('push-worker');
+const { store, db, description } = await openStore(config, logger);
+// Only shared (Redis) presence knows about connections of other processes.
+const presence = config.redisUrl ? openPresence(config, logger).presence : undefined;
+if (!presence) logger.warn('no REDIS_URL: presence is unknown to this process, so every member counts as offline');
+const queue = new SqlPushQueue(db);
+const push = startPushWorker({
+  config,
+  store,
+  queue,
+  logger,
+  metrics,
+  online: presence ? presenceOnlineChecker(presence) : nobodyOnline,
+});
+
+// Singleton duties run on one replica at a time (a coordination.k8s.io Lease in
+// a cluster; outside one, this process simply leads).
+const elector = new LeaseElector({
+  name: SINGLETON_LEASE_NAME,
+  logger,
+  onStartedLeading: (signal) => sweepDeadLetters(queue, { retentionDays: config.push.deadLetterRetentionDays, logger, signal }),
+});
+elector.start();
+
+let storeOk = false;
+let draining = false;
+const ping = async () => {
+  storeOk = await store.ping().then(
+    () => true,
+    () => false,
+  );
+  metrics.ready.set(storeOk && !draining ? 1 : 0);
+};
+await ping();
+const pinger = setInterval(() => void ping(), 2000);
+pinger.unref();
+
+const server = createPushOpsServer(metrics, () => {
+  const reasons = [...(draining ? ['draining'] : []), ...(storeOk ? [] : ['storage unavailable'])];
+  return { ready: reasons.length === 0, reasons };
+});
+server.listen(config.port, config.host);
+await once(server, 'listening');
+logger.info({ port: config.port, store: description, sender: push.sender.kind }, `push-worker listening on ${config.host}:${config.port} (store: ${description})`);
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  draining = true;
+  logger.info({ signal }, 'finishing the push batch in flight, then stopping');
+  await push.stop();
+  await elector.stop();
+  clearInterval(pinger);
+  server.close();
+  await presence?.close();
+  await store.close();
+  logger.info('stopped');
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

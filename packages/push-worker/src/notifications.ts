@@ -1,0 +1,83 @@
+import type { PushClaim, PushJob, PushRecipient } from '@chorus/core';
+import type { PushNotification } from './push-sender.js';
+
+export interface NotificationOptions {
+  /** Include the message text (and sender) in the visible notification. */
+  previews: boolean;
+  /** Longest text preview, in characters. */
+  previewChars?: number;
+}
+
+/** A notification for one device plus what the worker needs to settle it. */
+export interface PlannedNotification {
+  notification: PushNotification;
+  userId: string;
+  /** The claimed jobs this notification covers (the recipient did not send them). */
+  jobs: PushJob[];
+}
+
+const DEFAULT_PREVIEW_CHARS = 100;
+
+/** One collapse key per room: every notification of a room replaces the previous one on the device. */
+export const collapseKeyOf = (roomId: string) => `room-${roomId}`;
+
+function preview(text: string, max: number): string {
+  const oneLine = text.replace(/\s+/g, ' ').trim();
+  const chars = [...oneLine];
+  return chars.length <= max ? oneLine : `${chars.slice(0, max - 1).join('')}…`;
+}
+
+/**
+ * The notifications for one claimed room: one per device of every recipient who is not
+ * online and did not send all of the claimed messages. A device that already accepted
+ * every job it would cover (an earlier, partly failed attempt) is skipped. The newest
+ * message is shown; the count is the recipient's unread count, so an update says
+ * "50 new messages" rather than arriving 50 times.
+ */
+export function planNotifications(
+  claim: PushClaim,
+  recipients: PushRecipient[],
+  online: Set<string>,
+  options: NotificationOptions,
+): PlannedNotification[] {
+  const planned: PlannedNotification[] = [];
+  const maxChars = options.previewChars ?? DEFAULT_PREVIEW_CHARS;
+  for (const recipient of recipients) {
+    if (online.has(recipient.userId)) continue;
+    const jobs = claim.jobs.filter((job) => job.senderId !== recipient.userId);
+    const newest = jobs[jobs.length - 1];
+    if (!newest) continue;
+    const count = Math.max(recipient.unread, jobs.length);
+    const body = options.previews
+      ? `${count > 1 ? `${count} new messages · ` : ''}${newest.senderUsername}: ${preview(newest.text, maxChars)}`
+      : count > 1
+        ? `${count} new messages`
+        : `New message from ${newest.senderUsername}`;
+    const data: Record<string, string> = {
+      type: 'chorus.message',
+      roomId: claim.roomId,
+      roomName: claim.roomName,
+      messageId: newest.messageId,
+      seq: String(newest.seq),
+      sender: newest.senderUsername,
+      unread: String(count),
+      count: String(jobs.length),
+    };
+    for (const device of recipient.devices) {
+      if (jobs.every((job) => job.deliveredTokens.includes(device.token))) continue;
+      planned.push({
+        userId: recipient.userId,
+        jobs,
+        notification: {
+          token: device.token,
+          platform: device.platform,
+          collapseKey: collapseKeyOf(claim.roomId),
+          title: claim.roomName,
+          body,
+          data,
+        },
+      });
+    }
+  }
+  return planned;
+}

@@ -1,0 +1,1 @@
+export { startChorus, type RunningChorus, type StartOptions } from './start.js';

@@ -1,0 +1,26 @@
+import { ConfigError } from '@chorus/core';
+import { startChorus } from './start.js';
+
+/** `pnpm start`: the whole platform in one process. */
+let running;
+try {
+  running = await startChorus();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`chorus: invalid configuration: ${err.message}\n`);
+    process.exit(78);
+  }
+  throw err;
+}
+const chorus = running;
+let stopping = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    void chorus.drain().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  });
+}

@@ -1,0 +1,13 @@
+import './styles.css';
+import { App } from './app.js';
+import { transportChoiceFrom } from './realtime/transport.js';
+
+const root = document.getElementById('app');
+if (!root) throw new Error('missing #app');
+
+new App({
+  root,
+  origin: new URL(location.origin),
+  transport: transportChoiceFrom(location.search),
+  storage: localStorage,
+}).start();
