@@ -44,47 +44,96 @@ describe.each(storeBackends())('membership-checked send (%s)', (backend) => {
   const newRoom = (owner: User, isPrivate = false): Promise<Room> => store.createRoom({ name: `room ${tag()}`, private: isPrivate, createdBy: owner.id });
   const actor = (u: User) => ({ id: u.id, username: u.username });
 
-  it('appendMemberMessage stores for members and writes nothing for anyone else', async () => {
+  const text = (roomId: string, senderId: string, body: string) => ({ roomId, senderId, text: body });
+
+  it('appendMemberMessages stores for members and writes nothing for anyone else', async () => {
     const owner = await newUser();
     const outsider = await newUser();
     const room = await newRoom(owner);
-    const stored = await store.appendMemberMessage({ roomId: room.id, senderId: owner.id, type: 'text', text: 'hi' });
+    const [stored] = await store.appendMemberMessages([text(room.id, owner.id, 'hi')]);
     expect(stored).toMatchObject({ roomId: room.id, seq: 1, text: 'hi', sender: { id: owner.id, username: owner.username } });
-    expect(await store.appendMemberMessage({ roomId: room.id, senderId: outsider.id, type: 'text', text: 'x' })).toBeNull();
-    expect(await store.appendMemberMessage({ roomId: randomUUID(), senderId: owner.id, type: 'text', text: 'x' })).toBeNull();
-    expect(await store.appendMemberMessage({ roomId: 'not-a-uuid', senderId: owner.id, type: 'text', text: 'x' })).toBeNull();
-    expect(await store.appendMemberMessage({ roomId: room.id, senderId: randomUUID(), type: 'text', text: 'x' })).toBeNull();
-    await expect(store.appendMemberMessage({ roomId: room.id, senderId: owner.id, type: 'shout' as 'text', text: 'x' })).rejects.toBeInstanceOf(ChorusError);
+    expect(
+      await store.appendMemberMessages([
+        text(room.id, outsider.id, 'x'),
+        text(randomUUID(), owner.id, 'x'),
+        text('not-a-uuid', owner.id, 'x'),
+        text(room.id, randomUUID(), 'x'),
+      ]),
+    ).toEqual([null, null, null, null]);
     expect(await store.lastSeq(room.id)).toBe(1);
     // After joining (join message is seq 2) the outsider may send.
     await store.addMember(room.id, outsider.id);
-    expect((await store.appendMemberMessage({ roomId: room.id, senderId: outsider.id, type: 'text', text: 'now' }))?.seq).toBe(3);
+    expect((await store.appendMemberMessages([text(room.id, outsider.id, 'now')]))[0]?.seq).toBe(3);
     // After leaving, nothing is written again.
     await store.removeMember(room.id, outsider.id);
-    expect(await store.appendMemberMessage({ roomId: room.id, senderId: outsider.id, type: 'text', text: 'x' })).toBeNull();
+    expect(await store.appendMemberMessages([text(room.id, outsider.id, 'x')])).toEqual([null]);
     expect((await store.listMessages(room.id, { after: 0, limit: 10 })).map((m) => m.text)).toEqual(['hi', `${outsider.username} joined`, 'now', `${outsider.username} left`]);
   });
 
-  it('appendMemberMessages group-commits consecutive seqs in order, all or nothing, with push jobs', async () => {
+  it('appendMemberMessages group-commits across rooms and senders: consecutive seqs per room in input order, with push jobs', async () => {
+    const owner = await newUser();
+    const other = await newUser();
+    const outsider = await newUser();
+    const first = await newRoom(owner);
+    const second = await newRoom(other);
+    await store.addMember(first.id, other.id); // seq 1 of the first room
+    const batch = await store.appendMemberMessages([
+      text(first.id, owner.id, 'a'),
+      text(second.id, other.id, 'x'),
+      text(first.id, outsider.id, 'refused'),
+      text(first.id, other.id, 'b 👋'),
+      text(second.id, other.id, 'y'),
+      text(first.id, owner.id, 'c'),
+    ]);
+    expect(batch.map((m) => m && [m.roomId === first.id ? 'first' : 'second', m.seq, m.text, m.sender.username])).toEqual([
+      ['first', 2, 'a', owner.username],
+      ['second', 1, 'x', other.username],
+      null,
+      ['first', 3, 'b 👋', other.username],
+      ['second', 2, 'y', other.username],
+      ['first', 4, 'c', owner.username],
+    ]);
+    expect(new Set(batch.map((m) => m?.id)).size).toBe(6);
+    expect(await store.appendMemberMessages([])).toEqual([]);
+    // A NUL cannot be stored: the whole statement is refused and nothing is written.
+    await expect(store.appendMemberMessages([text(first.id, owner.id, 'ok'), text(second.id, other.id, 'bad\u0000')])).rejects.toBeInstanceOf(ChorusError);
+    expect(await store.lastSeq(first.id)).toBe(4);
+    expect(await store.lastSeq(second.id)).toBe(2);
+    const { rows } = await t.db.query<{ n: string | number }>('SELECT count(*) AS n FROM push_outbox WHERE room_id = ANY($1::uuid[])', [[first.id, second.id]]);
+    expect(Number(rows[0]!.n)).toBe(5);
+  });
+
+  it('concurrent batches over the same rooms in opposite orders neither deadlock nor leave gaps', async () => {
+    const owner = await newUser();
+    const rooms = await Promise.all(Array.from({ length: 4 }, () => newRoom(owner)));
+    const batches = Array.from({ length: 12 }, (_, i) => {
+      const ordered = i % 2 === 0 ? rooms : [...rooms].reverse();
+      return store.appendMemberMessages(ordered.flatMap((room) => [text(room.id, owner.id, `b${i}`), text(room.id, owner.id, `b${i}'`)]));
+    });
+    const results = (await Promise.all(batches)).flat();
+    expect(results.every((m) => m !== null)).toBe(true);
+    for (const room of rooms) {
+      const history = await store.listMessages(room.id, { after: 0, limit: 100 });
+      expect(history.map((m) => m.seq)).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
+      // A batch's two messages for a room are adjacent and in input order.
+      for (let i = 0; i < history.length; i += 2) expect(history[i + 1]!.text).toBe(`${history[i]!.text}'`);
+    }
+  });
+
+  it('ChatService groups concurrent sends into shared statements, and one refused send does not fail the others', async () => {
     const owner = await newUser();
     const outsider = await newUser();
     const room = await newRoom(owner);
-    await store.appendMemberMessage({ roomId: room.id, senderId: owner.id, type: 'text', text: 'first' });
-    const batch = await store.appendMemberMessages(room.id, owner.id, ['a', 'b 👋', 'c']);
-    expect(batch?.map((m) => [m.seq, m.text, m.type, m.sender.username])).toEqual([
-      [2, 'a', 'text', owner.username],
-      [3, 'b 👋', 'text', owner.username],
-      [4, 'c', 'text', owner.username],
-    ]);
-    expect(new Set(batch!.map((m) => m.id)).size).toBe(3);
-    expect(await store.appendMemberMessages(room.id, outsider.id, ['x', 'y'])).toBeNull();
-    expect(await store.appendMemberMessages(randomUUID(), owner.id, ['x'])).toBeNull();
-    expect(await store.appendMemberMessages(room.id, owner.id, [])).toEqual([]);
-    // A NUL cannot be stored: the whole batch is refused and nothing is written.
-    await expect(store.appendMemberMessages(room.id, owner.id, ['ok', 'bad\u0000'])).rejects.toBeInstanceOf(ChorusError);
-    expect(await store.lastSeq(room.id)).toBe(4);
-    const { rows } = await t.db.query<{ n: string | number }>('SELECT count(*) AS n FROM push_outbox WHERE room_id = $1', [room.id]);
-    expect(Number(rows[0]!.n)).toBe(4);
+    const metrics = createMetrics('test');
+    const grouped = new ChatService({ store, broker, metrics, logger: pino({ level: 'silent' }), maxMessageLength: 100 });
+    const sends = Array.from({ length: 30 }, (_, i) => grouped.send(actor(owner), room.id, `g${i}`, 'http'));
+    const refused = grouped.send(actor(outsider), room.id, 'no', 'http');
+    await expectError(refused, 'forbidden', 'not a member of this room');
+    const sent = await Promise.all(sends);
+    // Submitted in one turn of the event loop: stored in submission order with consecutive seqs.
+    expect(sent.map((m) => m.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    const batches = (await metrics.appendBatchSize.get()).values.find((v) => v.metricName === 'chorus_store_append_batch_size_count')!.value;
+    expect(batches).toBeLessThan(30);
   });
 
   it('ChatService.sendMany stores in order and publishes each message once', async () => {

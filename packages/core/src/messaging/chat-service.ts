@@ -1,12 +1,21 @@
 import type { Broker } from '../broker/broker.js';
 import { topics } from '../broker/topics.js';
 import type { Message, Room } from '../domain/types.js';
-import { badRequest, forbidden, notFound } from '../errors.js';
+import { badRequest, ChorusError, forbidden, notFound } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { HistoryQuery, Store } from '../store/store.js';
+import type { HistoryQuery, NewMemberMessage, Store } from '../store/store.js';
 import type { UserEvent } from './events.js';
+import { GroupCommit } from './group-commit.js';
 import { checkStorableText, validateMessageText } from './text.js';
+
+/**
+ * Group commit sizing. A batch of 512 short messages is one statement of a few
+ * milliseconds; two commits in flight keep the database busy while the next batch
+ * forms without holding more than two pool connections.
+ */
+const APPEND_BATCH_MAX = 512;
+const APPEND_COMMITS_IN_FLIGHT = 2;
 
 export interface Actor {
   id: string;
@@ -35,6 +44,8 @@ export class ChatService {
   readonly #logger: Logger;
   readonly #maxLength: number;
   readonly #storedListeners = new Set<(message: Message) => void>();
+  /** Every text message this process stores goes through here: one statement per batch. */
+  readonly #appends: GroupCommit<NewMemberMessage, Message | null>;
 
   constructor(options: ChatServiceOptions) {
     this.#store = options.store;
@@ -42,6 +53,13 @@ export class ChatService {
     this.#metrics = options.metrics;
     this.#logger = options.logger;
     this.#maxLength = options.maxMessageLength;
+    this.#appends = new GroupCommit({
+      commit: (inputs) => this.#store.appendMemberMessages(inputs),
+      maxBatch: APPEND_BATCH_MAX,
+      maxInFlight: APPEND_COMMITS_IN_FLIGHT,
+      isolate: (err) => !(err instanceof ChorusError && err.code === 'unavailable'),
+      onBatch: (size) => this.#metrics.appendBatchSize.observe(size),
+    });
   }
 
   /**
@@ -61,35 +79,26 @@ export class ChatService {
 
   /** Validates, stores and publishes a text message. Resolves only once it is stored. */
   async send(actor: Actor, roomId: string, text: unknown, source: SendSource): Promise<Message> {
-    const body = validateMessageText(text, this.#maxLength);
-    const input = { roomId, senderId: actor.id, type: 'text' as const, text: body };
-    // Membership is checked inside the append (one query per send); only a refusal
-    // pays for requireMember, which says why (unknown room, private room, not a member).
-    let message = await this.#store.appendMemberMessage(input);
-    if (!message) {
-      await this.requireMember(actor, roomId);
-      // Became a member between the two reads: try once more.
-      message = await this.#store.appendMemberMessage(input);
-      if (!message) throw forbidden('not a member of this room');
-    }
-    this.#metrics.messagesStored.inc({ type: 'text', source });
-    this.publish(message);
-    this.#notifyStored(message);
-    return message;
+    const [message] = await this.sendMany(actor, roomId, [text], source);
+    return message!;
   }
 
   /**
-   * Several texts from one member to one room, stored in one statement (group
-   * commit) with consecutive seqs in order, then published. All or nothing.
+   * Several texts from one member to one room, stored together with consecutive
+   * seqs in order, then published. All or nothing.
    */
   async sendMany(actor: Actor, roomId: string, texts: unknown[], source: SendSource): Promise<Message[]> {
-    const bodies = texts.map((text) => validateMessageText(text, this.#maxLength));
-    let messages = await this.#store.appendMemberMessages(roomId, actor.id, bodies);
-    if (!messages) {
+    const inputs = texts.map((text) => ({ roomId, senderId: actor.id, text: validateMessageText(text, this.#maxLength) }));
+    // Membership is checked inside the append (no extra query per send); only a refusal
+    // pays for requireMember, which says why (unknown room, private room, not a member).
+    let stored = await this.#appends.submit(inputs);
+    if (stored.includes(null)) {
       await this.requireMember(actor, roomId);
-      messages = await this.#store.appendMemberMessages(roomId, actor.id, bodies);
-      if (!messages) throw forbidden('not a member of this room');
+      // Became a member between the two reads: try once more.
+      stored = await this.#appends.submit(inputs);
+      if (stored.includes(null)) throw forbidden('not a member of this room');
     }
+    const messages = stored as Message[];
     this.#metrics.messagesStored.inc({ type: 'text', source }, messages.length);
     for (const message of messages) {
       this.publish(message);

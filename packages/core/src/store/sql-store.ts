@@ -23,7 +23,7 @@ import {
 } from './rows.js';
 import type { SqlDatabase } from './sql-database.js';
 import { toStoreError } from './sql-errors.js';
-import type { HistoryQuery, MembershipChange, NewMessage, NewRoom, NewUser, PushRecipient, SearchQuery, Store } from './store.js';
+import type { HistoryQuery, MembershipChange, NewMemberMessage, NewMessage, NewRoom, NewUser, PushRecipient, SearchQuery, Store } from './store.js';
 
 const MESSAGE_TYPES: readonly MessageType[] = ['text', 'join', 'leave'];
 
@@ -43,9 +43,8 @@ const prefixed = (alias: string, columns: string) =>
  * Parameters: $1 message id, $2 room, $3 sender, $4 type, then $5 text for text messages;
  * join/leave texts are derived from the sender's username.
  */
-function appendSql(memberDelta: '' | '+ 1' | '- 1', textSql: string, options: { pushJob?: boolean; senderMustBeMember?: boolean } = {}): string {
+function appendSql(memberDelta: '' | '+ 1' | '- 1', textSql: string, options: { pushJob?: boolean } = {}): string {
   const memberCount = memberDelta ? `, member_count = rooms.member_count ${memberDelta}` : '';
-  const membership = options.senderMustBeMember ? 'AND EXISTS (SELECT 1 FROM memberships ms WHERE ms.room_id = $2 AND ms.user_id = $3)' : '';
   // The push job is written by the same statement as the message: a stored text message
   // without its job (or a job without its message) cannot exist.
   const pushJob = options.pushJob
@@ -58,7 +57,7 @@ function appendSql(memberDelta: '' | '+ 1' | '- 1', textSql: string, options: { 
     WITH r AS (
       UPDATE rooms SET last_seq = rooms.last_seq + 1 ${memberCount}
       FROM users u
-      WHERE rooms.id = $2 AND u.id = $3 ${membership}
+      WHERE rooms.id = $2 AND u.id = $3
       RETURNING rooms.id, rooms.last_seq, u.username
     ), m AS (
       INSERT INTO messages (id, room_id, seq, type, sender_id, sender_username, text)
@@ -69,30 +68,41 @@ function appendSql(memberDelta: '' | '+ 1' | '- 1', textSql: string, options: { 
 }
 
 const APPEND_MESSAGE_SQL = appendSql('', '$5::text', { pushJob: true });
-const APPEND_MEMBER_MESSAGE_SQL = appendSql('', '$5::text', { pushJob: true, senderMustBeMember: true });
 /**
- * The batch form of APPEND_MEMBER_MESSAGE_SQL for one sender in one room: one
- * statement takes `n` consecutive seqs under the room's row lock and inserts
- * every message (and its push job) in order. $1 ids, $2 room, $3 sender, $4 texts.
+ * Group commit of member text messages across rooms and senders, in ONE statement.
+ * Rooms are locked in id order before their seqs move, so concurrent batches (from
+ * this or other processes) that share rooms queue instead of deadlocking. Membership
+ * is checked per row; rows that fail it are simply not written.
+ * $1 ids, $2 rooms, $3 senders, $4 texts (parallel arrays).
  */
 const APPEND_MEMBER_MESSAGES_SQL = `
     WITH input AS (
-      SELECT t.id, t.text, t.ord FROM unnest($1::uuid[], $4::text[]) WITH ORDINALITY AS t(id, text, ord)
-    ), r AS (
-      UPDATE rooms SET last_seq = rooms.last_seq + (SELECT count(*) FROM input)
-      FROM users u
-      WHERE rooms.id = $2 AND u.id = $3 AND EXISTS (SELECT 1 FROM memberships ms WHERE ms.room_id = $2 AND ms.user_id = $3)
-      RETURNING rooms.id, rooms.last_seq, u.username
+      SELECT t.id, t.room_id, t.sender_id, t.text, t.ord
+      FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[]) WITH ORDINALITY AS t(id, room_id, sender_id, text, ord)
+    ), accepted AS MATERIALIZED (
+      SELECT i.id, i.room_id, i.sender_id, i.text, i.ord, u.username
+      FROM input i
+      JOIN users u ON u.id = i.sender_id
+      JOIN memberships ms ON ms.room_id = i.room_id AND ms.user_id = i.sender_id
+    ), counts AS (
+      SELECT room_id, count(*) AS n FROM accepted GROUP BY room_id
+    ), locked AS MATERIALIZED (
+      SELECT r.id FROM rooms r WHERE r.id IN (SELECT room_id FROM counts) ORDER BY r.id FOR NO KEY UPDATE
+    ), bumped AS (
+      UPDATE rooms SET last_seq = rooms.last_seq + c.n
+      FROM counts c JOIN locked l ON l.id = c.room_id
+      WHERE rooms.id = c.room_id
+      RETURNING rooms.id, rooms.last_seq - c.n AS first_seq
     ), m AS (
       INSERT INTO messages (id, room_id, seq, type, sender_id, sender_username, text)
-      SELECT i.id, r.id, r.last_seq - (SELECT count(*) FROM input) + i.ord, 'text', $3::uuid, r.username, i.text
-      FROM r CROSS JOIN input i
+      SELECT a.id, a.room_id, b.first_seq + row_number() OVER (PARTITION BY a.room_id ORDER BY a.ord), 'text', a.sender_id, a.username, a.text
+      FROM accepted a JOIN bumped b ON b.id = a.room_id
       RETURNING ${MESSAGE_COLUMNS}
     ), job AS (
       INSERT INTO push_outbox (room_id, message_id, seq, sender_id, message_created_at)
       SELECT room_id, id, seq, sender_id, created_at FROM m
     )
-    SELECT ${MESSAGE_COLUMNS} FROM m ORDER BY seq`;
+    SELECT ${MESSAGE_COLUMNS} FROM m`;
 
 const APPEND_JOIN_SQL = appendSql('+ 1', `r.username || ' joined'`);
 const APPEND_LEAVE_SQL = appendSql('- 1', `r.username || ' left'`);
@@ -284,30 +294,26 @@ export class SqlStore implements Store {
 
   // ---- messages
 
-  async appendMemberMessage(message: NewMessage): Promise<Message | null> {
-    if (!MESSAGE_TYPES.includes(message.type)) throw badRequest(`type must be one of ${MESSAGE_TYPES.join(', ')}`);
-    if (typeof message.text !== 'string') throw badRequest('text must be a string');
-    if (!isUuid(message.roomId) || !isUuid(message.senderId)) return null;
+  async appendMemberMessages(messages: NewMemberMessage[]): Promise<Array<Message | null>> {
+    if (messages.some((m) => typeof m.text !== 'string')) throw badRequest('text must be a string');
+    // Ids that are not UUIDs cannot name a row: those inputs are answered null without a query.
+    const writable = messages.filter((m) => isUuid(m.roomId) && isUuid(m.senderId));
+    if (writable.length === 0) return messages.map(() => null);
     return this.#run(async () => {
-      const { rows } = await this.db.query<MessageRow>(APPEND_MEMBER_MESSAGE_SQL, [
-        randomUUID(),
-        message.roomId,
-        message.senderId,
-        message.type,
-        message.text,
+      const ids = writable.map(() => randomUUID());
+      const { rows } = await this.db.query<MessageRow>(APPEND_MEMBER_MESSAGES_SQL, [
+        ids,
+        writable.map((m) => m.roomId),
+        writable.map((m) => m.senderId),
+        writable.map((m) => m.text),
       ]);
-      return rows[0] ? toMessage(rows[0]) : null;
-    });
-  }
-
-  async appendMemberMessages(roomId: string, senderId: string, texts: string[]): Promise<Message[] | null> {
-    if (texts.length === 0) return [];
-    if (texts.some((text) => typeof text !== 'string')) throw badRequest('text must be a string');
-    if (!isUuid(roomId) || !isUuid(senderId)) return null;
-    return this.#run(async () => {
-      const ids = texts.map(() => randomUUID());
-      const { rows } = await this.db.query<MessageRow>(APPEND_MEMBER_MESSAGES_SQL, [ids, roomId, senderId, texts]);
-      return rows.length === 0 ? null : rows.map(toMessage);
+      const byId = new Map(rows.map((row) => [row.id, row]));
+      let next = 0;
+      return messages.map((m) => {
+        if (!isUuid(m.roomId) || !isUuid(m.senderId)) return null;
+        const row = byId.get(ids[next++]!);
+        return row ? toMessage(row) : null;
+      });
     });
   }
 

@@ -19,6 +19,12 @@ export interface NewMessage {
   text: string;
 }
 
+export interface NewMemberMessage {
+  roomId: string;
+  senderId: string;
+  text: string;
+}
+
 export interface HistoryQuery {
   /** Only messages with seq < before. */
   before?: number;
@@ -94,18 +100,13 @@ export interface Store {
 
   appendMessage(message: NewMessage): Promise<Message>;
   /**
-   * appendMessage for a sender who must be a member of the room, checked in the same
-   * statement (one round trip on the hot path of every send). Resolves null and writes
-   * nothing when the room or the sender does not exist or the sender is not a member.
+   * Text messages from senders who must be members of their rooms, checked in the same
+   * statement: the group commit of every send, across rooms and senders. Result i is the
+   * stored message for input i, or null when nothing was written for it (unknown room or
+   * sender, or not a member). Messages of one room get consecutive seqs in input order,
+   * and each gets its push job, as with appendMessage.
    */
-  appendMemberMessage(message: NewMessage): Promise<Message | null>;
-  /**
-   * Several text messages of one member in one room, in one statement: they get
-   * consecutive seqs in the given order, all or none are written, and null (nothing
-   * written) means the same as for appendMemberMessage. Used to group-commit the
-   * SENDs a client pipelines.
-   */
-  appendMemberMessages(roomId: string, senderId: string, texts: string[]): Promise<Message[] | null>;
+  appendMemberMessages(messages: NewMemberMessage[]): Promise<Array<Message | null>>;
   /** Ascending by seq. With only `before` (or nothing), the newest `limit` messages before it. */
   listMessages(roomId: string, query: HistoryQuery): Promise<Message[]>;
   /** Last assigned seq of a room (0 when empty), or null when the room does not exist. */

@@ -1,0 +1,114 @@
+export interface GroupCommitOptions<T, R> {
+  /** Writes a batch in one round trip; result i answers item i. */
+  commit(items: T[]): Promise<R[]>;
+  /** Most items per commit (a submission is never split, so one may exceed it alone). */
+  maxBatch: number;
+  /** Commits allowed in flight at once; submissions queue behind them and form the next batch. */
+  maxInFlight: number;
+  /**
+   * Whether a failed batch should be retried one submission at a time, so that one bad
+   * submission fails only itself. False for failures every submission would share (the
+   * database being down).
+   */
+  isolate(err: unknown): boolean;
+  /** Called with each batch's item count (for metrics). */
+  onBatch?(items: number): void;
+}
+
+interface Submission<T, R> {
+  items: T[];
+  resolve(results: R[]): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * Group commit: concurrent callers' writes share one round trip (and one WAL flush)
+ * instead of paying one each. Under light load a submission commits on the next turn
+ * of the event loop, alone; under load, submissions that arrive while `maxInFlight`
+ * commits are running are written together by the next one. Each submission commits
+ * atomically with its batch, and its items stay together and in order.
+ */
+export class GroupCommit<T, R> {
+  readonly #options: GroupCommitOptions<T, R>;
+  readonly #queue: Array<Submission<T, R>> = [];
+  #inFlight = 0;
+  #scheduled = false;
+
+  constructor(options: GroupCommitOptions<T, R>) {
+    if (options.maxBatch < 1 || options.maxInFlight < 1) throw new RangeError('maxBatch and maxInFlight must be at least 1');
+    this.#options = options;
+  }
+
+  /** Commits `items` together (with other submissions); resolves with their results in order. */
+  submit(items: T[]): Promise<R[]> {
+    if (items.length === 0) return Promise.resolve([]);
+    return new Promise<R[]>((resolve, reject) => {
+      this.#queue.push({ items, resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  /** Submissions waiting for a commit slot. */
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#inFlight >= this.#options.maxInFlight) return;
+    this.#scheduled = true;
+    // setImmediate runs after the current I/O phase: the SENDs read from every socket in
+    // this turn of the event loop land in the same batch.
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.#pump();
+    });
+  }
+
+  #pump(): void {
+    while (this.#inFlight < this.#options.maxInFlight && this.#queue.length > 0) {
+      const batch = this.#take();
+      this.#inFlight++;
+      void this.#run(batch).finally(() => {
+        this.#inFlight--;
+        this.#pump();
+      });
+    }
+  }
+
+  #take(): Array<Submission<T, R>> {
+    const batch = [this.#queue.shift()!];
+    let size = batch[0]!.items.length;
+    while (this.#queue.length > 0 && size + this.#queue[0]!.items.length <= this.#options.maxBatch) {
+      const next = this.#queue.shift()!;
+      size += next.items.length;
+      batch.push(next);
+    }
+    return batch;
+  }
+
+  async #run(batch: Array<Submission<T, R>>): Promise<void> {
+    try {
+      await this.#commit(batch);
+    } catch (err) {
+      if (batch.length === 1 || !this.#options.isolate(err)) {
+        for (const submission of batch) submission.reject(err);
+        return;
+      }
+      for (const submission of batch) {
+        await this.#commit([submission]).catch((alone: unknown) => submission.reject(alone));
+      }
+    }
+  }
+
+  async #commit(batch: Array<Submission<T, R>>): Promise<void> {
+    const items = batch.length === 1 ? batch[0]!.items : batch.flatMap((s) => s.items);
+    this.#options.onBatch?.(items.length);
+    const results = await this.#options.commit(items);
+    if (results.length !== items.length) throw new Error(`group commit returned ${results.length} results for ${items.length} items`);
+    let offset = 0;
+    for (const submission of batch) {
+      submission.resolve(results.slice(offset, offset + submission.items.length));
+      offset += submission.items.length;
+    }
+  }
+}

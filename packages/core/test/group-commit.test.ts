@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { GroupCommit } from '../src/messaging/group-commit.js';
+
+/** A commit function that records its batches and completes only when told to. */
+function recordingCommit() {
+  const batches: number[][] = [];
+  const pending: Array<() => void> = [];
+  let fail: ((items: number[]) => Error | undefined) | undefined;
+  return {
+    batches,
+    pending,
+    failWhen(predicate: (items: number[]) => Error | undefined) {
+      fail = predicate;
+    },
+    commit(items: number[]): Promise<string[]> {
+      batches.push(items);
+      return new Promise((resolve, reject) => {
+        pending.push(() => {
+          const err = fail?.(items);
+          if (err) reject(err);
+          else resolve(items.map((n) => `stored ${n}`));
+        });
+      });
+    },
+    releaseAll() {
+      for (const release of pending.splice(0)) release();
+    },
+  };
+}
+
+const waitFor = async (condition: () => boolean) => {
+  await expect.poll(condition).toBe(true);
+};
+
+describe('GroupCommit', () => {
+  it('commits what arrives in one turn together, then batches what queued behind the commits in flight', async () => {
+    const db = recordingCommit();
+    const group = new GroupCommit({ commit: (items: number[]) => db.commit(items), maxBatch: 100, maxInFlight: 1, isolate: () => true });
+    const first = [group.submit([1]), group.submit([2, 3])];
+    await waitFor(() => db.batches.length === 1);
+    expect(db.batches[0]).toEqual([1, 2, 3]);
+    const second = [group.submit([4]), group.submit([5])];
+    const third = group.submit([6]);
+    expect(group.queued).toBe(3); // waiting for the one commit in flight
+    db.releaseAll();
+    expect(await Promise.all(first)).toEqual([['stored 1'], ['stored 2', 'stored 3']]);
+    await waitFor(() => db.batches.length === 2);
+    expect(db.batches[1]).toEqual([4, 5, 6]);
+    db.releaseAll();
+    expect(await Promise.all([...second, third])).toEqual([['stored 4'], ['stored 5'], ['stored 6']]);
+  });
+
+  it('never splits a submission and caps batches at maxBatch items', async () => {
+    const db = recordingCommit();
+    const group = new GroupCommit({ commit: (items: number[]) => db.commit(items), maxBatch: 4, maxInFlight: 3, isolate: () => true });
+    const all = [group.submit([1, 2, 3]), group.submit([4, 5]), group.submit([6]), group.submit([7, 8, 9, 10, 11])];
+    await waitFor(() => db.batches.length === 3);
+    expect(db.batches).toEqual([[1, 2, 3], [4, 5, 6], [7, 8, 9, 10, 11]]);
+    db.releaseAll();
+    expect((await Promise.all(all)).flat()).toHaveLength(11);
+  });
+
+  it('retries a failed batch one submission at a time so that only the bad one fails', async () => {
+    const batches: number[][] = [];
+    const commit = async (items: number[]) => {
+      batches.push(items);
+      if (items.includes(13)) throw new Error('bad item 13');
+      return items.map((n) => `stored ${n}`);
+    };
+    const group = new GroupCommit({ commit, maxBatch: 100, maxInFlight: 1, isolate: () => true });
+    const [good, bad, alsoGood] = [group.submit([1, 2]), group.submit([13]), group.submit([3])];
+    expect(await good).toEqual(['stored 1', 'stored 2']);
+    await expect(bad).rejects.toThrow('bad item 13');
+    expect(await alsoGood).toEqual(['stored 3']);
+    expect(batches).toEqual([[1, 2, 13, 3], [1, 2], [13], [3]]);
+  });
+
+  it('fails every submission at once when the failure is shared (isolate says no)', async () => {
+    const db = recordingCommit();
+    db.failWhen(() => new Error('database unavailable'));
+    const group = new GroupCommit({ commit: (items: number[]) => db.commit(items), maxBatch: 100, maxInFlight: 1, isolate: () => false });
+    const all = [group.submit([1]), group.submit([2])];
+    await waitFor(() => db.pending.length === 1);
+    db.releaseAll();
+    for (const submission of all) await expect(submission).rejects.toThrow('database unavailable');
+    expect(db.batches).toEqual([[1, 2]]);
+  });
+
+  it('rejects instead of mismatching results when the commit returns the wrong count', async () => {
+    const group = new GroupCommit({ commit: async (items: number[]) => items.slice(1), maxBatch: 10, maxInFlight: 1, isolate: () => false });
+    await expect(group.submit([1, 2])).rejects.toThrow('group commit returned 1 results for 2 items');
+    expect(await group.submit([])).toEqual([]);
+  });
+});
