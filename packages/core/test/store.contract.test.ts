@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Room, User } from '../src/domain/types.js';
+import type { Message, Room, User } from '../src/domain/types.js';
 import { ChorusError } from '../src/errors.js';
 import type { SqlStore } from '../src/store/sql-store.js';
 import { createTestStore, storeBackends, type TestStore } from '../src/testing/index.js';
@@ -38,6 +38,15 @@ describe.each(storeBackends())('Store contract (%s)', (backend) => {
 
   async function say(room: Room, sender: User, text: string) {
     return store.appendMessage({ roomId: room.id, senderId: sender.id, type: 'text', text });
+  }
+
+  /** Sets a message's creation time to `secondsAgo` in the past: time order then does not depend on the clock's resolution. */
+  async function backdate(message: Message, secondsAgo: number): Promise<Message> {
+    const { rows } = await t.db.query<{ created_at: Date | string }>(
+      'UPDATE messages SET created_at = now() - make_interval(secs => $2) WHERE id = $1 RETURNING created_at',
+      [message.id, secondsAgo],
+    );
+    return { ...message, createdAt: new Date(rows[0]!.created_at).toISOString() };
   }
 
   it('answers ping', async () => {
@@ -304,9 +313,9 @@ describe.each(storeBackends())('Store contract (%s)', (backend) => {
       const bobsOwn = await newRoom(bob);
       const word = `zebra${tag()}`;
 
-      const first = await say(shared, alice, `a ${word} crossed the road`);
-      const second = await say(alicesOwn, alice, `Another ${word.toUpperCase()}!`);
-      const third = await say(bobsOwn, bob, `bob's ${word}`);
+      const first = await backdate(await say(shared, alice, `a ${word} crossed the road`), 30);
+      const second = await backdate(await say(alicesOwn, alice, `Another ${word.toUpperCase()}!`), 20);
+      const third = await backdate(await say(bobsOwn, bob, `bob's ${word}`), 10);
       await say(shared, bob, 'nothing to see here');
 
       expect(await store.searchMessages({ userId: alice.id, text: word, limit: 10 })).toEqual([second, first]);
