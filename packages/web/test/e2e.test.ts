@@ -76,7 +76,8 @@ describe.runIf(runE2e)('browser client against the real server', () => {
     await mkdir(RESULTS, { recursive: true });
     // Serve exactly this source: build the client the server hands out at /.
     await build({ root: webDir, configFile: join(webDir, 'vite.config.ts'), logLevel: 'warn' });
-    server = await startServer({ SEND_BURST: '8', SEND_RATE_PER_SECOND: '2' });
+    // STOMP sends are limited tightly (the rate-limit test); REST seeds history, so it is not.
+    server = await startServer({ SEND_BURST: '8', SEND_RATE_PER_SECOND: '2', HTTP_SEND_BURST: '1000', HTTP_SEND_RATE_PER_SECOND: '1000' });
     const index = await (await fetch(server.url + '/')).text();
     if (!index.includes('id="app"')) {
       throw new Error('the server does not serve the built client at / (does @chorus/standalone resolve @chorus/web?)');
@@ -155,7 +156,7 @@ describe.runIf(runE2e)('browser client against the real server', () => {
 
     await a.composer.fill('');
     // The burst must go over STOMP (rate limited per connection and user); with no live
-    // connection the client falls back to REST, which has no per-user send limit yet.
+    // connection the client falls back to REST, whose limit this server sets high.
     await a.waitConnected();
     // SEND_BURST is 8 with 2 tokens/s: a quick burst of 20 must be cut off (it would need 6 s to refill).
     for (let i = 1; i <= 20; i++) await a.send(`burst ${i}`);

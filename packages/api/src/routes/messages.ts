@@ -1,4 +1,6 @@
+import { rateLimited } from '@chorus/core';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { ApiDeps } from '../deps.js';
 import { actorOf } from '../plugins/authenticate.js';
@@ -10,7 +12,20 @@ const HistoryQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
 });
 
-export const messageRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { chat }) => {
+export const messageRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { chat, config }) => {
+  // HTTP sends have a per-user budget like STOMP SENDs (per process), so REST is no way
+  // around the limit: HTTP_SEND_BURST requests per window of burst/rate seconds.
+  const { httpSendBurst, httpSendRatePerSecond } = config.limits;
+  const sendRateLimit = {
+    max: httpSendBurst,
+    timeWindow: Math.ceil((httpSendBurst / httpSendRatePerSecond) * 1000),
+    // After authentication, so the key is the user rather than the address.
+    hook: 'preHandler' as const,
+    keyGenerator: (request: FastifyRequest) => `send|${actorOf(request).id}`,
+    errorResponseBuilder: (_request: FastifyRequest, context: { ttl: number }) =>
+      rateLimited('sending too fast; slow down', Math.max(1, Math.ceil(context.ttl / 1000))),
+  };
+
   const SendBody = Type.Object(
     // Length is checked by ChatService (413 above the limit), the same rule as a STOMP SEND.
     { text: Type.String({ description: `1..${chat.maxMessageLength} characters` }) },
@@ -42,13 +57,14 @@ export const messageRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { c
     '/api/rooms/:id/messages',
     {
       onRequest: app.authenticate,
+      config: { rateLimit: sendRateLimit },
       schema: {
         tags: ['messages'],
         summary: 'Send a text message (delivered to WebSocket subscribers like a STOMP SEND)',
         security: bearerAuth,
         params: RoomIdParams,
         body: SendBody,
-        response: { 201: Message, ...errorResponses(400, 401, 403, 404, 413) },
+        response: { 201: Message, ...errorResponses(400, 401, 403, 404, 413, 429) },
       },
     },
     async (request, reply) => {

@@ -52,6 +52,22 @@ export function messagesSuite(getApi: () => TestApi): void {
       }
     });
 
+    it('applies the SEND rate limit per user: over the burst is 429 with Retry-After and nothing stored', async () => {
+      const [hasty, calm] = await Promise.all([api.signup('hasty'), api.signup('calm')]);
+      const room = (await api.call('POST', '/api/rooms', { token: hasty.token, json: { name: randomName('burst') } })).body;
+      expect((await api.call('POST', `/api/rooms/${room.id}/join`, { token: calm.token })).status).toBe(200);
+      const { httpSendBurst: sendBurst } = api.config.limits;
+      const accepted = await Promise.all(Array.from({ length: sendBurst }, (_, i) => send(hasty, room.id, { text: `burst ${i}` })));
+      expect(accepted.map((r) => r.status)).toEqual(accepted.map(() => 201));
+      const seqAfterBurst = await lastSeq(room.id);
+      const limited = await send(hasty, room.id, { text: 'one too many' });
+      expectError(limited, 429, 'rate_limited');
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(await lastSeq(room.id)).toBe(seqAfterBurst);
+      // The budget is the user's own: another member still sends.
+      expect((await send(calm, room.id, { text: 'unaffected' })).status).toBe(201);
+    });
+
     it('counts characters, not UTF-16 units: the limit in emoji is accepted', async () => {
       const text = '🎉'.repeat(api.config.limits.maxMessageLength);
       const reply = await send(alice, lounge.id, { text });

@@ -111,7 +111,7 @@ export function opsSuite(getApi: () => TestApi): void {
       const send = doc.paths['/api/rooms/{id}/messages'].post;
       expect(send.security).toEqual([{ bearerAuth: [] }]);
       expect(send.requestBody.content['application/json'].schema.required).toEqual(['text']);
-      expect(Object.keys(send.responses).sort()).toEqual(['201', '400', '401', '403', '404', '413']);
+      expect(Object.keys(send.responses).sort()).toEqual(['201', '400', '401', '403', '404', '413', '429']);
       expect(doc.paths['/api/auth/login'].post.responses['429']).toBeDefined();
       expect(doc.paths['/api/auth/signup'].post.security).toBeUndefined();
     });

@@ -24,6 +24,9 @@ export interface ChorusConfig {
     replayLimit: number;
     sendRatePerSecond: number;
     sendBurst: number;
+    /** POST /api/rooms/:id/messages, per user (defaults to the STOMP values). */
+    httpSendRatePerSecond: number;
+    httpSendBurst: number;
     subscribeRatePerSecond: number;
     subscribeBurst: number;
     loginAttemptsPerMinute: number;
@@ -67,6 +70,8 @@ export function loadConfig(env: Env = process.env): ChorusConfig {
     throw new ConfigError('JWT_SECRET', 'must be set in production (the development default is public)');
   }
   if (secret.length < 32) throw new ConfigError('JWT_SECRET', 'must be at least 32 characters');
+  const sendRatePerSecond = int(env, 'SEND_RATE_PER_SECOND', 20, 1, 100_000);
+  const sendBurst = int(env, 'SEND_BURST', 50, 1, 1_000_000);
   return {
     env: mode,
     host: str(env, 'HOST', '0.0.0.0'),
@@ -90,8 +95,10 @@ export function loadConfig(env: Env = process.env): ChorusConfig {
       maxBodyBytes: int(env, 'MAX_BODY_BYTES', 65_536, 1024, 16_777_216),
       sendBufferBytes: int(env, 'SEND_BUFFER_BYTES', 1_048_576, 16_384, 268_435_456),
       replayLimit: int(env, 'REPLAY_LIMIT', 1000, 1, 100_000),
-      sendRatePerSecond: int(env, 'SEND_RATE_PER_SECOND', 20, 1, 100_000),
-      sendBurst: int(env, 'SEND_BURST', 50, 1, 1_000_000),
+      sendRatePerSecond,
+      sendBurst,
+      httpSendRatePerSecond: int(env, 'HTTP_SEND_RATE_PER_SECOND', sendRatePerSecond, 1, 100_000),
+      httpSendBurst: int(env, 'HTTP_SEND_BURST', sendBurst, 1, 1_000_000),
       subscribeRatePerSecond: int(env, 'SUBSCRIBE_RATE_PER_SECOND', 20, 1, 100_000),
       subscribeBurst: int(env, 'SUBSCRIBE_BURST', 100, 1, 1_000_000),
       loginAttemptsPerMinute: int(env, 'LOGIN_ATTEMPTS_PER_MINUTE', 10, 1, 100_000),
