@@ -4,7 +4,7 @@ import type { Room, User } from '../src/domain/types.js';
 import { ChorusError } from '../src/errors.js';
 import type { PushClaim } from '../src/push/push-queue.js';
 import { SqlPushQueue } from '../src/push/sql-push-queue.js';
-import type { SqlStore } from '../src/store/sql-store.js';
+import { PUSH_UNREAD_CAP, type SqlStore } from '../src/store/sql-store.js';
 import { createTestStore, storeBackends, type TestStore } from '../src/testing/index.js';
 
 const tag = () => randomBytes(5).toString('hex');
@@ -89,6 +89,19 @@ describe.each(storeBackends())('push store and queue contract (%s)', (backend) =
       expect((await store.listPushRecipients(room.id)).map((r) => r.userId).sort()).toEqual([a.id, c.id].sort());
       expect(await store.listPushRecipients(randomUUID())).toEqual([]);
       expect(await store.listPushRecipients('nope')).toEqual([]);
+    });
+
+    it('counts unread among the newest PUSH_UNREAD_CAP messages, so a member whose own messages fill the room costs a bounded scan', async () => {
+      const [a, b, c] = [await newUser(), await newUser(), await newUser()];
+      const room = await newRoom(a, b, c);
+      await say(room, a, 'before the flood');
+      const flood = Array.from({ length: PUSH_UNREAD_CAP }, (_, i) => ({ roomId: room.id, senderId: c.id, text: `own ${i}` }));
+      expect((await store.appendMemberMessages(flood)).every((m) => m !== null)).toBe(true);
+      const unread = new Map((await store.listPushRecipients(room.id)).map((r) => [r.userId, r.unread]));
+      expect(unread.get(b.id)).toBe(PUSH_UNREAD_CAP);
+      expect(unread.get(a.id)).toBe(PUSH_UNREAD_CAP);
+      // a's message is older than the newest PUSH_UNREAD_CAP messages, all of them c's own.
+      expect(unread.get(c.id)).toBe(0);
     });
 
     it('mutes members only, until a future time or until unmuted', async () => {

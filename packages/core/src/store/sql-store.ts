@@ -493,13 +493,14 @@ export class SqlStore implements Store {
       const { rows } = await this.db.query<{ user_id: string; unread: string | number; token: string | null; platform: DevicePlatform | null }>(
         `SELECT m.user_id, u.unread, d.token, d.platform
          FROM memberships m
-         -- Text messages from others after the read position, counted up to a cap (index range scan).
+         JOIN rooms r ON r.id = m.room_id
+         -- Text messages from others after the read position, among the room's newest
+         -- PUSH_UNREAD_CAP messages: an index range scan of bounded length, even for a member
+         -- whose own messages (never counted) fill the room.
          CROSS JOIN LATERAL (
-           SELECT count(*) AS unread FROM (
-             SELECT 1 FROM messages x
-             WHERE x.room_id = m.room_id AND x.seq > m.last_read_seq AND x.type = 'text' AND x.sender_id <> m.user_id
-             LIMIT ${PUSH_UNREAD_CAP}
-           ) capped
+           SELECT count(*) AS unread FROM messages x
+           WHERE x.room_id = m.room_id AND x.seq > GREATEST(m.last_read_seq, r.last_seq - ${PUSH_UNREAD_CAP})
+             AND x.type = 'text' AND x.sender_id <> m.user_id
          ) u
          LEFT JOIN devices d ON d.user_id = m.user_id
          WHERE m.room_id = $1

@@ -46,7 +46,7 @@ export interface SearchQuery {
 /** A member who may be notified of a room's new messages, with what the notification needs. */
 export interface PushRecipient {
   userId: string;
-  /** Text messages from others after the member's read position (counted up to 1000). */
+  /** Text messages from others after the member's read position, among the room's newest 1000 messages. */
   unread: number;
   devices: Array<{ token: string; platform: DevicePlatform }>;
 }
