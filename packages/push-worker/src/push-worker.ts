@@ -38,6 +38,9 @@ interface Settlement {
   sent: number;
 }
 
+/** How often a busy worker recounts the backlog for chorus_push_queue_depth. */
+const DEPTH_REFRESH_MS = 5000;
+
 const emptySummary = (): RoundSummary => ({ claims: 0, sent: 0, acked: 0, retried: 0, dead: 0 });
 
 /**
@@ -52,6 +55,7 @@ export class PushWorker {
   #running = false;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
+  #depthRefreshedAt = 0;
 
   constructor(options: PushWorkerOptions) {
     this.#o = options;
@@ -77,12 +81,24 @@ export class PushWorker {
       let claims = 0;
       try {
         claims = (await this.runOnce()).claims;
-        this.#o.metrics.pushQueueDepth.set(await this.#o.queue.depth());
+        await this.#refreshDepth(claims === 0);
       } catch (err) {
         this.#o.logger.warn({ err }, 'push round failed; retrying after the poll interval');
       }
       if (claims === 0 && this.#running) await this.#sleep(this.#o.pollMs);
     }
+  }
+
+  /**
+   * Counting the backlog is a scan of every pending job, so under load (when rounds follow
+   * each other back to back) the gauge is refreshed at most every DEPTH_REFRESH_MS; an idle
+   * round always refreshes it, so it drops to 0 as soon as the queue is drained.
+   */
+  async #refreshDepth(idle: boolean): Promise<void> {
+    const now = Date.now();
+    if (!idle && now - this.#depthRefreshedAt < DEPTH_REFRESH_MS) return;
+    this.#depthRefreshedAt = now;
+    this.#o.metrics.pushQueueDepth.set(await this.#o.queue.depth());
   }
 
   #sleep(ms: number): Promise<void> {

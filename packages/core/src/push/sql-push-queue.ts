@@ -79,13 +79,14 @@ export class SqlPushQueue implements PushQueue {
         );
         if (locked.rows.length === 0) return [];
         const claimed = await tx.query<ClaimedRow>(
-          `WITH claimable AS (
+          `WITH leased_rooms AS MATERIALIZED (
+             -- Rooms with a live lease (checked once per room, through push_outbox_claimed_idx).
+             SELECT DISTINCT x.room_id FROM push_outbox x
+             WHERE x.room_id = ANY($1::uuid[]) AND x.state = 'pending' AND x.claim_token IS NOT NULL AND x.next_attempt_at > now()
+           ), claimable AS (
              SELECT o.id FROM push_outbox o
              WHERE o.room_id = ANY($1::uuid[]) AND o.state = 'pending' AND o.next_attempt_at <= now()
-               AND NOT EXISTS (
-                 SELECT 1 FROM push_outbox x
-                 WHERE x.room_id = o.room_id AND x.state = 'pending' AND x.claim_token IS NOT NULL AND x.next_attempt_at > now()
-               )
+               AND o.room_id NOT IN (SELECT room_id FROM leased_rooms)
              FOR UPDATE OF o SKIP LOCKED
            ), leased AS (
              UPDATE push_outbox p
