@@ -41,6 +41,7 @@ describe.each(storeBackends())('push store and queue contract (%s)', (backend) =
     for (const member of members) await store.addMember(room.id, member.id);
     return room;
   }
+  const withDevice = (user: User) => store.upsertDevice(user.id, `tok-${tag()}`, 'android');
   const say = (room: Room, sender: User, text: string) => store.appendMessage({ roomId: room.id, senderId: sender.id, type: 'text', text });
   const jobsOf = async (room: Room) =>
     (await t.db.query<{ seq: string | number; state: string }>('SELECT seq, state FROM push_outbox WHERE room_id = $1 ORDER BY seq', [room.id])).rows.map(
@@ -67,16 +68,19 @@ describe.each(storeBackends())('push store and queue contract (%s)', (backend) =
   });
 
   describe('mutes and recipients', () => {
-    it('lists every unmuted member with unread count and devices', async () => {
-      const [a, b, c] = [await newUser(), await newUser(), await newUser()];
-      const room = await newRoom(a, b, c);
+    it('lists every unmuted member with a device, with unread count and devices', async () => {
+      const [a, b, c, d] = [await newUser(), await newUser(), await newUser(), await newUser()];
+      const room = await newRoom(a, b, c, d);
+      await withDevice(a);
       await store.upsertDevice(b.id, `tok-b-${tag()}`, 'ios');
+      await withDevice(c);
       await say(room, a, 'hi');
       await store.markRead(room.id, a.id, 100);
       const recipients = await store.listPushRecipients(room.id);
       const byId = new Map(recipients.map((r) => [r.userId, r]));
-      expect(byId.size).toBe(3);
-      expect(byId.get(a.id)).toEqual({ userId: a.id, unread: 0, devices: [] });
+      // d has no device: nobody to notify.
+      expect([...byId.keys()].sort()).toEqual([a.id, b.id, c.id].sort());
+      expect(byId.get(a.id)).toEqual({ userId: a.id, unread: 0, devices: [{ token: expect.any(String), platform: 'android' }] });
       expect(byId.get(b.id)!.devices).toEqual([{ token: expect.stringMatching(/^tok-b-/), platform: 'ios' }]);
       // Only text messages from others count: not joins, not their own messages.
       expect(byId.get(c.id)!.unread).toBe(1);
@@ -85,6 +89,8 @@ describe.each(storeBackends())('push store and queue contract (%s)', (backend) =
       const after = new Map((await store.listPushRecipients(room.id)).map((r) => [r.userId, r.unread]));
       expect([after.get(a.id), after.get(b.id), after.get(c.id)]).toEqual([2, 2, 2]);
 
+      await store.upsertDevice(b.id, `tok-b2-${tag()}`, 'web');
+      expect((await store.listPushRecipients(room.id)).find((r) => r.userId === b.id)!.devices.map((x) => x.platform)).toEqual(['ios', 'web']);
       await store.muteRoom(room.id, b.id, null);
       expect((await store.listPushRecipients(room.id)).map((r) => r.userId).sort()).toEqual([a.id, c.id].sort());
       expect(await store.listPushRecipients(randomUUID())).toEqual([]);
@@ -94,6 +100,7 @@ describe.each(storeBackends())('push store and queue contract (%s)', (backend) =
     it('counts unread among the newest PUSH_UNREAD_CAP messages, so a member whose own messages fill the room costs a bounded scan', async () => {
       const [a, b, c] = [await newUser(), await newUser(), await newUser()];
       const room = await newRoom(a, b, c);
+      for (const member of [a, b, c]) await withDevice(member);
       await say(room, a, 'before the flood');
       const flood = Array.from({ length: PUSH_UNREAD_CAP }, (_, i) => ({ roomId: room.id, senderId: c.id, text: `own ${i}` }));
       expect((await store.appendMemberMessages(flood)).every((m) => m !== null)).toBe(true);
@@ -102,6 +109,22 @@ describe.each(storeBackends())('push store and queue contract (%s)', (backend) =
       expect(unread.get(a.id)).toBe(PUSH_UNREAD_CAP);
       // a's message is older than the newest PUSH_UNREAD_CAP messages, all of them c's own.
       expect(unread.get(c.id)).toBe(0);
+    });
+
+    it('lists recipients of several rooms in one call, with every asked room as a key', async () => {
+      const [a, b, c] = [await newUser(), await newUser(), await newUser()];
+      const [ab, bc] = [await newRoom(a, b), await newRoom(b, c)];
+      for (const member of [a, b, c]) await withDevice(member);
+      await say(ab, a, 'to b');
+      const unknown = randomUUID();
+      const byRoom = await store.listPushRecipientsByRoom([ab.id, bc.id, unknown, 'nope']);
+      expect([...byRoom.keys()]).toEqual([ab.id, bc.id, unknown, 'nope']);
+      const summary = (roomId: string) => byRoom.get(roomId)!.map((r) => [r.userId, r.unread]).sort();
+      expect(summary(ab.id)).toEqual([[a.id, 0], [b.id, 1]].sort());
+      expect(summary(bc.id)).toEqual([[b.id, 0], [c.id, 0]].sort());
+      expect(byRoom.get(unknown)).toEqual([]);
+      expect(byRoom.get('nope')).toEqual([]);
+      expect(byRoom.get(ab.id)).toEqual(await store.listPushRecipients(ab.id));
     });
 
     it('mutes members only, until a future time or until unmuted', async () => {
@@ -154,6 +177,22 @@ describe.each(storeBackends())('push store and queue contract (%s)', (backend) =
       const next = await queue.claim({ maxRooms: 10, leaseMs: 60_000 });
       expect(next.map((c) => [c.roomId, c.jobs.map((j) => j.text)])).toEqual([[r1.id, ['third']]]);
       expect(await queue.depth()).toBe(2);
+    });
+
+    it('ackAll acknowledges several claims in one statement and counts per claim, stale ones 0', async () => {
+      const a = await newUser();
+      const [r1, r2, r3] = [await newRoom(a), await newRoom(a), await newRoom(a)];
+      await say(r1, a, 'one');
+      await say(r1, a, 'two');
+      await say(r2, a, 'three');
+      await say(r3, a, 'four');
+      const claims = await queue.claim({ maxRooms: 10, leaseMs: 60_000 });
+      const byRoom = new Map(claims.map((c) => [c.roomId, c]));
+      const [c1, c2, c3] = [byRoom.get(r1.id)!, byRoom.get(r2.id)!, byRoom.get(r3.id)!];
+      expect(await queue.ack(c3)).toBe(1);
+      expect(await queue.ackAll([c1, c3, c2])).toEqual([2, 0, 1]);
+      expect(await queue.ackAll([])).toEqual([]);
+      expect(await queue.depth()).toBe(0);
     });
 
     it('hands out a job again once its lease expired, and ignores the stale claim', async () => {

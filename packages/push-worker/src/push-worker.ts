@@ -6,7 +6,7 @@ import type { PushResult, PushSender } from './push-sender.js';
 
 export interface PushWorkerOptions {
   queue: PushQueue;
-  store: Pick<Store, 'listPushRecipients' | 'deleteDevice'>;
+  store: Pick<Store, 'listPushRecipientsByRoom' | 'deleteDevice'>;
   sender: PushSender;
   online: OnlineChecker;
   logger: Logger;
@@ -37,6 +37,9 @@ interface Settlement {
   failed: PushResult[];
   sent: number;
 }
+
+/** Shortest time between the starts of two rounds that were not full (adds at most this to push latency). */
+const MIN_ROUND_MS = 100;
 
 /** How often a busy worker recounts the backlog for chorus_push_queue_depth. */
 const DEPTH_REFRESH_MS = 5000;
@@ -79,13 +82,22 @@ export class PushWorker {
   async #run(): Promise<void> {
     while (this.#running) {
       let claims = 0;
+      const startedAt = Date.now();
       try {
         claims = (await this.runOnce()).claims;
         await this.#refreshDepth(claims === 0);
       } catch (err) {
         this.#o.logger.warn({ err }, 'push round failed; retrying after the poll interval');
       }
-      if (claims === 0 && this.#running) await this.#sleep(this.#o.pollMs);
+      if (!this.#running) break;
+      if (claims === 0) await this.#sleep(this.#o.pollMs);
+      else if (claims < this.#o.batchRooms) {
+        // Every due room fitted in the round: let jobs gather for the next one rather than
+        // paying a round's fixed cost for a handful of them. A full round (more rooms
+        // waiting) goes again at once.
+        const wait = MIN_ROUND_MS - (Date.now() - startedAt);
+        if (wait > 0) await this.#sleep(Math.min(wait, this.#o.pollMs));
+      }
     }
   }
 
@@ -119,26 +131,26 @@ export class PushWorker {
     summary.claims = claims.length;
     if (claims.length === 0) return summary;
 
+    // One query for every claimed room's recipients; presence lookups are pipelined.
     const plans = new Map<PushClaim, PlannedNotification[]>();
-    const failedToPlan = new Map<PushClaim, unknown>();
-    await Promise.all(
-      claims.map(async (claim) => {
-        try {
-          const [recipients, online] = await Promise.all([this.#o.store.listPushRecipients(claim.roomId), this.#onlineIn(claim.roomId)]);
-          plans.set(claim, planNotifications(claim, recipients, online, { previews: this.#o.previews }));
-        } catch (err) {
-          failedToPlan.set(claim, err);
-        }
-      }),
-    );
+    let planError: unknown;
+    try {
+      const [recipients, online] = await Promise.all([
+        this.#o.store.listPushRecipientsByRoom(claims.map((claim) => claim.roomId)),
+        Promise.all(claims.map((claim) => this.#onlineIn(claim.roomId))),
+      ]);
+      claims.forEach((claim, i) => plans.set(claim, planNotifications(claim, recipients.get(claim.roomId) ?? [], online[i]!, { previews: this.#o.previews })));
+    } catch (err) {
+      planError = err;
+    }
 
     const planned = [...plans.values()].flat();
     const results = planned.length > 0 ? await this.#o.sender.send(planned.map((p) => p.notification)) : [];
     const resultOf = new Map<PlannedNotification, PushResult>();
     planned.forEach((p, i) => resultOf.set(p, results[i] ?? { status: 'retry', reason: 'sender returned no result' }));
 
+    const toAck: Array<{ claim: PushClaim; sent: boolean }> = [];
     for (const claim of claims) {
-      const planError = failedToPlan.get(claim);
       if (planError !== undefined) {
         await this.#retry(claim, { delivered: [], retry: [{ status: 'retry', reason: `planning failed: ${String(planError)}` }], failed: [], sent: 0 }, summary);
         continue;
@@ -147,8 +159,9 @@ export class PushWorker {
       summary.sent += settlement.sent;
       if (settlement.retry.length > 0) await this.#retry(claim, settlement, summary);
       else if (settlement.failed.length > 0) await this.#deadLetter(claim, settlement, summary);
-      else await this.#ack(claim, settlement.sent > 0, summary);
+      else toAck.push({ claim, sent: settlement.sent > 0 });
     }
+    if (toAck.length > 0) await this.#ack(toAck, summary);
     return summary;
   }
 
@@ -196,13 +209,16 @@ export class PushWorker {
     return settlement;
   }
 
-  async #ack(claim: PushClaim, sent: boolean, summary: RoundSummary): Promise<void> {
-    const acked = await this.#o.queue.ack(claim);
-    summary.acked += acked;
-    if (acked === 0) this.#o.logger.warn({ roomId: claim.roomId }, 'push claim expired before it was acknowledged; its jobs may be sent again');
-    if (!sent) return;
+  /** Acknowledges every fully settled claim of the round in one statement. */
+  async #ack(settled: Array<{ claim: PushClaim; sent: boolean }>, summary: RoundSummary): Promise<void> {
+    const acked = await this.#o.queue.ackAll(settled.map((s) => s.claim));
     const now = Date.now();
-    for (const job of claim.jobs) this.#o.metrics.pushLatency.observe(Math.max(0, now - Date.parse(job.storedAt)) / 1000);
+    settled.forEach(({ claim, sent }, i) => {
+      summary.acked += acked[i]!;
+      if (acked[i] === 0) this.#o.logger.warn({ roomId: claim.roomId }, 'push claim expired before it was acknowledged; its jobs may be sent again');
+      if (!sent) return;
+      for (const job of claim.jobs) this.#o.metrics.pushLatency.observe(Math.max(0, now - Date.parse(job.storedAt)) / 1000);
+    });
   }
 
   async #retry(claim: PushClaim, settlement: Settlement, summary: RoundSummary): Promise<void> {

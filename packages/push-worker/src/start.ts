@@ -8,7 +8,7 @@ import type { PushSender } from './push-sender.js';
 
 export interface PushWorkerDeps {
   config: ChorusConfig;
-  store: Pick<Store, 'listPushRecipients' | 'deleteDevice'>;
+  store: Pick<Store, 'listPushRecipientsByRoom' | 'deleteDevice'>;
   queue: PushQueue;
   logger: Logger;
   metrics: Metrics;

@@ -23,6 +23,11 @@ export function pushSuite(getApi: () => TestApi): void {
     await sql().query('UPDATE users SET is_admin = true WHERE id = $1', [admin.id]);
     room = (await api.call('POST', '/api/rooms', { token: alice.token, json: { name: randomName('pushroom') } })).body;
     expect((await api.call('POST', `/api/rooms/${room.id}/join`, { token: bob.token })).status).toBe(200);
+    // Only members with a device are push recipients.
+    for (const user of [alice, bob]) {
+      const device = await api.call('POST', '/api/devices', { token: user.token, json: { token: `fcm-${user.id}`, platform: 'android' } });
+      expect(device.status).toBeLessThan(300);
+    }
   });
 
   it('mutes a room until unmuted, which removes the member from push recipients', async () => {

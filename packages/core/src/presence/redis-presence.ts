@@ -103,6 +103,8 @@ export class RedisPresence implements Presence {
       maxRetriesPerRequest: 0,
       commandTimeout: options.commandTimeoutMs ?? 5000,
       connectionName: 'chorus:presence',
+      // Lookups issued together (the push worker asks for every claimed room at once) share a write.
+      enableAutoPipelining: true,
       retryStrategy: (attempt) => Math.min(5000, 100 * 2 ** Math.min(attempt - 1, 10)),
     });
     redis.on('error', (err: Error) => logger.debug({ err }, 'presence redis connection error'));

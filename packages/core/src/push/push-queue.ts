@@ -64,6 +64,8 @@ export const PUSH_PREVIEW_SOURCE_CHARS = 400;
 export interface PushQueue {
   claim(options: { maxRooms: number; leaseMs: number }): Promise<PushClaim[]>;
   ack(claim: PushClaim): Promise<number>;
+  /** ack for several claims in one statement; result i counts the jobs of claims[i] deleted. */
+  ackAll(claims: readonly PushClaim[]): Promise<number[]>;
   retry(claim: PushClaim, options: { delayMs: number; maxAttempts: number; error: string; deliveredTokens: string[] }): Promise<RetryOutcome | 'stale'>;
   deadLetter(claim: PushClaim, options: { error: string; deliveredTokens: string[] }): Promise<number>;
   /** Dead jobs, newest first; `before` is the last id of the previous page. */

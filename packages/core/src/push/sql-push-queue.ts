@@ -116,13 +116,33 @@ export class SqlPushQueue implements PushQueue {
   }
 
   async ack(claim: PushClaim): Promise<number> {
-    return this.#run(async () => {
-      const { rowCount } = await this.db.query('DELETE FROM push_outbox WHERE id = ANY($1::bigint[]) AND claim_token = $2', [
-        jobIds(claim),
-        claim.claimToken,
-      ]);
-      return rowCount;
+    return (await this.ackAll([claim]))[0]!;
+  }
+
+  async ackAll(claims: readonly PushClaim[]): Promise<number[]> {
+    const ids: string[] = [];
+    const tokens: string[] = [];
+    const claimOfJob = new Map<string, number>();
+    claims.forEach((claim, i) => {
+      for (const job of claim.jobs) {
+        ids.push(job.id);
+        tokens.push(claim.claimToken);
+        claimOfJob.set(job.id, i);
+      }
     });
+    const acked = claims.map(() => 0);
+    if (ids.length === 0) return acked;
+    const rows = await this.#run(async () => {
+      const result = await this.db.query<{ id: string | number }>(
+        `DELETE FROM push_outbox o USING unnest($1::bigint[], $2::uuid[]) AS a(id, claim_token)
+         WHERE o.id = a.id AND o.claim_token = a.claim_token
+         RETURNING o.id`,
+        [ids, tokens],
+      );
+      return result.rows;
+    });
+    for (const row of rows) acked[claimOfJob.get(String(row.id))!]! += 1;
+    return acked;
   }
 
   async retry(

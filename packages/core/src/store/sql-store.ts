@@ -488,40 +488,52 @@ export class SqlStore implements Store {
   }
 
   async listPushRecipients(roomId: string): Promise<PushRecipient[]> {
-    if (!isUuid(roomId)) return [];
-    return this.#run(async () => {
-      const { rows } = await this.db.query<{ user_id: string; unread: string | number; token: string | null; platform: DevicePlatform | null }>(
-        `SELECT m.user_id, u.unread, d.token, d.platform
-         FROM memberships m
-         JOIN rooms r ON r.id = m.room_id
-         -- Text messages from others after the read position, among the room's newest
-         -- PUSH_UNREAD_CAP messages: an index range scan of bounded length, even for a member
-         -- whose own messages (never counted) fill the room.
-         CROSS JOIN LATERAL (
-           SELECT count(*) AS unread FROM messages x
-           WHERE x.room_id = m.room_id AND x.seq > GREATEST(m.last_read_seq, r.last_seq - ${PUSH_UNREAD_CAP})
-             AND x.type = 'text' AND x.sender_id <> m.user_id
-         ) u
-         LEFT JOIN devices d ON d.user_id = m.user_id
-         WHERE m.room_id = $1
-           AND NOT EXISTS (
-             SELECT 1 FROM room_mutes x
-             WHERE x.room_id = m.room_id AND x.user_id = m.user_id AND (x.muted_until IS NULL OR x.muted_until > now())
+    return (await this.listPushRecipientsByRoom([roomId])).get(roomId) ?? [];
+  }
+
+  async listPushRecipientsByRoom(roomIds: readonly string[]): Promise<Map<string, PushRecipient[]>> {
+    const byRoom = new Map<string, Map<string, PushRecipient>>();
+    const ids = [...new Set(roomIds.filter(isUuid))];
+    if (ids.length > 0) {
+      const rows = await this.#run(async () => {
+        const result = await this.db.query<{ room_id: string; user_id: string; unread: string | number; token: string; platform: DevicePlatform }>(
+          `WITH recipients AS MATERIALIZED (
+             -- Members who can be notified (have a device) and are not muted; only they get an
+             -- unread count (materialized so the count never runs for anyone else).
+             SELECT m.room_id, m.user_id, m.last_read_seq, r.last_seq
+             FROM memberships m JOIN rooms r ON r.id = m.room_id
+             WHERE m.room_id = ANY($1::uuid[])
+               AND EXISTS (SELECT 1 FROM devices d WHERE d.user_id = m.user_id)
+               AND NOT EXISTS (
+                 SELECT 1 FROM room_mutes x
+                 WHERE x.room_id = m.room_id AND x.user_id = m.user_id AND (x.muted_until IS NULL OR x.muted_until > now())
+               )
            )
-         ORDER BY m.user_id, d.created_at, d.token`,
-        [roomId],
-      );
-      const byUser = new Map<string, PushRecipient>();
+           SELECT p.room_id, p.user_id, u.unread, d.token, d.platform
+           FROM recipients p
+           -- Text messages from others after the read position, among the room's newest
+           -- PUSH_UNREAD_CAP messages: an index range scan of bounded length, even for a member
+           -- whose own messages (never counted) fill the room.
+           CROSS JOIN LATERAL (
+             SELECT count(*) AS unread FROM messages x
+             WHERE x.room_id = p.room_id AND x.seq > GREATEST(p.last_read_seq, p.last_seq - ${PUSH_UNREAD_CAP})
+               AND x.type = 'text' AND x.sender_id <> p.user_id
+           ) u
+           JOIN devices d ON d.user_id = p.user_id
+           ORDER BY p.room_id, p.user_id, d.created_at, d.token`,
+          [ids],
+        );
+        return result.rows;
+      });
       for (const row of rows) {
+        let byUser = byRoom.get(row.room_id);
+        if (!byUser) byRoom.set(row.room_id, (byUser = new Map()));
         let recipient = byUser.get(row.user_id);
-        if (!recipient) {
-          recipient = { userId: row.user_id, unread: toNumber(row.unread), devices: [] };
-          byUser.set(row.user_id, recipient);
-        }
-        if (row.token !== null && row.platform !== null) recipient.devices.push({ token: row.token, platform: row.platform });
+        if (!recipient) byUser.set(row.user_id, (recipient = { userId: row.user_id, unread: toNumber(row.unread), devices: [] }));
+        recipient.devices.push({ token: row.token, platform: row.platform });
       }
-      return [...byUser.values()];
-    });
+    }
+    return new Map(roomIds.map((roomId) => [roomId, [...(byRoom.get(roomId)?.values() ?? [])]]));
   }
 }
 

@@ -43,7 +43,7 @@ export interface SearchQuery {
   limit: number;
 }
 
-/** A member who may be notified of a room's new messages, with what the notification needs. */
+/** A member who may be notified of a room's new messages (has a device), with what the notification needs. */
 export interface PushRecipient {
   userId: string;
   /** Text messages from others after the member's read position, among the room's newest 1000 messages. */
@@ -131,6 +131,8 @@ export interface Store {
   unmuteRoom(roomId: string, userId: string): Promise<boolean>;
   /** The member's mute when one is in force now, else null. */
   getRoomMute(roomId: string, userId: string): Promise<RoomMute | null>;
-  /** Every member of the room not muted right now, with unread count and devices (possibly none). */
+  /** Every member of the room who has at least one device and is not muted right now, with unread count and devices. */
   listPushRecipients(roomId: string): Promise<PushRecipient[]>;
+  /** listPushRecipients for several rooms in one query; every given room id is a key (unknown rooms: []). */
+  listPushRecipientsByRoom(roomIds: readonly string[]): Promise<Map<string, PushRecipient[]>>;
 }
