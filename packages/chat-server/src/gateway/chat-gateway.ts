@@ -172,11 +172,11 @@ export class ChatGateway {
     // Nothing below may close over `req`: the listeners live as long as the
     // connection and would keep the whole upgrade request (headers, buffers) alive.
     const remoteAddress = req.socket.remoteAddress ?? 'unknown';
-    this.#wss.handleUpgrade(req, socket, head, (ws: WebSocket) => this.#openWebSocket(ws, remoteAddress));
+    this.#wss.handleUpgrade(req, socket, head, (ws: WebSocket) => this.#openWebSocket(ws, socket, remoteAddress));
   }
 
-  #openWebSocket(ws: WebSocket, remoteAddress: string): void {
-    const session = this.#open(new WsTransport(ws, remoteAddress));
+  #openWebSocket(ws: WebSocket, socket: Duplex, remoteAddress: string): void {
+    const session = this.#open(new WsTransport(ws, socket, remoteAddress));
     ws.on('message', (data: Buffer) => session.receive(data));
     ws.on('close', () => session.closed());
     ws.on('error', (err) => this.deps.logger.debug({ err, session: session.id }, 'websocket error'));

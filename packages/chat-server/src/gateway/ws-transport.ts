@@ -1,14 +1,25 @@
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { Transport } from './transport.js';
 
 const TEXT_FRAME = { binary: false } as const;
 
-/** A native WebSocket (`ws`) under a STOMP session. Frames go out as text messages. */
+/**
+ * A native WebSocket (`ws`) under a STOMP session. Frames go out as text messages.
+ *
+ * Writes are coalesced per turn of the event loop: the first send in a turn corks the
+ * socket and the end of the turn uncorks it, so the MESSAGE frames of a burst (a group
+ * commit's messages, a pub/sub read holding several) reach the kernel in one writev per
+ * client instead of one each. Every frame is still its own WebSocket message.
+ */
 export class WsTransport implements Transport {
   readonly kind = 'websocket';
+  #corked = false;
 
   constructor(
     private readonly socket: WebSocket,
+    /** The upgraded TCP socket under `socket`. */
+    private readonly stream: Duplex,
     readonly remoteAddress: string,
   ) {}
 
@@ -17,7 +28,18 @@ export class WsTransport implements Transport {
   }
 
   send(data: Buffer): void {
+    if (!this.#corked) {
+      this.#corked = true;
+      this.stream.cork();
+      process.nextTick(uncork, this);
+    }
     this.socket.send(data, TEXT_FRAME);
+  }
+
+  /** Called once per corked turn. */
+  flush(): void {
+    this.#corked = false;
+    this.stream.uncork();
   }
 
   close(code: number, reason: string): void {
@@ -28,4 +50,8 @@ export class WsTransport implements Transport {
   terminate(): void {
     this.socket.terminate();
   }
+}
+
+function uncork(transport: WsTransport): void {
+  transport.flush();
 }
