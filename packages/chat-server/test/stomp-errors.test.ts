@@ -266,6 +266,8 @@ describe('STOMP protocol errors and edge cases (raw ws client)', () => {
       const replies = [];
       for (let i = 0; i < frames.length; i++) replies.push(await c.next());
       expect(replies.map((f) => f.headers['receipt-id'])).toEqual(['p0', 'p1', 'p2', 'p3', 'bad', 'p4', 'p5', 'p6', 'p7']);
+      // One frame per WebSocket message (clients that read one frame per message rely on it).
+      expect(c.framesPerMessage.filter((n) => n > 0).every((n) => n === 1)).toBe(true);
       expect(replies[4]!.command).toBe('MESSAGE');
       expect(JSON.parse(replies[4]!.body)).toMatchObject({ code: 'payload_too_large', receiptId: 'bad' });
       const stored = await h.store.listMessages(room.id, { after: 0, limit: 20 });

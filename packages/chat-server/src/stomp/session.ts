@@ -389,14 +389,12 @@ export class StompSession {
       for (const frame of frames) this.#refuse(frame, err);
       return true;
     }
-    // One WebSocket message carries every RECEIPT of the batch (STOMP allows
-    // several frames per message): one write instead of one per SEND.
-    const receipts: Buffer[] = [];
+    // Each RECEIPT is its own WebSocket message (some mobile STOMP clients read one frame
+    // per message); the transport still writes them to the socket together.
     for (const frame of frames) {
       const receipt = frame.headers.get('receipt');
-      if (receipt !== undefined) receipts.push(encodeFrame('RECEIPT', { 'receipt-id': receipt }));
+      if (receipt !== undefined) this.write(encodeFrame('RECEIPT', { 'receipt-id': receipt }));
     }
-    if (receipts.length > 0) this.write(receipts.length === 1 ? receipts[0]! : Buffer.concat(receipts));
     return true;
   }
 

@@ -14,6 +14,8 @@ export class RawStompClient {
   closeReason = '';
   /** Heart-beat EOLs received between frames. */
   heartbeats = 0;
+  /** How many whole frames each received WebSocket message completed. */
+  readonly framesPerMessage: number[] = [];
   #buffer = '';
   #waiters: Array<() => void> = [];
   readonly closed: Promise<number>;
@@ -28,11 +30,14 @@ export class RawStompClient {
       }
       this.#buffer += text;
       let nul: number;
+      let completed = 0;
       while ((nul = this.#buffer.indexOf('\0')) >= 0) {
         const raw = this.#buffer.slice(0, nul).replace(/^(\r?\n)+/, '');
         this.#buffer = this.#buffer.slice(nul + 1);
         this.frames.push(parse(raw));
+        completed++;
       }
+      this.framesPerMessage.push(completed);
       this.#buffer = this.#buffer.replace(/^(\r?\n)+/, '');
       this.#notify();
     });
