@@ -198,6 +198,7 @@ describe.each(storeBackends())('Store contract (%s)', (backend) => {
       expect(await store.addMember(room.id, bob.id)).toEqual({ changed: false, message: null });
       expect((await store.getRoom(room.id))?.memberCount).toBe(2);
       expect(await store.isMember(room.id, bob.id)).toBe(true);
+      expect(await store.getRoomForUser(room.id, bob.id)).toEqual({ room: await store.getRoom(room.id), member: true });
       expect((await store.listMemberIds(room.id)).sort()).toEqual([owner.id, bob.id].sort());
 
       const left = await store.removeMember(room.id, bob.id);
@@ -205,6 +206,8 @@ describe.each(storeBackends())('Store contract (%s)', (backend) => {
       expect(await store.removeMember(room.id, bob.id)).toEqual({ changed: false, message: null });
       expect((await store.getRoom(room.id))?.memberCount).toBe(1);
       expect(await store.isMember(room.id, bob.id)).toBe(false);
+      expect(await store.getRoomForUser(room.id, bob.id)).toEqual({ room: await store.getRoom(room.id), member: false });
+      expect(await store.getRoomForUser(randomUUID(), bob.id)).toBeNull();
 
       const history = await store.listMessages(room.id, { limit: 10 });
       expect(history).toEqual([joined.message, left.message]);
@@ -418,6 +421,8 @@ describe.each(storeBackends())('Store contract (%s)', (backend) => {
       expect(await store.getRoom(bad)).toBeNull();
       expect(await store.isMember(bad, user.id)).toBe(false);
       expect(await store.isMember(room.id, bad)).toBe(false);
+      expect(await store.getRoomForUser(bad, user.id)).toBeNull();
+      expect(await store.getRoomForUser(room.id, bad)).toEqual({ room, member: false });
       expect(await store.listMemberIds(bad)).toEqual([]);
       expect(await store.listMemberRooms(bad)).toEqual([]);
       expect(await store.lastSeq(bad)).toBeNull();

@@ -116,10 +116,9 @@ export class ChatService {
 
   /** Throws not_found for unknown rooms and for private rooms the actor cannot see. */
   async getVisibleRoom(actor: Actor, roomId: string): Promise<Room> {
-    const room = await this.#store.getRoom(roomId);
-    if (!room) throw notFound('room not found');
-    if (room.private && !(await this.#store.isMember(roomId, actor.id))) throw notFound('room not found');
-    return room;
+    const found = await this.#store.getRoomForUser(roomId, actor.id);
+    if (!found || (found.room.private && !found.member)) throw notFound('room not found');
+    return found.room;
   }
 
   /** Joins a public room; private rooms are joined only by being added by a member. */
@@ -173,13 +172,13 @@ export class ChatService {
    * and 404 for private ones (their existence is not revealed).
    */
   async requireMember(actor: Actor, roomId: string): Promise<Room> {
-    const [room, member] = await Promise.all([this.#store.getRoom(roomId), this.#store.isMember(roomId, actor.id)]);
-    if (!room) throw notFound('room not found');
-    if (!member) {
-      if (room.private) throw notFound('room not found');
+    const found = await this.#store.getRoomForUser(roomId, actor.id);
+    if (!found) throw notFound('room not found');
+    if (!found.member) {
+      if (found.room.private) throw notFound('room not found');
       throw forbidden('not a member of this room');
     }
-    return room;
+    return found.room;
   }
 
   #stored(message: Message, source: SendSource): void {

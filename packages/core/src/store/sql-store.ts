@@ -197,6 +197,19 @@ export class SqlStore implements Store {
     });
   }
 
+  async getRoomForUser(roomId: string, userId: string): Promise<{ room: Room; member: boolean } | null> {
+    if (!isUuid(roomId)) return null;
+    const user = isUuid(userId) ? userId : null;
+    return this.#run(async () => {
+      const { rows } = await this.db.query<RoomRow & { is_member: boolean }>(
+        `SELECT ${ROOM_COLUMNS}, EXISTS (SELECT 1 FROM memberships m WHERE m.room_id = rooms.id AND m.user_id = $2) AS is_member
+         FROM rooms WHERE id = $1`,
+        [roomId, user],
+      );
+      return rows[0] ? { room: toRoom(rows[0]), member: rows[0].is_member } : null;
+    });
+  }
+
   async listPublicRooms(options: { limit: number; cursor?: string | undefined }): Promise<Page<Room>> {
     const limit = checkLimit(options.limit);
     const after = options.cursor === undefined ? undefined : decodeRoomCursor(options.cursor);

@@ -88,6 +88,8 @@ export interface Store {
   /** Creates the room with its creator as the first member. */
   createRoom(room: NewRoom): Promise<Room>;
   getRoom(id: string): Promise<Room | null>;
+  /** The room and whether the user is a member, in one query (null when the room does not exist). */
+  getRoomForUser(roomId: string, userId: string): Promise<{ room: Room; member: boolean } | null>;
   /** Public rooms by creation time (newest first); `cursor` comes from the previous page. */
   listPublicRooms(options: { limit: number; cursor?: string | undefined }): Promise<Page<Room>>;
   /** Rooms the user belongs to, with their last seq and the user's unread count. */
