@@ -35,7 +35,8 @@ export const USAGE = `pnpm bench [-- options]
   --idle-connections N    idle + connect storm connections (default 10000)
   --storm-concurrency N   connection attempts in flight (default 200)
   --history-messages N    persistence: messages in the history room (default 1000000 on Postgres, 100000 on PGlite)
-  --store-connections N   persistence: publishing connections, 4 receipted SENDs in flight each (default 64)
+  --store-connections N   persistence: publishing connections (default 64)
+  --store-window N        persistence: receipted SENDs in flight per connection (default 4)
   --cpu-prof              write --cpu-prof profiles of the servers to results/profiles/
   --render-only           rewrite latest.md/svg from latest.json, run nothing
   --out DIR               results directory (default packages/bench/results)
@@ -62,6 +63,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, defaultOut:
       'room-rate': { type: 'string' },
       'idle-connections': { type: 'string' },
       'storm-concurrency': { type: 'string' },
+      'store-window': { type: 'string' },
       'history-messages': { type: 'string' },
       'store-connections': { type: 'string' },
       'cpu-prof': { type: 'boolean', default: false },
@@ -106,7 +108,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, defaultOut:
     idle: { connections: num('idle-connections', 10_000, 1000), concurrency: num('storm-concurrency', 200, 100), measureSeconds: quick ? 2 : 5 },
     persistence: {
       publishers: num('store-connections', 64, 32),
-      window: 4,
+      window: num('store-window', 4, 2),
       seconds: quick ? 2 : 6,
       // Seeding 1M rows takes about a minute on Postgres and far longer in PGlite (WASM).
       historyMessages: num('history-messages', env.DATABASE_URL ? 1_000_000 : 100_000, 20_000),
