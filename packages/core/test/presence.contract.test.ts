@@ -71,6 +71,20 @@ describe.each(brokerBackends())('Presence contract: %s', (kind) => {
     expect(await presence.leave(room, 'c1')).toBe(true);
   });
 
+  it('sweeps and refreshes more rooms and entries than one pipeline holds', async () => {
+    const presence = open();
+    const entries = Array.from({ length: 1201 }, (_, i) => ({ room: randomUUID(), user: { id: randomUUID(), username: `u${i}` } }));
+    const ours = new Set(entries.map((e) => e.room));
+    expect(await Promise.all(entries.map((e, i) => presence.join(e.room, `c${i}`, e.user)))).toEqual(entries.map(() => true));
+    clock.advance(TTL * 2);
+    const swept = (await presence.sweep()).filter((c) => ours.has(c.roomId));
+    expect(swept).toHaveLength(entries.length);
+    expect(swept.every((c) => !c.online)).toBe(true);
+    const back = await presence.refresh();
+    expect(new Set(back.filter((c) => c.online).map((c) => c.roomId))).toEqual(ours);
+    expect(await presence.online(entries[1200]!.room)).toEqual([entries[1200]!.user]);
+  });
+
   it('does not report offline while another connection of the user is alive', async () => {
     const presence = open();
     const room = randomUUID();

@@ -71,6 +71,9 @@ if redis.call('zcard', KEYS[1]) == 0 then redis.call('srem', KEYS[2], ARGV[2]) e
 return out
 `;
 
+/** Commands per pipeline in refresh and sweep. */
+const PIPELINE_CHUNK = 500;
+
 interface PresenceCommands {
   presenceJoin(room: string, rooms: string, member: string, expiresAt: number, now: number, userId: string, roomId: string): Promise<number>;
   presenceRefresh(room: string, rooms: string, member: string, expiresAt: number, now: number, userId: string, roomId: string): Promise<number>;
@@ -157,42 +160,48 @@ export class RedisPresence implements Presence {
 
   async refresh(): Promise<PresenceChange[]> {
     const entries = [...this.#held.values()];
-    if (entries.length === 0) return [];
     const now = this.#now();
-    const pipeline = this.#redis.pipeline() as unknown as { exec(): Promise<[Error | null, unknown][] | null> } & {
-      presenceRefresh(...args: unknown[]): void;
-    };
-    for (const e of entries) {
-      pipeline.presenceRefresh(this.#roomKey(e.roomId), this.#roomsKey(), member(e), now + this.ttlMs, now, e.user.id, e.roomId);
-    }
-    const results = await this.#run(() => pipeline.exec());
     const changes: PresenceChange[] = [];
-    results?.forEach(([err, value], i) => {
-      if (err) throw unavailable(`presence refresh failed: ${err.message}`, err);
-      const e = entries[i]!;
-      if (value === 1) changes.push({ roomId: e.roomId, user: e.user, online: true });
-    });
+    // In chunks, one round trip each: the event loop keeps delivering between them instead of
+    // stalling while tens of thousands of commands are encoded and their replies parsed.
+    for (let from = 0; from < entries.length; from += PIPELINE_CHUNK) {
+      const chunk = entries.slice(from, from + PIPELINE_CHUNK);
+      const pipeline = this.#redis.pipeline() as unknown as { exec(): Promise<[Error | null, unknown][] | null> } & {
+        presenceRefresh(...args: unknown[]): void;
+      };
+      for (const e of chunk) {
+        pipeline.presenceRefresh(this.#roomKey(e.roomId), this.#roomsKey(), member(e), now + this.ttlMs, now, e.user.id, e.roomId);
+      }
+      const results = await this.#run(() => pipeline.exec());
+      results?.forEach(([err, value], i) => {
+        if (err) throw unavailable(`presence refresh failed: ${err.message}`, err);
+        const e = chunk[i]!;
+        if (value === 1) changes.push({ roomId: e.roomId, user: e.user, online: true });
+      });
+    }
     return changes;
   }
 
   async sweep(): Promise<PresenceChange[]> {
     const rooms = await this.#run(() => this.#redis.smembers(this.#roomsKey()));
-    if (rooms.length === 0) return [];
     const now = this.#now();
-    // One round trip for every room; each room's script is atomic on its own.
-    const pipeline = this.#redis.pipeline() as unknown as { exec(): Promise<[Error | null, unknown][] | null> } & {
-      presenceSweep(...args: unknown[]): void;
-    };
-    for (const roomId of rooms) pipeline.presenceSweep(this.#roomKey(roomId), this.#roomsKey(), now, roomId);
-    const results = await this.#run(() => pipeline.exec());
     const changes: PresenceChange[] = [];
-    results?.forEach(([err, expired], i) => {
-      if (err) throw unavailable(`presence sweep failed: ${err.message}`, err);
-      for (const m of expired as string[]) {
-        const user = parseMember(m);
-        if (user) changes.push({ roomId: rooms[i]!, user, online: false });
-      }
-    });
+    for (let from = 0; from < rooms.length; from += PIPELINE_CHUNK) {
+      const chunk = rooms.slice(from, from + PIPELINE_CHUNK);
+      // One round trip per chunk of rooms; each room's script is atomic on its own.
+      const pipeline = this.#redis.pipeline() as unknown as { exec(): Promise<[Error | null, unknown][] | null> } & {
+        presenceSweep(...args: unknown[]): void;
+      };
+      for (const roomId of chunk) pipeline.presenceSweep(this.#roomKey(roomId), this.#roomsKey(), now, roomId);
+      const results = await this.#run(() => pipeline.exec());
+      results?.forEach(([err, expired], i) => {
+        if (err) throw unavailable(`presence sweep failed: ${err.message}`, err);
+        for (const m of expired as string[]) {
+          const user = parseMember(m);
+          if (user) changes.push({ roomId: chunk[i]!, user, online: false });
+        }
+      });
+    }
     return changes;
   }
 
