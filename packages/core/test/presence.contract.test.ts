@@ -74,7 +74,7 @@ describe.each(brokerBackends())('Presence contract: %s', (kind) => {
   it('sweeps and refreshes more rooms and entries than one pipeline holds', async () => {
     const presence = open();
     const entries = Array.from({ length: 1201 }, (_, i) => ({ room: randomUUID(), user: { id: randomUUID(), username: `u${i}` } }));
-    const ours = new Set(entries.map((e) => e.room));
+    const ours = new Set<string>(entries.map((e) => e.room));
     expect(await Promise.all(entries.map((e, i) => presence.join(e.room, `c${i}`, e.user)))).toEqual(entries.map(() => true));
     clock.advance(TTL * 2);
     const swept = (await presence.sweep()).filter((c) => ours.has(c.roomId));
