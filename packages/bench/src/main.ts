@@ -79,7 +79,7 @@ async function run(options: BenchOptions, progress: Progress): Promise<ResultRow
     if (has('idle') || has('connect-storm')) {
       for (const name of options.targets) {
         try {
-          const { storm, idle } = await withTarget(name, base, (t) => runIdleAndStorm(t, options.idle, progress));
+          const { storm, idle } = await withTarget(name, { ...base, inspect: true }, (t) => runIdleAndStorm(t, options.idle, progress));
           if (has('connect-storm')) push(storm);
           if (has('idle')) push(idle);
         } catch (err) {

@@ -1,10 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import WebSocket from 'ws';
 
 export interface ServerProcess {
   readonly pid: number;
   readonly port: number;
   /** The last lines the process wrote to stderr (for error reports). */
   stderrTail(): string;
+  /**
+   * Runs a full garbage collection in the process through its inspector (started with
+   * `inspect: true`), so that memory is sampled without the garbage of the moment.
+   */
+  collectGarbage(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -15,18 +21,23 @@ export interface SpawnOptions {
   /** Resolves the port once the server is ready: from a `READY <port>` stdout line, or by polling `probe`. */
   ready: { kind: 'stdout' } | { kind: 'http'; port: number; path: string };
   timeoutMs?: number;
+  /** Open the V8 inspector on a free loopback port (for collectGarbage). */
+  inspect?: boolean;
 }
 
 /** Starts a server under test as its own Node process. */
 export async function spawnServer(options: SpawnOptions): Promise<ServerProcess> {
-  const child = spawn(process.execPath, options.args, {
+  const args = options.inspect ? ['--inspect=127.0.0.1:0', ...options.args] : options.args;
+  const child = spawn(process.execPath, args, {
     env: options.env,
     cwd: options.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
+  let inspectorUrl: string | undefined;
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
     stderr = (stderr + chunk).slice(-4000);
+    inspectorUrl ??= /Debugger listening on (ws:\/\/\S+)/.exec(stderr)?.[1];
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const timeoutMs = options.timeoutMs ?? 60_000;
@@ -48,6 +59,10 @@ export async function spawnServer(options: SpawnOptions): Promise<ServerProcess>
     pid: child.pid!,
     port,
     stderrTail: () => stderr,
+    collectGarbage: async () => {
+      if (!inspectorUrl) throw new Error('collectGarbage needs a server spawned with inspect: true');
+      await inspectorCall(inspectorUrl, 'HeapProfiler.collectGarbage');
+    },
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
@@ -93,4 +108,26 @@ export async function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+/** One DevTools protocol call; resolves when the process answers it. */
+async function inspectorCall(url: string, method: string): Promise<void> {
+  const socket = new WebSocket(url);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+    });
+    await new Promise<void>((resolve, reject) => {
+      socket.on('message', (data: Buffer) => {
+        const reply = JSON.parse(data.toString()) as { id?: number; error?: { message: string } };
+        if (reply.id !== 1) return;
+        if (reply.error) reject(new Error(`${method}: ${reply.error.message}`));
+        else resolve();
+      });
+      socket.send(JSON.stringify({ id: 1, method }));
+    });
+  } finally {
+    socket.close();
+  }
 }

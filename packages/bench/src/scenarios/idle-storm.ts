@@ -53,6 +53,9 @@ export async function runIdleAndStorm(target: Target, options: IdleStormOptions,
     const halfSeconds = (performance.now() - t0) / 1000;
     const halfCount = open.length;
     await sleep(1500);
+    // Memory is sampled after a full GC in the server, so the slope counts what the
+    // connections keep alive rather than whatever garbage the moment holds.
+    await target.collectGarbage();
     const half = sampleProcesses(target.pids);
     const halfHeap = await target.heapUsedBytes();
     const t1 = performance.now();
@@ -65,6 +68,7 @@ export async function runIdleAndStorm(target: Target, options: IdleStormOptions,
 
     progress.update(`${label}: settling`);
     await sleep(2000);
+    await target.collectGarbage();
     const settled = sampleProcesses(target.pids);
     const heap = await target.heapUsedBytes();
     progress.update(`${label}: measuring idle CPU for ${options.measureSeconds} s`);

@@ -81,7 +81,7 @@ export class ChorusTarget implements Target {
             ...(options.redisUrl && (options.replicas > 1 || options.databaseUrl) ? { REDIS_URL: options.redisUrl } : {}),
           };
           const prof = [...(options.nodeArgs ?? []), ...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [])];
-          servers.push(await spawnServer({ args: [...prof, CHORUS_MAIN], env, ready: { kind: 'http', port, path: '/readyz' }, timeoutMs: 120_000 }));
+          servers.push(await spawnServer({ args: [...prof, CHORUS_MAIN], env, inspect: options.inspect === true, ready: { kind: 'http', port, path: '/readyz' }, timeoutMs: 120_000 }));
         }
       } catch (err) {
         await Promise.all(servers.map((s) => s.stop()));
@@ -219,6 +219,10 @@ export class ChorusTarget implements Target {
 
   get firstUserToken(): string {
     return this.#users[0]!.token;
+  }
+
+  async collectGarbage(): Promise<void> {
+    await Promise.all(this.servers.map((s) => s.collectGarbage()));
   }
 
   async heapUsedBytes(): Promise<number> {

@@ -18,7 +18,7 @@ export class SocketIoTarget implements Target {
     if (options.replicas > 1 && options.redisUrl) env.REDIS_URL = options.redisUrl;
     for (let i = 0; i < options.replicas; i++) {
       const prof = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [];
-      servers.push(await spawnServer({ args: [...prof, SCRIPT], env, ready: { kind: 'stdout' } }));
+      servers.push(await spawnServer({ args: [...prof, SCRIPT], env, inspect: options.inspect === true, ready: { kind: 'stdout' } }));
     }
     return new SocketIoTarget(servers);
   }
@@ -37,6 +37,10 @@ export class SocketIoTarget implements Target {
     if (request.subscribe) await client.join(request.room);
     else client.target(request.room);
     return client;
+  }
+
+  async collectGarbage(): Promise<void> {
+    await Promise.all(this.servers.map((s) => s.collectGarbage()));
   }
 
   async heapUsedBytes(): Promise<number> {

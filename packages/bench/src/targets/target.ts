@@ -25,6 +25,8 @@ export interface Target {
   connect(request: ConnectRequest): Promise<LoadConnection>;
   /** V8 heap in use, summed over the processes. */
   heapUsedBytes(): Promise<number>;
+  /** A full GC in every server process (needs TargetOptions.inspect). */
+  collectGarbage(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -37,6 +39,8 @@ export interface TargetOptions {
   tmpDir: string;
   /** Directory for --cpu-prof output of the server processes, when profiling. */
   cpuProfDir?: string | undefined;
+  /** Open the servers' inspectors so that memory can be sampled after a full GC. */
+  inspect?: boolean;
   /** Extra node flags for the server processes (e.g. --heapsnapshot-signal=SIGUSR2). */
   nodeArgs?: string[];
 }

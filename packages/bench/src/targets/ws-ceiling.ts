@@ -14,7 +14,7 @@ export class WsCeilingTarget implements Target {
     const servers: ServerProcess[] = [];
     for (let i = 0; i < options.replicas; i++) {
       const prof = options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [];
-      servers.push(await spawnServer({ args: [...prof, SCRIPT], env: { ...process.env, PORT: '0' }, ready: { kind: 'stdout' } }));
+      servers.push(await spawnServer({ args: [...prof, SCRIPT], env: { ...process.env, PORT: '0' }, inspect: options.inspect === true, ready: { kind: 'stdout' } }));
     }
     return new WsCeilingTarget(servers);
   }
@@ -31,6 +31,10 @@ export class WsCeilingTarget implements Target {
     const server = this.servers[request.replica % this.servers.length]!;
     const url = `ws://127.0.0.1:${server.port}/?room=${request.room}${request.subscribe ? '' : '&pub=1'}`;
     return RawWsClient.connect(url, request.subscribe ? request.onMessage : undefined);
+  }
+
+  async collectGarbage(): Promise<void> {
+    await Promise.all(this.servers.map((s) => s.collectGarbage()));
   }
 
   async heapUsedBytes(): Promise<number> {
