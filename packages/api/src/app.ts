@@ -1,6 +1,7 @@
 import rateLimit from '@fastify/rate-limit';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { Redis } from 'ioredis';
 import type { ApiDeps } from './deps.js';
 import authenticate from './plugins/authenticate.js';
 import { clientErrorHandler, frameworkErrors } from './plugins/connection-errors.js';
@@ -51,7 +52,7 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
     api.addHook('onRoute', (route) => {
       route.bodyLimit ??= deps.config.limits.maxBodyBytes;
     });
-    await api.register(rateLimit, { global: false });
+    await api.register(rateLimit, { global: false, ...sharedRateLimitStore(api, deps) });
     await api.register(authenticate, { tokens: deps.tokens });
     await api.register(opsRoutes, deps);
     await api.register(authRoutes, deps);
@@ -65,6 +66,26 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
   });
 
   await app.register(webRoot, { webRoot: deps.webRoot });
+}
+
+/**
+ * With REDIS_URL the rate limits (login attempts, HTTP sends) are counted in Redis, so they
+ * hold across every api replica instead of per process. If Redis cannot answer, requests are
+ * let through (the limits fail open) rather than the API failing with it.
+ */
+function sharedRateLimitStore(api: FastifyInstance, deps: ApiDeps): { redis: Redis; nameSpace: string; skipOnError: boolean } | Record<string, never> {
+  if (!deps.config.redisUrl) return {};
+  const redis = new Redis(deps.config.redisUrl, {
+    connectionName: 'chorus:rate-limit',
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: 1000,
+  });
+  redis.on('error', (err: Error) => deps.logger.debug({ err }, 'rate-limit redis connection error; limits fail open'));
+  api.addHook('onClose', async () => {
+    await redis.quit().catch(() => redis.disconnect());
+  });
+  return { redis, nameSpace: 'chorus:rate-limit:', skipOnError: true };
 }
 
 /** Creates a fastify instance for the API alone (the `api` service) and registers the API into it. */
