@@ -135,6 +135,24 @@ describe.runIf(runE2e)('browser client against the real server', () => {
     expect(await a.page.locator('.pending-list li:not(.sent)').count()).toBe(0);
   });
 
+  it('searches messages in my rooms and opens the room of a hit', async () => {
+    const search = a.page.getByRole('search', { name: 'Search messages' });
+    await search.getByRole('searchbox').fill('"loud and clear"');
+    await search.getByRole('button', { name: 'Search' }).click();
+    const hit = a.page.getByRole('list', { name: 'Search results' }).getByRole('link');
+    await hit.filter({ hasText: 'Hi Alice, loud and clear.' }).waitFor();
+    expect(await hit.count()).toBe(1);
+    expect(await hit.first().innerText()).toContain(`${roomName} · ${bob}`);
+    await search.getByRole('searchbox').fill('zebraNeverSaid');
+    await search.getByRole('button', { name: 'Search' }).click();
+    await a.page.getByRole('list', { name: 'Search results' }).getByText('No messages found.').waitFor();
+    await search.getByRole('searchbox').fill('loud');
+    await search.getByRole('button', { name: 'Search' }).click();
+    await hit.first().click();
+    await a.page.waitForURL((url) => url.hash === `#/rooms/${encodeURIComponent(roomId)}`);
+    await a.message('Hi Alice, loud and clear.').waitFor();
+  });
+
   it('renders a <script> message as text, never as HTML', async () => {
     const attack = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2"><b>bold?</b>';
     await a.send(attack);

@@ -74,6 +74,8 @@ export class App {
       createRoom: (name, isPrivate) => this.#createRoom(name, isPrivate),
       joinRoom: (roomId) => this.#joinRoom(roomId),
       loadPublicRooms: (more) => this.#loadPublicRooms(more),
+      search: async (text) =>
+        (await this.#http.search(text)).map((message) => ({ message, roomName: this.#rooms.get(message.roomId)?.room.name ?? 'a room' })),
     });
     this.#chat = new ChatView({
       loadOlder: () => this.#loadOlder(),

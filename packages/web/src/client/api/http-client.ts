@@ -65,6 +65,11 @@ export class HttpClient {
     return (await this.#request<{ messages: Message[] }>('GET', path)).messages;
   }
 
+  /** Full-text search over the rooms I belong to, newest first (web-search syntax). */
+  async search(text: string): Promise<Message[]> {
+    return (await this.#request<{ messages: Message[] }>('GET', `/api/search${query({ q: text, limit: 20 })}`)).messages;
+  }
+
   send(roomId: string, text: string): Promise<Message> {
     return this.#request('POST', `/api/rooms/${enc(roomId)}/messages`, { text });
   }

@@ -1,15 +1,18 @@
 import { describeError } from '../api/api-error.js';
-import type { MemberRoom, Room } from '../api/types.js';
+import type { MemberRoom, Message, Room } from '../api/types.js';
 import { el, field, lockIcon, replaceChildren, srOnly } from './dom.js';
+import { fullTime, shortTime } from './format.js';
 
 export interface SidebarActions {
   openRoom(roomId: string): void;
   createRoom(name: string, isPrivate: boolean): Promise<void>;
   joinRoom(roomId: string): Promise<void>;
   loadPublicRooms(more: boolean): Promise<void>;
+  /** Messages matching `text` in my rooms, with the name of each message's room. */
+  search(text: string): Promise<Array<{ message: Message; roomName: string }>>;
 }
 
-/** Rooms pane: my rooms with live unread counts, create, join by ID, public rooms. */
+/** Rooms pane: message search, my rooms with live unread counts, create, join by ID, public rooms. */
 export class SidebarView {
   readonly element: HTMLElement;
   readonly #actions: SidebarActions;
@@ -28,6 +31,7 @@ export class SidebarView {
     this.element = el(
       'nav',
       { class: 'sidebar', attrs: { 'aria-label': 'Rooms' } },
+      this.#searchForm(),
       el('section', { class: 'panel' }, el('h2', {}, 'Your rooms'), this.#myRooms),
       this.#createForm(),
       this.#joinForm(),
@@ -126,6 +130,60 @@ export class SidebarView {
 
   #loadPublic(more: boolean): void {
     this.#actions.loadPublicRooms(more).catch((err: unknown) => this.showPublicError(err));
+  }
+
+  #searchForm(): HTMLElement {
+    const text = el('input', { attrs: { type: 'search', name: 'q', required: true, maxlength: 200, autocomplete: 'off' } });
+    const error = el('p', { class: 'form-error', attrs: { role: 'alert' } });
+    const results = el('ul', { class: 'search-results', attrs: { 'aria-label': 'Search results', 'aria-live': 'polite' } });
+    const button = el('button', { class: 'secondary', attrs: { type: 'submit' } }, 'Search');
+    const show = (found: Array<{ message: Message; roomName: string }>) => {
+      if (found.length === 0) {
+        replaceChildren(results, el('li', { class: 'empty' }, 'No messages found.'));
+        return;
+      }
+      replaceChildren(
+        results,
+        ...found.map(({ message, roomName }) =>
+          el(
+            'li',
+            {},
+            el(
+              'a',
+              { class: 'search-hit', attrs: { href: `#/rooms/${encodeURIComponent(message.roomId)}` } },
+              el('span', { class: 'meta' }, `${roomName} · ${message.sender.username} · `, el('time', { attrs: { datetime: message.createdAt, title: fullTime(message.createdAt) } }, shortTime(message.createdAt))),
+              el('span', { class: 'search-text' }, message.text.length > 140 ? `${message.text.slice(0, 140)}…` : message.text),
+            ),
+          ),
+        ),
+      );
+    };
+    return el(
+      'form',
+      {
+        class: 'panel stack',
+        attrs: { role: 'search', 'aria-label': 'Search messages' },
+        on: {
+          submit: (event) => {
+            event.preventDefault();
+            error.textContent = '';
+            button.disabled = true;
+            this.#actions
+              .search(text.value.trim())
+              .then(show)
+              .catch((err: unknown) => {
+                replaceChildren(results);
+                error.textContent = describeError(err);
+              })
+              .finally(() => (button.disabled = false));
+          },
+        },
+      },
+      el('h2', {}, 'Search'),
+      el('div', { class: 'inline' }, field('Words or "a phrase"', text), button),
+      error,
+      results,
+    );
   }
 
   #createForm(): HTMLElement {
