@@ -63,6 +63,20 @@ describe('WsTransport', () => {
     expect(received).toEqual(['frame 1', 'frame 2', 'frame 3', 'frame 4', 'frame 5']);
   });
 
+  it('flushes every client corked in a turn with one tick, as a fan-out does', async () => {
+    const pairs = [await connectedPair(), await connectedPair(), await connectedPair()];
+    close = async () => {
+      for (const pair of pairs) await pair.close();
+    };
+    const arrived = pairs.map((pair) => once(pair.client, 'message'));
+    for (const pair of pairs) pair.transport.send(Buffer.from('to everyone'));
+    expect(pairs.map((pair) => pair.stream.writableCorked)).toEqual([1, 1, 1]);
+    await new Promise((resolve) => process.nextTick(resolve));
+    expect(pairs.map((pair) => pair.stream.writableCorked)).toEqual([0, 0, 0]);
+    const messages = await Promise.all(arrived);
+    expect(messages.map(([data]) => (data as Buffer).toString())).toEqual(['to everyone', 'to everyone', 'to everyone']);
+  });
+
   it('closes cleanly while corked: the frames sent before close arrive, then the close code', async () => {
     const pair = await connectedPair();
     close = pair.close;

@@ -31,7 +31,8 @@ export class WsTransport implements Transport {
     if (!this.#corked) {
       this.#corked = true;
       this.stream.cork();
-      process.nextTick(uncork, this);
+      corkedTransports.push(this);
+      if (corkedTransports.length === 1) process.nextTick(flushCorked);
     }
     this.socket.send(data, TEXT_FRAME);
   }
@@ -52,6 +53,21 @@ export class WsTransport implements Transport {
   }
 }
 
-function uncork(transport: WsTransport): void {
-  transport.flush();
+/**
+ * Transports corked in this turn. One tick callback flushes them all: a fan-out to a thousand
+ * clients schedules one callback, not a thousand.
+ */
+let corkedTransports: WsTransport[] = [];
+
+function flushCorked(): void {
+  // A send during the flush (from a write callback) starts a new list and its own tick.
+  const transports = corkedTransports;
+  corkedTransports = [];
+  for (const transport of transports) {
+    try {
+      transport.flush();
+    } catch {
+      // A socket that cannot be uncorked is being destroyed; the others must still be flushed.
+    }
+  }
 }
