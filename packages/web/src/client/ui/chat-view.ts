@@ -1,6 +1,7 @@
 import { describeError } from '../api/api-error.js';
 import type { Account, MemberRoom, Message, MessageSender, Room } from '../api/types.js';
 import { el, field, replaceChildren, uid } from './dom.js';
+import { submitAction } from './form-action.js';
 import { typingText } from './format.js';
 import { MessageList } from './message-list.js';
 
@@ -352,19 +353,11 @@ export class ChatView {
           class: 'inline',
           attrs: { 'aria-label': 'Add a member' },
           on: {
-            submit: (event) => {
-              event.preventDefault();
-              feedback.textContent = '';
-              addButton.disabled = true;
-              this.#actions
-                .addMember(userId.value.trim())
-                .then(() => {
-                  feedback.textContent = 'Member added.';
-                  userId.value = '';
-                })
-                .catch((err: unknown) => (feedback.textContent = describeError(err)))
-                .finally(() => (addButton.disabled = false));
-            },
+            submit: submitAction(addButton, feedback, async () => {
+              await this.#actions.addMember(userId.value.trim());
+              feedback.textContent = 'Member added.';
+              userId.value = '';
+            }),
           },
         },
         field('User ID to add', userId),

@@ -1,6 +1,7 @@
 import { describeError } from '../api/api-error.js';
 import type { MemberRoom, Message, Room } from '../api/types.js';
 import { el, field, lockIcon, replaceChildren, srOnly } from './dom.js';
+import { submitAction } from './form-action.js';
 import { fullTime, shortTime } from './format.js';
 
 export interface SidebarActions {
@@ -135,7 +136,7 @@ export class SidebarView {
   #searchForm(): HTMLElement {
     const text = el('input', { attrs: { type: 'search', name: 'q', required: true, maxlength: 200, autocomplete: 'off' } });
     const error = el('p', { class: 'form-error', attrs: { role: 'alert' } });
-    const results = el('ul', { class: 'search-results', attrs: { 'aria-label': 'Search results', 'aria-live': 'polite' } });
+    const results = el('ul', { class: 'room-list search-results', attrs: { 'aria-label': 'Search results', 'aria-live': 'polite' } });
     const button = el('button', { class: 'secondary', attrs: { type: 'submit' } }, 'Search');
     const show = (found: Array<{ message: Message; roomName: string }>) => {
       if (found.length === 0) {
@@ -164,19 +165,12 @@ export class SidebarView {
         class: 'panel stack',
         attrs: { role: 'search', 'aria-label': 'Search messages' },
         on: {
-          submit: (event) => {
-            event.preventDefault();
-            error.textContent = '';
-            button.disabled = true;
-            this.#actions
-              .search(text.value.trim())
-              .then(show)
-              .catch((err: unknown) => {
-                replaceChildren(results);
-                error.textContent = describeError(err);
-              })
-              .finally(() => (button.disabled = false));
-          },
+          submit: submitAction(
+            button,
+            error,
+            async () => show(await this.#actions.search(text.value.trim())),
+            () => replaceChildren(results),
+          ),
         },
       },
       el('h2', {}, 'Search'),
@@ -197,19 +191,11 @@ export class SidebarView {
         class: 'panel stack',
         attrs: { 'aria-label': 'Create a room' },
         on: {
-          submit: (event) => {
-            event.preventDefault();
-            error.textContent = '';
-            button.disabled = true;
-            this.#actions
-              .createRoom(name.value.trim(), isPrivate.checked)
-              .then(() => {
-                name.value = '';
-                isPrivate.checked = false;
-              })
-              .catch((err: unknown) => (error.textContent = describeError(err)))
-              .finally(() => (button.disabled = false));
-          },
+          submit: submitAction(button, error, async () => {
+            await this.#actions.createRoom(name.value.trim(), isPrivate.checked);
+            name.value = '';
+            isPrivate.checked = false;
+          }),
         },
       },
       el('h2', {}, 'New room'),
@@ -230,16 +216,10 @@ export class SidebarView {
         class: 'panel stack',
         attrs: { 'aria-label': 'Join a room by ID' },
         on: {
-          submit: (event) => {
-            event.preventDefault();
-            error.textContent = '';
-            button.disabled = true;
-            this.#actions
-              .joinRoom(roomId.value.trim())
-              .then(() => (roomId.value = ''))
-              .catch((err: unknown) => (error.textContent = describeError(err)))
-              .finally(() => (button.disabled = false));
-          },
+          submit: submitAction(button, error, async () => {
+            await this.#actions.joinRoom(roomId.value.trim());
+            roomId.value = '';
+          }),
         },
       },
       el('h2', {}, 'Join by ID'),
