@@ -133,7 +133,7 @@ export class PushWorker {
 
     // One query for every claimed room's recipients; presence lookups are pipelined.
     const plans = new Map<PushClaim, PlannedNotification[]>();
-    let planError: unknown;
+    let planError: { cause: unknown } | undefined;
     try {
       const [recipients, online] = await Promise.all([
         this.#o.store.listPushRecipientsByRoom(claims.map((claim) => claim.roomId)),
@@ -141,7 +141,7 @@ export class PushWorker {
       ]);
       claims.forEach((claim, i) => plans.set(claim, planNotifications(claim, recipients.get(claim.roomId) ?? [], online[i]!, { previews: this.#o.previews })));
     } catch (err) {
-      planError = err;
+      planError = { cause: err };
     }
 
     const planned = [...plans.values()].flat();
@@ -152,7 +152,7 @@ export class PushWorker {
     const toAck: Array<{ claim: PushClaim; sent: boolean }> = [];
     for (const claim of claims) {
       if (planError !== undefined) {
-        await this.#retry(claim, { delivered: [], retry: [{ status: 'retry', reason: `planning failed: ${String(planError)}` }], failed: [], sent: 0 }, summary);
+        await this.#retry(claim, { delivered: [], retry: [{ status: 'retry', reason: `planning failed: ${String(planError.cause)}` }], failed: [], sent: 0 }, summary);
         continue;
       }
       const settlement = await this.#collect(plans.get(claim) ?? [], resultOf);

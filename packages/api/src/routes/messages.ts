@@ -13,8 +13,9 @@ const HistoryQuery = Type.Object({
 });
 
 export const messageRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { chat, config }) => {
-  // HTTP sends have a per-user budget like STOMP SENDs (per process), so REST is no way
-  // around the limit: HTTP_SEND_BURST requests per window of burst/rate seconds.
+  // HTTP sends have a per-user budget like STOMP SENDs, so REST is no way around the limit:
+  // HTTP_SEND_BURST requests per window of burst/rate seconds (counted in Redis when the api
+  // has REDIS_URL, see app.ts).
   const { httpSendBurst, httpSendRatePerSecond } = config.limits;
   const sendRateLimit = {
     max: httpSendBurst,

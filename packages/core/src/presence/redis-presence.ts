@@ -74,6 +74,12 @@ return out
 /** Commands per pipeline in refresh and sweep. */
 const PIPELINE_CHUNK = 500;
 
+interface PresencePipeline {
+  presenceRefresh(...args: unknown[]): void;
+  presenceSweep(...args: unknown[]): void;
+  exec(): Promise<[Error | null, unknown][] | null>;
+}
+
 interface PresenceCommands {
   presenceJoin(room: string, rooms: string, member: string, expiresAt: number, now: number, userId: string, roomId: string): Promise<number>;
   presenceRefresh(room: string, rooms: string, member: string, expiresAt: number, now: number, userId: string, roomId: string): Promise<number>;
@@ -166,9 +172,7 @@ export class RedisPresence implements Presence {
     // stalling while tens of thousands of commands are encoded and their replies parsed.
     for (let from = 0; from < entries.length; from += PIPELINE_CHUNK) {
       const chunk = entries.slice(from, from + PIPELINE_CHUNK);
-      const pipeline = this.#redis.pipeline() as unknown as { exec(): Promise<[Error | null, unknown][] | null> } & {
-        presenceRefresh(...args: unknown[]): void;
-      };
+      const pipeline = this.#pipeline();
       for (const e of chunk) {
         pipeline.presenceRefresh(this.#roomKey(e.roomId), this.#roomsKey(), member(e), now + this.ttlMs, now, e.user.id, e.roomId);
       }
@@ -182,6 +186,11 @@ export class RedisPresence implements Presence {
     return changes;
   }
 
+  /** A pipeline that knows the presence scripts (ioredis types pipelines without custom commands). */
+  #pipeline(): PresencePipeline {
+    return this.#redis.pipeline() as unknown as PresencePipeline;
+  }
+
   async sweep(): Promise<PresenceChange[]> {
     const rooms = await this.#run(() => this.#redis.smembers(this.#roomsKey()));
     const now = this.#now();
@@ -189,9 +198,7 @@ export class RedisPresence implements Presence {
     for (let from = 0; from < rooms.length; from += PIPELINE_CHUNK) {
       const chunk = rooms.slice(from, from + PIPELINE_CHUNK);
       // One round trip per chunk of rooms; each room's script is atomic on its own.
-      const pipeline = this.#redis.pipeline() as unknown as { exec(): Promise<[Error | null, unknown][] | null> } & {
-        presenceSweep(...args: unknown[]): void;
-      };
+      const pipeline = this.#pipeline();
       for (const roomId of chunk) pipeline.presenceSweep(this.#roomKey(roomId), this.#roomsKey(), now, roomId);
       const results = await this.#run(() => pipeline.exec());
       results?.forEach(([err, expired], i) => {

@@ -309,22 +309,21 @@ export class SqlStore implements Store {
 
   async appendMemberMessages(messages: NewMemberMessage[]): Promise<Array<Message | null>> {
     if (messages.some((m) => typeof m.text !== 'string')) throw badRequest('text must be a string');
-    // Ids that are not UUIDs cannot name a row: those inputs are answered null without a query.
-    const writable = messages.filter((m) => isUuid(m.roomId) && isUuid(m.senderId));
+    // Ids that are not UUIDs cannot name a row: those inputs get no message id and are
+    // answered null without reaching the database.
+    const ids = messages.map((m) => (isUuid(m.roomId) && isUuid(m.senderId) ? randomUUID() : null));
+    const writable = messages.filter((_, i) => ids[i] !== null);
     if (writable.length === 0) return messages.map(() => null);
     return this.#run(async () => {
-      const ids = writable.map(() => randomUUID());
       const { rows } = await this.db.query<MessageRow>(APPEND_MEMBER_MESSAGES_SQL, [
-        ids,
+        ids.filter((id) => id !== null),
         writable.map((m) => m.roomId),
         writable.map((m) => m.senderId),
         writable.map((m) => m.text),
       ]);
       const byId = new Map(rows.map((row) => [row.id, row]));
-      let next = 0;
-      return messages.map((m) => {
-        if (!isUuid(m.roomId) || !isUuid(m.senderId)) return null;
-        const row = byId.get(ids[next++]!);
+      return ids.map((id) => {
+        const row = id === null ? undefined : byId.get(id);
         return row ? toMessage(row) : null;
       });
     });
