@@ -2,6 +2,7 @@ import type { Client } from '@stomp/stompjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeBackends } from '@chorus/core/testing';
 import { startHarness, type Harness, type TestUser } from './support/harness.js';
+import { RawStompClient } from './support/raw-client.js';
 import { connectStomp, sendWithReceipt, subscribeWithReceipt } from './support/stomp-clients.js';
 
 describe.each(storeBackends())('STOMP messaging with @stomp/stompjs over ws (%s store)', (storeKind) => {
@@ -97,6 +98,38 @@ describe.each(storeBackends())('STOMP messaging with @stomp/stompjs over ws (%s 
       expect(inbox.frames[1]!.headers['replay-truncated']).toBeUndefined();
     } finally {
       await small.close();
+    }
+  });
+
+  it('refuses a since-subscription whose replay the store cannot read, leaving nothing subscribed', async () => {
+    const room = await h.createRoom(alice);
+    await h.chat.send(alice, room.id, 'stored before', 'http');
+    const client = await RawStompClient.connected(h.wsUrl, alice.token);
+    try {
+      client.send('SUBSCRIBE\nid:errors\ndestination:/user/queue/errors\nreceipt:r0\n\n\0');
+      expect((await client.next()).headers['receipt-id']).toBe('r0');
+      // The replay read fails (the channel's position read before it does not).
+      const listMessages = h.store.listMessages;
+      h.store.listMessages = () => Promise.reject(new Error('connection terminated'));
+      try {
+        client.send(`SUBSCRIBE\nid:s1\ndestination:/topic/rooms/${room.id}\nsince:0\nreceipt:r1\n\n\0`);
+        const refused = await client.next();
+        expect(refused.command).toBe('MESSAGE');
+        expect(refused.headers['error-code']).toBe('unavailable');
+        expect(refused.headers['receipt-id']).toBe('r1');
+      } finally {
+        h.store.listMessages = listMessages;
+      }
+      // The id is free again, and live messages reach the new subscription once each, in order.
+      client.send(`SUBSCRIBE\nid:s1\ndestination:/topic/rooms/${room.id}\nreceipt:r2\n\n\0`);
+      expect((await client.next()).headers['receipt-id']).toBe('r2');
+      const first = await h.chat.send(alice, room.id, 'after 1', 'http');
+      const second = await h.chat.send(alice, room.id, 'after 2', 'http');
+      const delivered = [await client.next(), await client.next()];
+      expect(delivered.map((f) => f.headers['subscription'])).toEqual(['s1', 's1']);
+      expect(delivered.map((f) => (JSON.parse(f.body) as { id: string }).id)).toEqual([first.id, second.id]);
+    } finally {
+      client.close();
     }
   });
 

@@ -12,7 +12,7 @@ async function connectedPair(): Promise<{ transport: WsTransport; stream: Duplex
   const wss = new WebSocketServer({ noServer: true });
   const accepted = new Promise<{ transport: WsTransport; stream: Duplex }>((resolve) => {
     http.on('upgrade', (req, socket: Duplex, head) => {
-      wss.handleUpgrade(req, socket, head, (ws) => resolve({ transport: new WsTransport(ws, socket, 'test'), stream: socket }));
+      wss.handleUpgrade(req, socket, head, (ws) => resolve({ transport: new WsTransport(ws, socket), stream: socket }));
     });
   });
   http.listen(0, '127.0.0.1');

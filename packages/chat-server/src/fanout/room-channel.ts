@@ -21,8 +21,13 @@ export interface RoomSubscriber {
   revoke?(): void;
 }
 
-interface Entry {
-  subscriber: RoomSubscriber;
+/** A subscriber's place in a channel (what `add` returns and `remove` takes). */
+export interface ChannelEntry {
+  readonly subscriber: RoomSubscriber;
+}
+
+interface Entry extends ChannelEntry {
+  readonly channel: RoomChannel;
   /** Live frames held back while this subscriber's replay runs; null once live. */
   pending: Buffer[] | null;
   /** Messages with seq <= this were already given to the client (its `since`). */
@@ -210,14 +215,11 @@ export class RoomChannel {
    * seq > since (at most replayLimit of the newest; the first replayed frame then
    * carries `replay-truncated:true`), then live ones: no gap, no duplicate.
    */
-  async add(subscriber: RoomSubscriber, since: number | undefined): Promise<() => void> {
+  async add(subscriber: RoomSubscriber, since: number | undefined): Promise<ChannelEntry> {
     await this.ready;
-    const entry: Entry = { subscriber, pending: since === undefined ? null : [], after: since ?? 0 };
+    const entry: Entry = { channel: this, subscriber, pending: since === undefined ? null : [], after: since ?? 0 };
     this.#entries.add(entry);
-    const remove = () => {
-      this.#entries.delete(entry);
-    };
-    if (since === undefined) return remove;
+    if (since === undefined) return entry;
 
     const upTo = this.#lastSeq; // <= upTo comes from the store, > upTo from live delivery
     try {
@@ -246,12 +248,22 @@ export class RoomChannel {
       this.#entries.delete(entry);
       this.logger.warn({ err, roomId: this.roomId }, 'replay failed');
       subscriber.fail('could not replay history: storage unavailable');
-      return remove;
+      return entry;
     }
     const pending = entry.pending!;
     entry.pending = null;
     for (const frame of pending) subscriber.send(frame, true);
-    return remove;
+    return entry;
+  }
+
+  /** Whether `entry` was added to this channel (it may since have been removed). */
+  owns(entry: ChannelEntry): boolean {
+    return (entry as Entry).channel === this;
+  }
+
+  /** Takes a subscriber out (nothing happens when it was already removed or revoked). */
+  remove(entry: ChannelEntry): void {
+    this.#entries.delete(entry as Entry);
   }
 
   close(): void {

@@ -1,5 +1,5 @@
 import { topics, type Broker, type Logger, type Message, type Metrics, type Store } from '@chorus/core';
-import { RoomChannel, type RoomSubscriber } from './room-channel.js';
+import { RoomChannel, type ChannelEntry, type RoomSubscriber } from './room-channel.js';
 
 interface ChannelSlot {
   channel: RoomChannel;
@@ -50,7 +50,8 @@ export class RoomHub {
     return this.#slots.size;
   }
 
-  async subscribe(roomId: string, subscriber: RoomSubscriber, since?: number): Promise<() => void> {
+  /** Adds a subscriber to the room's channel (creating it); `unsubscribe` with the entry takes it out. */
+  async subscribe(roomId: string, subscriber: RoomSubscriber, since?: number): Promise<ChannelEntry> {
     let slot = this.#slots.get(roomId);
     if (!slot) {
       const newSlot: ChannelSlot = { channel: undefined as unknown as RoomChannel, unsubscribeUpstream: undefined };
@@ -65,15 +66,20 @@ export class RoomHub {
     }
     const current = slot;
     try {
-      const remove = await current.channel.add(subscriber, since);
-      return () => {
-        remove();
-        if (current.channel.size === 0) this.#drop(roomId, current);
-      };
+      return await current.channel.add(subscriber, since);
     } catch (err) {
       if (current.channel.size === 0) this.#drop(roomId, current);
       throw err;
     }
+  }
+
+  /** Takes a subscriber out of the room's channel; the channel goes with its last subscriber. */
+  unsubscribe(roomId: string, entry: ChannelEntry): void {
+    const slot = this.#slots.get(roomId);
+    // A channel created after the entry's was dropped is not this entry's to empty.
+    if (!slot || !slot.channel.owns(entry)) return;
+    slot.channel.remove(entry);
+    if (slot.channel.size === 0) this.#drop(roomId, slot);
   }
 
   #drop(roomId: string, slot: ChannelSlot): void {

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import sockjs from 'sockjs';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, type Server as WsServer } from 'ws';
 import { randomUUID } from 'node:crypto';
 import { MemoryPresence, type Broker, type ChatService, type ChorusConfig, type Logger, type Metrics, type Presence, type Store, type TokenService } from '@chorus/core';
 import { RoomEventHub } from '../fanout/room-events.js';
@@ -13,6 +13,7 @@ import type { SessionContext } from '../stomp/session-context.js';
 import { StompSession } from '../stomp/session.js';
 import { UserRateLimiter } from '../util/token-bucket.js';
 import { HeartbeatScheduler } from '../stomp/heartbeat-scheduler.js';
+import { SessionSocket } from './session-socket.js';
 import { SockJsTransport } from './sockjs-transport.js';
 import { CloseCodes } from './transport.js';
 import { WsTransport } from './ws-transport.js';
@@ -47,7 +48,7 @@ export class ChatGateway {
   readonly unread: UnreadTracker;
   readonly #offStored: () => void;
   readonly #sessions = new Set<StompSession>();
-  readonly #wss: WebSocketServer;
+  readonly #wss: WsServer<typeof SessionSocket>;
   readonly #ctx: SessionContext;
   readonly #heartbeats = new HeartbeatScheduler();
   #draining = false;
@@ -79,10 +80,18 @@ export class ChatGateway {
       processId: randomUUID(),
       serverName: deps.serverName ?? 'chorus/0.1',
       heartbeats: this.#heartbeats,
+      parserLimits: Object.freeze({
+        maxFrameBytes: config.limits.maxFrameBytes,
+        maxHeaders: config.limits.maxHeaders,
+        maxHeaderBytes: config.limits.maxHeaderBytes,
+      }),
       onClosed: (session) => this.#forget(session as StompSession),
     };
-    this.#wss = new WebSocketServer({
+    this.#wss = new WebSocketServer<typeof SessionSocket>({
       noServer: true,
+      WebSocket: SessionSocket,
+      // The gateway tracks its sessions; ws's own client set would cost a listener per socket.
+      clientTracking: false,
       perMessageDeflate: false,
       // One WebSocket message may carry several frames; the STOMP parser enforces per-frame limits.
       maxPayload: config.limits.maxFrameBytes * 4,
@@ -112,7 +121,7 @@ export class ChatGateway {
         conn.close('3012', 'service restart');
         return;
       }
-      const transport = new SockJsTransport(conn, conn.remoteAddress ?? 'unknown');
+      const transport = new SockJsTransport(conn);
       const session = this.#open(transport);
       conn.on('data', (data: string) => session.receive(data));
       conn.on('close', () => session.closed());
@@ -169,17 +178,7 @@ export class ChatGateway {
       rejectUpgrade(socket, 403, 'Forbidden');
       return;
     }
-    // Nothing below may close over `req`: the listeners live as long as the
-    // connection and would keep the whole upgrade request (headers, buffers) alive.
-    const remoteAddress = req.socket.remoteAddress ?? 'unknown';
-    this.#wss.handleUpgrade(req, socket, head, (ws: WebSocket) => this.#openWebSocket(ws, socket, remoteAddress));
-  }
-
-  #openWebSocket(ws: WebSocket, socket: Duplex, remoteAddress: string): void {
-    const session = this.#open(new WsTransport(ws, socket, remoteAddress));
-    ws.on('message', (data: Buffer) => session.receive(data));
-    ws.on('close', () => session.closed());
-    ws.on('error', (err) => this.deps.logger.debug({ err, session: session.id }, 'websocket error'));
+    this.#wss.handleUpgrade(req, socket, head, (ws: SessionSocket) => ws.attach(this.#open(new WsTransport(ws, socket))));
   }
 
   #open(transport: WsTransport | SockJsTransport): StompSession {

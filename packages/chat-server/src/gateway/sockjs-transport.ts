@@ -12,10 +12,7 @@ interface SockJsSessionInternals {
 export class SockJsTransport implements Transport {
   readonly kind = 'sockjs';
 
-  constructor(
-    private readonly conn: Connection,
-    readonly remoteAddress: string,
-  ) {}
+  constructor(private readonly conn: Connection) {}
 
   get bufferedAmount(): number {
     // sockjs keeps unsent frames in its session buffer (polling transports)

@@ -1,7 +1,6 @@
 /** What a STOMP session needs from the connection under it (WebSocket or SockJS). */
 export interface Transport {
   readonly kind: 'websocket' | 'sockjs';
-  readonly remoteAddress: string;
   /** Bytes queued but not yet written to the network. */
   readonly bufferedAmount: number;
   /** Writes one or more complete STOMP frames (a text message). */

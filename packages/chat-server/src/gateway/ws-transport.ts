@@ -20,7 +20,6 @@ export class WsTransport implements Transport {
     private readonly socket: WebSocket,
     /** The upgraded TCP socket under `socket`. */
     private readonly stream: Duplex,
-    readonly remoteAddress: string,
   ) {}
 
   get bufferedAmount(): number {

@@ -5,6 +5,7 @@ import type { UnreadTracker } from '../fanout/unread-tracker.js';
 import type { UserHub } from '../fanout/user-hub.js';
 import type { PresenceTracker } from '../presence/presence-tracker.js';
 import type { UserRateLimiter } from '../util/token-bucket.js';
+import type { ParserLimits } from './codec/index.js';
 import type { HeartbeatScheduler } from './heartbeat-scheduler.js';
 
 /** Process-wide services every session uses; built once by the gateway. */
@@ -28,6 +29,8 @@ export interface SessionContext {
   serverName: string;
   /** Drives every session's heart-beats from one timer. */
   heartbeats: HeartbeatScheduler;
+  /** The STOMP parser limits from config, frozen so that every session's parser shares them. */
+  parserLimits: Readonly<ParserLimits>;
   /** Called when a session closes, so the gateway can forget it. */
   onClosed(session: { readonly id: number }): void;
 }

@@ -1,20 +1,21 @@
 import { bearerToken, ChorusError, isChorusError, validateMessageText, type Actor } from '@chorus/core';
 import { CloseCodes, type Transport } from '../gateway/transport.js';
+import { ownString } from '../util/own-string.js';
 import { TokenBucket } from '../util/token-bucket.js';
 import { encodeFrame, FrameParser, HEARTBEAT_EOL, StompParseError, type ParseEvent, type StompFrame } from './codec/index.js';
 import { UNREAD_QUEUE } from '../fanout/unread-tracker.js';
 import { parseDestination, roomTopicDestination, USER_ERRORS_QUEUE } from './destinations.js';
 import { negotiateHeartbeat, parseHeartbeatHeader } from './heartbeat.js';
+import { RoomSubscription } from './room-subscription.js';
 import { readSendText } from './send-body.js';
 import type { SessionContext } from './session-context.js';
 
 type State = 'awaiting-connect' | 'connected' | 'closed';
 
 interface ActiveSubscription {
-  destination: string;
   /** The room a room, presence or typing subscription belongs to. */
-  roomId?: string;
-  remove: () => void;
+  readonly roomId?: string;
+  remove(): void;
 }
 
 /** Frames queued behind a slow one (a SEND waiting for the store) before the client is cut off. */
@@ -45,7 +46,8 @@ export class StompSession {
   #user: Actor | null = null;
   readonly #subscriptions = new Map<string, ActiveSubscription>();
   #errorsSubscriptionId: string | null = null;
-  readonly #transactions = new Map<string, StompFrame[]>();
+  /** Open transactions, created by the first BEGIN (few clients use them). */
+  #transactions: Map<string, StompFrame[]> | null = null;
   #sendBucket: TokenBucket | null = null;
   #userSendBucket: TokenBucket | null = null;
   #subscribeBucket: TokenBucket | null = null;
@@ -56,21 +58,22 @@ export class StompSession {
   #sendEveryMs = 0;
   #expectEveryMs = 0;
   #nextBeatAt = 0;
-  readonly #connectTimer: NodeJS.Timeout;
+  #connectTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly transport: Transport,
     private readonly ctx: SessionContext,
   ) {
-    const { limits } = ctx.config;
-    this.#parser = new FrameParser({
-      maxFrameBytes: limits.maxFrameBytes,
-      maxHeaders: limits.maxHeaders,
-      maxHeaderBytes: limits.maxHeaderBytes,
-    });
+    this.#parser = new FrameParser(ctx.parserLimits);
     // A socket that never sends CONNECT must not hold resources forever.
     this.#connectTimer = setTimeout(() => this.#fatal('CONNECT expected within 10 seconds', CloseCodes.policyViolation), 10_000);
     this.#connectTimer.unref();
+  }
+
+  /** Created on the first SEND: most connections only listen. */
+  get #ownSendBucket(): TokenBucket {
+    const { limits } = this.ctx.config;
+    return (this.#sendBucket ??= new TokenBucket(limits.sendRatePerSecond, limits.sendBurst));
   }
 
   get transportKind(): Transport['kind'] {
@@ -115,6 +118,11 @@ export class StompSession {
       this.#queue.push(event.frame);
     }
     if (!this.#pumping && this.#queue.length > 0) void this.#pump();
+  }
+
+  /** The transport failed (a reset connection, an invalid WebSocket frame); `closed` follows. */
+  transportError(err: Error): void {
+    this.ctx.logger.debug({ err, session: this.id }, 'transport error');
   }
 
   /** The transport closed (client went away, or we closed it). */
@@ -193,6 +201,9 @@ export class StompSession {
       }
     } finally {
       this.#pumping = false;
+      // Emptying by length releases the array's backing store (shift() keeps it); an idle
+      // connection then holds no queue capacity.
+      if (this.#queue.length === 0) this.#queue.length = 0;
     }
     if (this.#protocolFailure !== null && this.#state !== 'closed') {
       this.#failProtocol();
@@ -273,9 +284,9 @@ export class StompSession {
     }
     if (this.#state === 'closed') return;
     clearTimeout(this.#connectTimer);
+    this.#connectTimer = undefined;
     this.#user = { id: claims.userId, username: claims.username };
     const { limits } = this.ctx.config;
-    this.#sendBucket = new TokenBucket(limits.sendRatePerSecond, limits.sendBurst);
     this.#subscribeBucket = new TokenBucket(limits.subscribeRatePerSecond, limits.subscribeBurst);
     this.#userSendBucket = this.ctx.sendLimiter.acquire(claims.userId);
     this.#typingBucket = this.ctx.typingLimiter.acquire(claims.userId);
@@ -324,7 +335,7 @@ export class StompSession {
     const destination = requireHeader(frame, 'destination');
     const tx = frame.headers.get('transaction');
     if (tx !== undefined) {
-      const buffered = this.#transactions.get(tx);
+      const buffered = this.#transactions?.get(tx);
       if (!buffered) throw new ChorusError('bad_request', `unknown transaction ${tx}`);
       buffered.push(frame);
       this.#receipt(frame);
@@ -341,9 +352,9 @@ export class StompSession {
       throw new ChorusError('not_found', `cannot SEND to ${destination}: use /app/rooms/<roomId> or /app/rooms/<roomId>/typing`);
     }
     const now = Date.now();
-    if (!this.#sendBucket!.take(now) || !this.#userSendBucket!.take(now)) {
+    if (!this.#ownSendBucket.take(now) || !this.#userSendBucket!.take(now)) {
       throw new ChorusError('rate_limited', 'sending too fast; slow down', {
-        retryAfter: Math.max(this.#sendBucket!.retryAfterSeconds(), this.#userSendBucket!.retryAfterSeconds(), 1),
+        retryAfter: Math.max(this.#ownSendBucket.retryAfterSeconds(), this.#userSendBucket!.retryAfterSeconds(), 1),
       });
     }
     const text = readSendText(frame.body, frame.headers.get('content-type'));
@@ -370,7 +381,7 @@ export class StompSession {
         return false;
       }
       const now = Date.now();
-      if (!this.#sendBucket!.take(now)) return false;
+      if (!this.#ownSendBucket.take(now)) return false;
       if (!this.#userSendBucket!.take(now)) return false;
       frames.push(frame);
       texts.push(text);
@@ -446,9 +457,11 @@ export class StompSession {
           stopTracking();
           throw err;
         }
-        this.#activate(frame, id, destination, () => {
-          stopQueue();
-          stopTracking();
+        this.#activate(frame, id, {
+          remove: () => {
+            stopQueue();
+            stopTracking();
+          },
         });
         return;
       }
@@ -457,43 +470,25 @@ export class StompSession {
         await this.ctx.chat.requireMember(this.#user!, target.roomId);
         const type = target.kind === 'room-presence' ? 'presence' : 'typing';
         const remove = await this.ctx.roomEvents.subscribe(target.roomId, type, { subscriptionId: id, send: (data) => this.write(data) });
-        this.#activate(frame, id, destination, remove, target.roomId);
+        this.#activate(frame, id, { remove, roomId: target.roomId });
         return;
       }
       case 'room': {
         const since = parseSince(frame.headers.get('since'));
         await this.ctx.chat.requireMember(this.#user!, target.roomId);
-        let failed = false;
-        const subscriber = {
-          subscriptionId: id,
-          send: (data: Buffer, replay?: boolean) => this.write(data, replay === true),
-          userId: this.#user!.id,
-          revoke: () => this.#revokeRoom(target.roomId),
-          fail: (reason: string) => {
-            failed = true;
-            this.#subscriptions.delete(id);
-            this.#refuse(frame, new ChorusError('unavailable', reason));
-          },
-        };
-        const leaveRoom = await this.ctx.hub.subscribe(target.roomId, subscriber, since);
-        if (failed) {
-          leaveRoom();
+        // Copies, so that what the subscription keeps does not keep the frame's header text.
+        const roomId = ownString(target.roomId);
+        const subscription = new RoomSubscription(this, ownString(id), roomId, this.#user!);
+        await subscription.join(this.ctx.hub, since);
+        if (subscription.failure !== null) {
+          subscription.remove();
+          this.#refuse(frame, new ChorusError('unavailable', subscription.failure));
           return;
         }
-        const user = this.#user!;
-        const connectionId = `${this.ctx.processId}:${this.id}:${id}`;
-        const entered = this.#state !== 'closed';
-        if (entered) this.ctx.presence.joined(target.roomId, connectionId, user);
-        this.#activate(
-          frame,
-          id,
-          destination,
-          () => {
-            leaveRoom();
-            if (entered) this.ctx.presence.left(target.roomId, connectionId, user);
-          },
-          target.roomId,
-        );
+        if (this.#state !== 'closed') {
+          subscription.enterPresence(this.ctx.presence, ownString(`${this.ctx.processId}:${this.id}:${subscription.subscriptionId}`));
+        }
+        this.#activate(frame, subscription.subscriptionId, subscription);
         return;
       }
       default:
@@ -505,12 +500,12 @@ export class StompSession {
   }
 
   /** Records a subscription that is in place, or undoes it when the session closed meanwhile. */
-  #activate(frame: StompFrame, id: string, destination: string, remove: () => void, roomId?: string): void {
+  #activate(frame: StompFrame, id: string, subscription: ActiveSubscription): void {
     if (this.#state === 'closed') {
-      remove();
+      subscription.remove();
       return;
     }
-    this.#subscriptions.set(id, { destination, remove, ...(roomId !== undefined ? { roomId } : {}) });
+    this.#subscriptions.set(id, subscription);
     this.ctx.metrics.subscriptions.inc();
     this.#receipt(frame);
   }
@@ -520,7 +515,7 @@ export class StompSession {
    * this session to the room, its presence or its typing ends, and the client is
    * told with a `forbidden` error for the room's destination.
    */
-  #revokeRoom(roomId: string): void {
+  revokeRoom(roomId: string): void {
     if (this.#state === 'closed') return;
     let ended = 0;
     for (const [id, sub] of [...this.#subscriptions]) {
@@ -554,15 +549,16 @@ export class StompSession {
   async #onTransaction(frame: StompFrame): Promise<void> {
     const tx = requireHeader(frame, 'transaction');
     if (frame.command === 'BEGIN') {
-      if (this.#transactions.has(tx)) throw new ChorusError('conflict', `transaction ${tx} already started`);
-      if (this.#transactions.size >= 16) throw new ChorusError('bad_request', 'too many open transactions');
-      this.#transactions.set(tx, []);
+      const transactions = (this.#transactions ??= new Map());
+      if (transactions.has(tx)) throw new ChorusError('conflict', `transaction ${tx} already started`);
+      if (transactions.size >= 16) throw new ChorusError('bad_request', 'too many open transactions');
+      transactions.set(tx, []);
       this.#receipt(frame);
       return;
     }
-    const frames = this.#transactions.get(tx);
+    const frames = this.#transactions?.get(tx);
     if (!frames) throw new ChorusError('bad_request', `unknown transaction ${tx}`);
-    this.#transactions.delete(tx);
+    this.#transactions?.delete(tx);
     if (frame.command === 'COMMIT') {
       for (const send of frames) {
         try {

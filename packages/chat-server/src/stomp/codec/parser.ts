@@ -8,6 +8,8 @@ export type ParseEvent = { type: 'frame'; frame: StompFrame } | { type: 'heartbe
 
 const HEARTBEAT: ParseEvent = Object.freeze({ type: 'heartbeat' });
 const EMPTY = Buffer.alloc(0);
+/** The headers of a frame before its first header line; never handed out (see emit). */
+const NO_HEADERS: ReadonlyMap<string, string> = new Map();
 
 const NUL = 0x00;
 const LF = 0x0a;
@@ -38,14 +40,15 @@ const SUSPECT_CHARS = /[\r\uFFFD]/;
  * Partial command and header lines are copied, as they are small.
  */
 export class FrameParser {
-  private readonly limits: ParserLimits;
+  private readonly limits: Readonly<ParserLimits>;
   private state: State = IDLE;
   private error: StompParseError | undefined;
 
   // The frame in progress.
   private command = '';
   private verbatim = false;
-  private headers = new Map<string, string>();
+  // A Map only once a header arrives: an idle connection's parser holds none.
+  private headers: Map<string, string> = NO_HEADERS as Map<string, string>;
   private headerCount = 0;
   private contentLength = -1;
   /** Bytes of the frame already consumed into command/headers (not counting `pending`). */
@@ -62,7 +65,10 @@ export class FrameParser {
 
   constructor(limits: ParserLimits) {
     assertValidLimits(limits);
-    this.limits = { maxFrameBytes: limits.maxFrameBytes, maxHeaders: limits.maxHeaders, maxHeaderBytes: limits.maxHeaderBytes };
+    // A frozen limits object (one per server) is shared by every parser; others are copied.
+    this.limits = Object.isFrozen(limits)
+      ? limits
+      : { maxFrameBytes: limits.maxFrameBytes, maxHeaders: limits.maxHeaders, maxHeaderBytes: limits.maxHeaderBytes };
   }
 
   /** Bytes buffered for a frame not yet complete (for tests/metrics). Never above maxFrameBytes. */
@@ -336,7 +342,8 @@ export class FrameParser {
       name = unescapeHeader(name);
       value = unescapeHeader(value);
     }
-    if (this.headers.has(name)) return; // repeated header: the first one wins
+    if (this.headers === NO_HEADERS) this.headers = new Map();
+    else if (this.headers.has(name)) return; // repeated header: the first one wins
     this.headers.set(name, value);
     if (name === 'content-length') this.contentLength = parseContentLength(value, this.limits.maxFrameBytes);
   }
@@ -402,7 +409,8 @@ export class FrameParser {
   }
 
   private emit(events: ParseEvent[], body: Buffer): void {
-    events.push({ type: 'frame', frame: { command: this.command, headers: this.headers, body } });
+    const headers = this.headers === NO_HEADERS ? new Map<string, string>() : this.headers;
+    events.push({ type: 'frame', frame: { command: this.command, headers, body } });
     this.resetFrame();
   }
 
@@ -410,7 +418,7 @@ export class FrameParser {
     this.state = IDLE;
     this.command = '';
     this.verbatim = false;
-    this.headers = new Map();
+    this.headers = NO_HEADERS as Map<string, string>;
     this.headerCount = 0;
     this.contentLength = -1;
     this.frameBytes = 0;
