@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChorusError } from '../src/errors.js';
@@ -85,6 +86,28 @@ describe.each(brokerBackends())('Presence contract: %s', (kind) => {
     expect(await presence.online(entries[1200]!.room)).toEqual([entries[1200]!.user]);
   });
 
+  it('counts each user once in a room with more entries than one refresh call carries', async () => {
+    const presence = open();
+    const room = randomUUID();
+    const users = Array.from({ length: 600 }, (_, i) => ({ id: randomUUID(), username: `u${i}` }));
+    // Two connections per user: 1,200 entries in one room.
+    const joins = await Promise.all([...users, ...users].map((user, i) => presence.join(room, `c${i}`, user)));
+    expect(joins.filter(Boolean)).toHaveLength(users.length);
+    expect(joins.slice(0, users.length).every(Boolean)).toBe(true);
+    expect(await presence.online(room)).toHaveLength(users.length);
+    expect(await presence.refresh()).toEqual([]);
+    clock.advance(TTL * 2);
+    const offline = (await presence.sweep()).filter((c) => c.roomId === room);
+    expect(sortById(offline.map((c) => c.user))).toEqual(sortById(users));
+    const back = (await presence.refresh()).filter((c) => c.roomId === room);
+    expect(sortById(back.map((c) => c.user))).toEqual(sortById(users));
+    expect(back.every((c) => c.online)).toBe(true);
+    // Leaving one of two connections keeps the user online; the second takes them offline.
+    expect(await presence.leave(room, 'c0')).toBe(false);
+    expect(await presence.leave(room, `c${users.length}`)).toBe(true);
+    expect(await presence.online(room)).toHaveLength(users.length - 1);
+  });
+
   it('does not report offline while another connection of the user is alive', async () => {
     const presence = open();
     const room = randomUUID();
@@ -113,6 +136,32 @@ describe.each(brokerBackends())('Presence contract: %s', (kind) => {
     const reports = (await Promise.all(survivors.map((s) => s.sweep()))).flat().filter((c) => c.roomId === room);
     expect(reports).toEqual([{ roomId: room, user: alice, online: false }]);
     expect(await survivors[1]!.online(room)).toEqual([bob]);
+  });
+
+  it('sees a user online through another replica: no second online, no early offline', async () => {
+    const [a, b] = [open(), open()];
+    const room = randomUUID();
+    expect(await a.join(room, 'a-1', alice)).toBe(true);
+    expect(await b.join(room, 'b-1', alice)).toBe(false);
+    expect(await a.leave(room, 'a-1')).toBe(false);
+    expect(await b.online(room)).toEqual([alice]);
+    expect(await b.leave(room, 'b-1')).toBe(true);
+  });
+
+  it('rebuilds the per-user index on refresh for entries written without it (rolling upgrade)', async () => {
+    const presence = open();
+    const room = randomUUID();
+    await presence.join(room, 'c1', alice);
+    const redis = new Redis(process.env.REDIS_URL!);
+    try {
+      // What an older Chorus wrote: the room's entry, no per-user set.
+      expect(await redis.del(`${prefix}room:${room}:u:${alice.id}`)).toBe(1);
+      expect(await presence.refresh()).toEqual([]);
+      expect(await redis.zcard(`${prefix}room:${room}:u:${alice.id}`)).toBe(1);
+    } finally {
+      redis.disconnect();
+    }
+    expect(await presence.join(room, 'c2', alice)).toBe(false);
   });
 
   it('fails with unavailable when Redis cannot be reached, keeping the entry for the next refresh', async () => {

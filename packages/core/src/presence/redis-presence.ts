@@ -13,58 +13,85 @@ export interface RedisPresenceOptions extends PresenceOptions {
 }
 
 // Members are JSON [userId, connectionId, username]; scores are expiry times (ms). Live means score > now.
-const LIVE_USER_ENTRIES = `
-local function live_entries_of(key, now, userId)
-  local count = 0
-  for _, m in ipairs(redis.call('zrangebyscore', key, '(' .. now, '+inf')) do
-    if cjson.decode(m)[1] == userId then count = count + 1 end
-  end
-  return count
+// Each room has a sorted set of all its entries (KEYS[1]: what `online` lists and `sweep` walks) and,
+// per user with entries in it, a sorted set of that user's entries (<room key>:u:<userId>), so that
+// "does this user have another live entry here" is one ZCOUNT however many people are in the room.
+// The per-user keys are derived inside the scripts (sweep learns user ids from expired members);
+// Chorus's presence keys are not spread over a Redis Cluster.
+const USER_KEY = `
+local function user_key(userId) return KEYS[1] .. ':u:' .. userId end
+local function live_count(userId, now) return redis.call('zcount', user_key(userId), '(' .. now, '+inf') end
+`;
+
+/** Adds or extends one entry; true when the user had no live entry in the room before it. */
+const PUT_ENTRY = `
+local function put_entry(member, expiresAt, now, userId, roomId)
+  local others = live_count(userId, now)
+  redis.call('zadd', KEYS[1], expiresAt, member)
+  redis.call('zadd', user_key(userId), expiresAt, member)
+  redis.call('sadd', KEYS[2], roomId)
+  return others == 0
 end
 `;
 
 /** KEYS: room zset, rooms set. ARGV: member, expiresAt, now, userId, roomId. Returns 1 when the user came online. */
-const JOIN = `${LIVE_USER_ENTRIES}
-local others = live_entries_of(KEYS[1], ARGV[3], ARGV[4])
-redis.call('zadd', KEYS[1], ARGV[2], ARGV[1])
-redis.call('sadd', KEYS[2], ARGV[5])
-if others == 0 then return 1 end
+const JOIN = `${USER_KEY}${PUT_ENTRY}
+if put_entry(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]) then return 1 end
 return 0
 `;
 
-/** Same keys and arguments as JOIN; an entry still present (even expired, unswept) is only extended. */
-const REFRESH = `
-if redis.call('zscore', KEYS[1], ARGV[1]) then
-  redis.call('zadd', KEYS[1], ARGV[2], ARGV[1])
-  return 0
+/**
+ * KEYS: room zset, rooms set. ARGV: expiresAt, now, roomId, then member, userId for each entry of
+ * this instance in the room. An entry still present (even expired, unswept) is only extended; one
+ * that is gone is written again. Returns, per entry, 1 when it brought its user back online.
+ */
+const REFRESH_ROOM = `${USER_KEY}${PUT_ENTRY}
+local out = {}
+for i = 4, #ARGV, 2 do
+  local member, userId = ARGV[i], ARGV[i + 1]
+  if redis.call('zscore', KEYS[1], member) then
+    redis.call('zadd', KEYS[1], ARGV[1], member)
+    -- Also heals entries written before the per-user sets existed.
+    redis.call('zadd', user_key(userId), ARGV[1], member)
+    out[#out + 1] = 0
+  elseif put_entry(member, ARGV[1], ARGV[2], userId, ARGV[3]) then
+    out[#out + 1] = 1
+  else
+    out[#out + 1] = 0
+  end
 end
-${JOIN}`;
+return out
+`;
 
 /** KEYS: room zset, rooms set. ARGV: member, now, userId, roomId. Returns 1 when the user went offline. */
-const LEAVE = `${LIVE_USER_ENTRIES}
+const LEAVE = `${USER_KEY}
 local score = redis.call('zscore', KEYS[1], ARGV[1])
 if not score then return 0 end
 redis.call('zrem', KEYS[1], ARGV[1])
+redis.call('zrem', user_key(ARGV[3]), ARGV[1])
 if redis.call('zcard', KEYS[1]) == 0 then redis.call('srem', KEYS[2], ARGV[4]) end
 if tonumber(score) <= tonumber(ARGV[2]) then return 0 end
-if live_entries_of(KEYS[1], ARGV[2], ARGV[3]) == 0 then return 1 end
+if live_count(ARGV[3], ARGV[2]) == 0 then return 1 end
 return 0
 `;
 
 /** KEYS: room zset, rooms set. ARGV: now, roomId. Returns one expired member per user that went offline. */
-const SWEEP = `
+const SWEEP = `${USER_KEY}
 local expired = redis.call('zrangebyscore', KEYS[1], '-inf', ARGV[1])
 local out = {}
 if #expired > 0 then
   redis.call('zremrangebyscore', KEYS[1], '-inf', ARGV[1])
-  local live = {}
-  for _, m in ipairs(redis.call('zrange', KEYS[1], 0, -1)) do live[cjson.decode(m)[1]] = true end
+  local seen, firsts = {}, {}
   for _, m in ipairs(expired) do
     local id = cjson.decode(m)[1]
-    if not live[id] then
-      live[id] = true
-      table.insert(out, m)
+    redis.call('zrem', user_key(id), m)
+    if not seen[id] then
+      seen[id] = true
+      firsts[#firsts + 1] = { id, m }
     end
+  end
+  for _, first in ipairs(firsts) do
+    if live_count(first[1], ARGV[1]) == 0 then table.insert(out, first[2]) end
   end
 end
 if redis.call('zcard', KEYS[1]) == 0 then redis.call('srem', KEYS[2], ARGV[2]) end
@@ -75,14 +102,13 @@ return out
 const PIPELINE_CHUNK = 500;
 
 interface PresencePipeline {
-  presenceRefresh(...args: unknown[]): void;
+  presenceRefreshRoom(...args: unknown[]): void;
   presenceSweep(...args: unknown[]): void;
   exec(): Promise<[Error | null, unknown][] | null>;
 }
 
 interface PresenceCommands {
   presenceJoin(room: string, rooms: string, member: string, expiresAt: number, now: number, userId: string, roomId: string): Promise<number>;
-  presenceRefresh(room: string, rooms: string, member: string, expiresAt: number, now: number, userId: string, roomId: string): Promise<number>;
   presenceLeave(room: string, rooms: string, member: string, now: number, userId: string, roomId: string): Promise<number>;
   presenceSweep(room: string, rooms: string, now: number, roomId: string): Promise<string[]>;
 }
@@ -118,7 +144,7 @@ export class RedisPresence implements Presence {
     });
     redis.on('error', (err: Error) => logger.debug({ err }, 'presence redis connection error'));
     redis.defineCommand('presenceJoin', { numberOfKeys: 2, lua: JOIN });
-    redis.defineCommand('presenceRefresh', { numberOfKeys: 2, lua: REFRESH });
+    redis.defineCommand('presenceRefreshRoom', { numberOfKeys: 2, lua: REFRESH_ROOM });
     redis.defineCommand('presenceLeave', { numberOfKeys: 2, lua: LEAVE });
     redis.defineCommand('presenceSweep', { numberOfKeys: 2, lua: SWEEP });
     this.#redis = redis as Redis & PresenceCommands;
@@ -165,22 +191,41 @@ export class RedisPresence implements Presence {
   }
 
   async refresh(): Promise<PresenceChange[]> {
-    const entries = [...this.#held.values()];
     const now = this.#now();
+    // One script call per room (at most PIPELINE_CHUNK entries each), PIPELINE_CHUNK entries per
+    // round trip: an idle server's refresh costs a few calls per room, not one per connection,
+    // and the event loop keeps delivering between round trips.
+    const calls: HeldEntry[][] = [];
+    const open = new Map<string, HeldEntry[]>();
+    for (const entry of this.#held.values()) {
+      let call = open.get(entry.roomId);
+      if (!call || call.length >= PIPELINE_CHUNK) {
+        call = [];
+        open.set(entry.roomId, call);
+        calls.push(call);
+      }
+      call.push(entry);
+    }
     const changes: PresenceChange[] = [];
-    // In chunks, one round trip each: the event loop keeps delivering between them instead of
-    // stalling while tens of thousands of commands are encoded and their replies parsed.
-    for (let from = 0; from < entries.length; from += PIPELINE_CHUNK) {
-      const chunk = entries.slice(from, from + PIPELINE_CHUNK);
+    for (let first = 0; first < calls.length; ) {
       const pipeline = this.#pipeline();
-      for (const e of chunk) {
-        pipeline.presenceRefresh(this.#roomKey(e.roomId), this.#roomsKey(), member(e), now + this.ttlMs, now, e.user.id, e.roomId);
+      const batch: HeldEntry[][] = [];
+      for (let entries = 0; first < calls.length && (batch.length === 0 || entries + calls[first]!.length <= PIPELINE_CHUNK); first++) {
+        const call = calls[first]!;
+        const roomId = call[0]!.roomId;
+        const args: (string | number)[] = [now + this.ttlMs, now, roomId];
+        for (const e of call) args.push(member(e), e.user.id);
+        pipeline.presenceRefreshRoom(this.#roomKey(roomId), this.#roomsKey(), ...args);
+        batch.push(call);
+        entries += call.length;
       }
       const results = await this.#run(() => pipeline.exec());
       results?.forEach(([err, value], i) => {
         if (err) throw unavailable(`presence refresh failed: ${err.message}`, err);
-        const e = chunk[i]!;
-        if (value === 1) changes.push({ roomId: e.roomId, user: e.user, online: true });
+        const call = batch[i]!;
+        (value as number[]).forEach((cameOnline, j) => {
+          if (cameOnline === 1) changes.push({ roomId: call[j]!.roomId, user: call[j]!.user, online: true });
+        });
       });
     }
     return changes;
