@@ -241,7 +241,7 @@ export class ChorusTarget implements Target {
 }
 
 /** Chorus settings a benchmark run may tune from its own environment (e.g. DATABASE_POOL_SIZE=40 pnpm bench). */
-const PASS_THROUGH = ['DATABASE_POOL_SIZE', 'PUSH_EMBEDDED_WORKER', 'PUSH_BATCH_ROOMS', 'SEND_BUFFER_BYTES', 'HEARTBEAT_SERVER_MS', 'HEARTBEAT_CLIENT_MS', 'MAX_MESSAGE_LENGTH', 'UV_THREADPOOL_SIZE'];
+const PASS_THROUGH = ['DATABASE_POOL_SIZE', 'PUSH_EMBEDDED_WORKER', 'PUSH_BATCH_ROOMS', 'SEND_BUFFER_BYTES', 'HEARTBEAT_SERVER_MS', 'HEARTBEAT_CLIENT_MS', 'MAX_MESSAGE_LENGTH', 'PRESENCE_TTL_MS', 'UV_THREADPOOL_SIZE'];
 function passThrough(env: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(PASS_THROUGH.filter((k) => env[k] !== undefined).map((k) => [k, env[k]!]));
 }
