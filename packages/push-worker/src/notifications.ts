@@ -37,7 +37,7 @@ function preview(text: string, max: number): string {
 export function planNotifications(
   claim: PushClaim,
   recipients: PushRecipient[],
-  online: Set<string>,
+  online: ReadonlySet<string>,
   options: NotificationOptions,
 ): PlannedNotification[] {
   const planned: PlannedNotification[] = [];

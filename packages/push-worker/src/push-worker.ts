@@ -44,6 +44,8 @@ const MIN_ROUND_MS = 100;
 /** How often a busy worker recounts the backlog for chorus_push_queue_depth. */
 const DEPTH_REFRESH_MS = 5000;
 
+const NOBODY_ONLINE: ReadonlySet<string> = new Set();
+
 const emptySummary = (): RoundSummary => ({ claims: 0, sent: 0, acked: 0, retried: 0, dead: 0 });
 
 /**
@@ -131,14 +133,16 @@ export class PushWorker {
     summary.claims = claims.length;
     if (claims.length === 0) return summary;
 
-    // One query for every claimed room's recipients; presence lookups are pipelined.
+    // One query for every claimed room's recipients, then presence (pipelined) only for rooms
+    // where someone could be notified: listing who is online in a big room costs more than the
+    // rest of the round, and most rooms of a round often have nobody with a device offline.
     const plans = new Map<PushClaim, PlannedNotification[]>();
     let planError: { cause: unknown } | undefined;
     try {
-      const [recipients, online] = await Promise.all([
-        this.#o.store.listPushRecipientsByRoom(claims.map((claim) => claim.roomId)),
-        Promise.all(claims.map((claim) => this.#onlineIn(claim.roomId))),
-      ]);
+      const recipients = await this.#o.store.listPushRecipientsByRoom(claims.map((claim) => claim.roomId));
+      const online = await Promise.all(
+        claims.map((claim) => ((recipients.get(claim.roomId)?.length ?? 0) > 0 ? this.#onlineIn(claim.roomId) : NOBODY_ONLINE)),
+      );
       claims.forEach((claim, i) => plans.set(claim, planNotifications(claim, recipients.get(claim.roomId) ?? [], online[i]!, { previews: this.#o.previews })));
     } catch (err) {
       planError = { cause: err };

@@ -120,6 +120,25 @@ describe.each(storeBackends())('push worker through firebase-admin (%s)', (kind)
     expect(fcm.sends).toHaveLength(2);
   });
 
+  it('asks presence only about rooms where someone could be notified', async () => {
+    const talker = await world.user('tara'); // no devices: nobody in the quiet room can be notified
+    const listener = await world.user('lee');
+    const quiet = await world.room(talker, [listener]);
+    const sender_ = await world.user('sid', ['android']);
+    const offline = await world.user('ophelia', ['ios']);
+    const busy = await world.room(sender_, [offline]);
+    await world.say(quiet, talker, 'nobody has a device here');
+    await world.say(busy, sender_, 'ophelia has one');
+    const asked: string[] = [];
+    const checker = presenceOnlineChecker(presence);
+    const summary = await worker({
+      online: { onlineUserIds: (roomId) => (asked.push(roomId), checker.onlineUserIds(roomId)) },
+    }).runOnce();
+    expect(summary).toMatchObject({ claims: 2, sent: 1, acked: 2 });
+    expect(asked).toEqual([busy.id]);
+    expect(fcm.sends.map((s) => s.message.token)).toEqual(offline.tokens);
+  });
+
   it('turns a burst of 50 messages into one notification, then updates it', async () => {
     const alice = await world.user('alice');
     const bob = await world.user('bob', ['android']);
