@@ -1,5 +1,5 @@
 import type { HeldEntry, Presence, PresenceChange, PresenceOptions, PresenceUser } from './presence.js';
-import { heldKey } from './presence.js';
+import { HeldEntries } from './presence.js';
 
 interface Entry extends HeldEntry {
   expiresAt: number;
@@ -9,10 +9,10 @@ interface Entry extends HeldEntry {
 export class MemoryPresence implements Presence {
   readonly ttlMs: number;
   readonly #now: () => number;
-  /** roomId → userId → (heldKey → entry). Indexed by user so a join looks at that user's entries only. */
+  /** roomId → userId → (connectionId → entry). Indexed by user so a join looks at that user's entries only. */
   readonly #rooms = new Map<string, Map<string, Map<string, Entry>>>();
   /** Entries this instance holds (all of them, for the memory backend), including expired ones until swept. */
-  readonly #held = new Map<string, HeldEntry>();
+  readonly #held = new HeldEntries();
 
   constructor(options: PresenceOptions) {
     this.ttlMs = options.ttlMs;
@@ -21,22 +21,20 @@ export class MemoryPresence implements Presence {
 
   async join(roomId: string, connectionId: string, user: PresenceUser): Promise<boolean> {
     const entry: HeldEntry = { roomId, connectionId, user };
-    this.#held.set(heldKey(roomId, connectionId), entry);
+    this.#held.set(entry);
     const wasOnline = this.#isLive(roomId, user.id);
     this.#put(entry);
     return !wasOnline;
   }
 
   async leave(roomId: string, connectionId: string): Promise<boolean> {
-    const key = heldKey(roomId, connectionId);
-    const held = this.#held.get(key);
-    this.#held.delete(key);
+    const held = this.#held.take(roomId, connectionId);
     if (!held) return false;
     const room = this.#rooms.get(roomId);
     const entries = room?.get(held.user.id);
-    const entry = entries?.get(key);
+    const entry = entries?.get(connectionId);
     if (!room || !entries || !entry) return false;
-    entries.delete(key);
+    entries.delete(connectionId);
     if (entries.size === 0) room.delete(held.user.id);
     if (room.size === 0) this.#rooms.delete(roomId);
     if (entry.expiresAt <= this.#now()) return false; // already offline, sweep reports it
@@ -61,7 +59,7 @@ export class MemoryPresence implements Presence {
     const changes: PresenceChange[] = [];
     const now = this.#now();
     for (const entry of this.#held.values()) {
-      const current = this.#rooms.get(entry.roomId)?.get(entry.user.id)?.get(heldKey(entry.roomId, entry.connectionId));
+      const current = this.#rooms.get(entry.roomId)?.get(entry.user.id)?.get(entry.connectionId);
       if (current && current.expiresAt > now) {
         current.expiresAt = now + this.ttlMs;
         continue;
@@ -109,7 +107,7 @@ export class MemoryPresence implements Presence {
       entries = new Map();
       room.set(entry.user.id, entries);
     }
-    entries.set(heldKey(entry.roomId, entry.connectionId), { ...entry, expiresAt: this.#now() + this.ttlMs });
+    entries.set(entry.connectionId, { ...entry, expiresAt: this.#now() + this.ttlMs });
   }
 
   #isLive(roomId: string, userId: string): boolean {

@@ -58,4 +58,43 @@ export interface HeldEntry {
   user: PresenceUser;
 }
 
-export const heldKey = (roomId: string, connectionId: string) => `${roomId}\n${connectionId}`;
+/**
+ * The entries an instance holds, by room then connection. Nested maps rather than one map keyed
+ * by "room + connection": the ids are strings the caller already keeps, so an entry costs no
+ * extra key string (a server holds one entry per subscribed connection).
+ */
+export class HeldEntries<T extends HeldEntry = HeldEntry> {
+  readonly #rooms = new Map<string, Map<string, T>>();
+
+  get(roomId: string, connectionId: string): T | undefined {
+    return this.#rooms.get(roomId)?.get(connectionId);
+  }
+
+  set(entry: T): void {
+    let room = this.#rooms.get(entry.roomId);
+    if (!room) {
+      room = new Map();
+      this.#rooms.set(entry.roomId, room);
+    }
+    room.set(entry.connectionId, entry);
+  }
+
+  /** Removes and returns the entry, if there was one. */
+  take(roomId: string, connectionId: string): T | undefined {
+    const room = this.#rooms.get(roomId);
+    const entry = room?.get(connectionId);
+    if (!room || !entry) return undefined;
+    room.delete(connectionId);
+    if (room.size === 0) this.#rooms.delete(roomId);
+    return entry;
+  }
+
+  /** Every entry, grouped by room. */
+  *values(): IterableIterator<T> {
+    for (const room of this.#rooms.values()) yield* room.values();
+  }
+
+  clear(): void {
+    this.#rooms.clear();
+  }
+}

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { unavailable } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { HeldEntry, Presence, PresenceChange, PresenceOptions, PresenceUser } from './presence.js';
-import { heldKey } from './presence.js';
+import { HeldEntries } from './presence.js';
 
 export interface RedisPresenceOptions extends PresenceOptions {
   url: string;
@@ -124,7 +124,7 @@ export class RedisPresence implements Presence {
   readonly #redis: Redis & PresenceCommands;
   readonly #now: () => number;
   readonly #prefix: string;
-  readonly #held = new Map<string, HeldEntry>();
+  readonly #held = new HeldEntries();
   /** Settles when the first connection is ready (or after the command timeout); later outages fail fast. */
   readonly #firstConnect: Promise<void>;
 
@@ -161,7 +161,7 @@ export class RedisPresence implements Presence {
 
   async join(roomId: string, connectionId: string, user: PresenceUser): Promise<boolean> {
     const entry = { roomId, connectionId, user };
-    this.#held.set(heldKey(roomId, connectionId), entry);
+    this.#held.set(entry);
     const now = this.#now();
     const result = await this.#run(() =>
       this.#redis.presenceJoin(this.#roomKey(roomId), this.#roomsKey(), member(entry), now + this.ttlMs, now, user.id, roomId),
@@ -170,10 +170,8 @@ export class RedisPresence implements Presence {
   }
 
   async leave(roomId: string, connectionId: string): Promise<boolean> {
-    const key = heldKey(roomId, connectionId);
-    const entry = this.#held.get(key);
+    const entry = this.#held.take(roomId, connectionId);
     if (!entry) return false;
-    this.#held.delete(key);
     const result = await this.#run(() =>
       this.#redis.presenceLeave(this.#roomKey(roomId), this.#roomsKey(), member(entry), this.#now(), entry.user.id, roomId),
     );
