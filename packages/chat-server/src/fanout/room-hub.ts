@@ -46,6 +46,11 @@ export class RoomHub {
     this.#slots.get(message.roomId)?.channel.receive(JSON.stringify(message));
   }
 
+  /** The id string this process already keeps for the room (one copy per room, not per subscriber). */
+  sharedRoomId(roomId: string): string {
+    return this.#slots.get(roomId)?.channel.roomId ?? roomId;
+  }
+
   get roomCount(): number {
     return this.#slots.size;
   }

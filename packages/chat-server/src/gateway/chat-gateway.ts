@@ -2,7 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import sockjs from 'sockjs';
 import { WebSocketServer, type Server as WsServer } from 'ws';
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { MemoryPresence, type Broker, type ChatService, type ChorusConfig, type Logger, type Metrics, type Presence, type Store, type TokenService } from '@chorus/core';
 import { RoomEventHub } from '../fanout/room-events.js';
 import { RoomHub } from '../fanout/room-hub.js';
@@ -77,7 +77,8 @@ export class ChatGateway {
       userHub: this.userHub,
       unread: this.unread,
       presence: this.presence,
-      processId: randomUUID(),
+      // 72 random bits: unique among replicas, and short, as every presence entry carries it.
+      processId: randomBytes(9).toString('base64url'),
       serverName: deps.serverName ?? 'chorus/0.1',
       heartbeats: this.#heartbeats,
       parserLimits: Object.freeze({

@@ -7,6 +7,7 @@ import { UNREAD_QUEUE } from '../fanout/unread-tracker.js';
 import { parseDestination, roomTopicDestination, USER_ERRORS_QUEUE } from './destinations.js';
 import { negotiateHeartbeat, parseHeartbeatHeader } from './heartbeat.js';
 import { RoomSubscription } from './room-subscription.js';
+import { SubscriptionTable } from './subscription-table.js';
 import { readSendText } from './send-body.js';
 import type { SessionContext } from './session-context.js';
 
@@ -44,7 +45,7 @@ export class StompSession {
   /** Set when the parser met a protocol violation; the ERROR goes out once earlier frames are handled. */
   #protocolFailure: string | null = null;
   #user: Actor | null = null;
-  readonly #subscriptions = new Map<string, ActiveSubscription>();
+  readonly #subscriptions = new SubscriptionTable<ActiveSubscription>();
   #errorsSubscriptionId: string | null = null;
   /** Open transactions, created by the first BEGIN (few clients use them). */
   #transactions: Map<string, StompFrame[]> | null = null;
@@ -476,8 +477,8 @@ export class StompSession {
       case 'room': {
         const since = parseSince(frame.headers.get('since'));
         await this.ctx.chat.requireMember(this.#user!, target.roomId);
-        // Copies, so that what the subscription keeps does not keep the frame's header text.
-        const roomId = ownString(target.roomId);
+        // Copies (or the hub's copy), so that what the subscription keeps does not keep the frame's header text.
+        const roomId = this.ctx.hub.sharedRoomId(ownString(target.roomId));
         const subscription = new RoomSubscription(this, ownString(id), roomId, this.#user!);
         await subscription.join(this.ctx.hub, since);
         if (subscription.failure !== null) {
