@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { SCENARIO_NAMES, type ScenarioName } from './results.js';
+import { CHORUS_PASS_THROUGH_ENV } from './targets/chorus-env.js';
 import { TARGET_NAMES, type TargetName } from './targets/target.js';
 
 export interface BenchOptions {
@@ -40,7 +41,8 @@ export const USAGE = `pnpm bench [-- options]
   --cpu-prof              write --cpu-prof profiles of the servers to results/profiles/
   --render-only           rewrite latest.md/svg from latest.json, run nothing
   --out DIR               results directory (default packages/bench/results)
-Env: DATABASE_URL and REDIS_URL switch Chorus to Postgres + Redis and enable the two-replica scenario.`;
+Env: DATABASE_URL and REDIS_URL switch Chorus to Postgres + Redis and enable the two-replica scenario;
+  ${CHORUS_PASS_THROUGH_ENV.join(', ')} are passed on to Chorus when set.`;
 
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, defaultOut: string): BenchOptions {
   const { values } = parseArgs({

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { LeanStompClient } from '../clients/lean-stomp.js';
 import type { LoadConnection } from '../clients/connection.js';
 import { freePort, spawnServer, type ServerProcess } from '../server-process.js';
+import { CHORUS_PASS_THROUGH_ENV as PASS_THROUGH } from './chorus-env.js';
 import { inPool, type ConnectRequest, type Target, type TargetOptions } from './target.js';
 
 /** The Chorus server under test runs from its BUILT output (`pnpm build` first). */
@@ -241,7 +242,6 @@ export class ChorusTarget implements Target {
 }
 
 /** Chorus settings a benchmark run may tune from its own environment (e.g. DATABASE_POOL_SIZE=40 pnpm bench). */
-const PASS_THROUGH = ['DATABASE_POOL_SIZE', 'PUSH_EMBEDDED_WORKER', 'PUSH_BATCH_ROOMS', 'SEND_BUFFER_BYTES', 'HEARTBEAT_SERVER_MS', 'HEARTBEAT_CLIENT_MS', 'MAX_MESSAGE_LENGTH', 'PRESENCE_TTL_MS', 'UV_THREADPOOL_SIZE'];
 function passThrough(env: NodeJS.ProcessEnv): Record<string, string> {
   return Object.fromEntries(PASS_THROUGH.filter((k) => env[k] !== undefined).map((k) => [k, env[k]!]));
 }
