@@ -94,6 +94,11 @@ export class HeldEntries<T extends HeldEntry = HeldEntry> {
     for (const room of this.#rooms.values()) yield* room.values();
   }
 
+  /** The entries of each room, one list per room. */
+  *byRoom(): IterableIterator<T[]> {
+    for (const room of this.#rooms.values()) yield [...room.values()];
+  }
+
   clear(): void {
     this.#rooms.clear();
   }

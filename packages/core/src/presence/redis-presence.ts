@@ -194,28 +194,24 @@ export class RedisPresence implements Presence {
     // round trip: an idle server's refresh costs a few calls per room, not one per connection,
     // and the event loop keeps delivering between round trips.
     const calls: HeldEntry[][] = [];
-    const open = new Map<string, HeldEntry[]>();
-    for (const entry of this.#held.values()) {
-      let call = open.get(entry.roomId);
-      if (!call || call.length >= PIPELINE_CHUNK) {
-        call = [];
-        open.set(entry.roomId, call);
-        calls.push(call);
-      }
-      call.push(entry);
+    for (const entries of this.#held.byRoom()) {
+      for (let i = 0; i < entries.length; i += PIPELINE_CHUNK) calls.push(entries.slice(i, i + PIPELINE_CHUNK));
     }
     const changes: PresenceChange[] = [];
-    for (let first = 0; first < calls.length; ) {
+    for (let next = 0; next < calls.length; ) {
+      // Whole calls, up to PIPELINE_CHUNK entries per pipeline (always at least one call).
+      const batch = [calls[next++]!];
+      let entries = batch[0]!.length;
+      while (next < calls.length && entries + calls[next]!.length <= PIPELINE_CHUNK) {
+        entries += calls[next]!.length;
+        batch.push(calls[next++]!);
+      }
       const pipeline = this.#pipeline();
-      const batch: HeldEntry[][] = [];
-      for (let entries = 0; first < calls.length && (batch.length === 0 || entries + calls[first]!.length <= PIPELINE_CHUNK); first++) {
-        const call = calls[first]!;
+      for (const call of batch) {
         const roomId = call[0]!.roomId;
         const args: (string | number)[] = [now + this.ttlMs, now, roomId];
         for (const e of call) args.push(member(e), e.user.id);
         pipeline.presenceRefreshRoom(this.#roomKey(roomId), this.#roomsKey(), ...args);
-        batch.push(call);
-        entries += call.length;
       }
       const results = await this.#run(() => pipeline.exec());
       results?.forEach(([err, value], i) => {
