@@ -1,4 +1,5 @@
 import { topics, type Broker, type Logger, type Message, type Metrics, type Store } from '@chorus/core';
+import { ownString } from '../util/own-string.js';
 import { RoomChannel, type ChannelEntry, type RoomSubscriber } from './room-channel.js';
 
 interface ChannelSlot {
@@ -46,9 +47,12 @@ export class RoomHub {
     this.#slots.get(message.roomId)?.channel.receive(JSON.stringify(message));
   }
 
-  /** The id string this process already keeps for the room (one copy per room, not per subscriber). */
+  /**
+   * The id string to keep for the room: the one this process already holds (one copy per room,
+   * not per subscriber), or a copy of `roomId`, which may be a slice of a frame's header text.
+   */
   sharedRoomId(roomId: string): string {
-    return this.#slots.get(roomId)?.channel.roomId ?? roomId;
+    return this.#slots.get(roomId)?.channel.roomId ?? ownString(roomId);
   }
 
   get roomCount(): number {

@@ -477,8 +477,8 @@ export class StompSession {
       case 'room': {
         const since = parseSince(frame.headers.get('since'));
         await this.ctx.chat.requireMember(this.#user!, target.roomId);
-        // Copies (or the hub's copy), so that what the subscription keeps does not keep the frame's header text.
-        const roomId = this.ctx.hub.sharedRoomId(ownString(target.roomId));
+        // What the subscription keeps must not keep the frame's header text alive (see ownString).
+        const roomId = this.ctx.hub.sharedRoomId(target.roomId);
         const subscription = new RoomSubscription(this, ownString(id), roomId, this.#user!);
         await subscription.join(this.ctx.hub, since);
         if (subscription.failure !== null) {
