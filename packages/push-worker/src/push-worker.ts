@@ -135,7 +135,7 @@ export class PushWorker {
 
     // One query for every claimed room's recipients, then presence (pipelined) only for rooms
     // where someone could be notified: listing who is online in a big room costs more than the
-    // rest of the round, and most rooms of a round often have nobody with a device offline.
+    // rest of the round, and in many rooms nobody but the sender has a device.
     const plans = new Map<PushClaim, PlannedNotification[]>();
     let planError: { cause: unknown } | undefined;
     try {
