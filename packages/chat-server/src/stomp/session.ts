@@ -8,6 +8,8 @@ import { parseDestination, roomTopicDestination, USER_ERRORS_QUEUE } from './des
 import { negotiateHeartbeat, parseHeartbeatHeader } from './heartbeat.js';
 import { RoomSubscription } from './room-subscription.js';
 import { SubscriptionTable } from './subscription-table.js';
+import { TransactionBuffer } from './transaction-buffer.js';
+import { ReplayBudget } from './replay-budget.js';
 import { readSendText } from './send-body.js';
 import type { SessionContext } from './session-context.js';
 
@@ -48,7 +50,9 @@ export class StompSession {
   readonly #subscriptions = new SubscriptionTable<ActiveSubscription>();
   #errorsSubscriptionId: string | null = null;
   /** Open transactions, created by the first BEGIN (few clients use them). */
-  #transactions: Map<string, StompFrame[]> | null = null;
+  #transactions: TransactionBuffer | null = null;
+  /** Created by the first replayed frame (most connections never replay). */
+  #replayBudget: ReplayBudget | null = null;
   #sendBucket: TokenBucket | null = null;
   #userSendBucket: TokenBucket | null = null;
   #subscribeBucket: TokenBucket | null = null;
@@ -136,6 +140,7 @@ export class StompSession {
     this.ctx.metrics.subscriptions.dec(this.#subscriptions.size);
     this.#subscriptions.clear();
     this.#queue.length = 0;
+    this.#transactions = null;
     if (this.#user) {
       this.ctx.sendLimiter.release(this.#user.id);
       this.ctx.typingLimiter.release(this.#user.id);
@@ -162,14 +167,17 @@ export class StompSession {
 
   /**
    * Writes a frame, enforcing the send-buffer bound (the slow-consumer rule).
-   * `exempt` frames (a `since` replay, bounded by REPLAY_LIMIT) skip the check.
+   * `replay` frames (a `since` replay) skip the check within the connection's ReplayBudget.
    */
-  write(frame: Buffer, exempt = false): void {
+  write(frame: Buffer, replay = false): void {
     if (this.#state === 'closed') return;
     const transport = this.transport;
-    if (!exempt && transport.bufferedAmount > this.ctx.config.limits.sendBufferBytes) {
+    const { limits } = this.ctx.config;
+    const buffered = transport.bufferedAmount;
+    const exempt = replay && this.#replayAllows(frame.length, buffered);
+    if (!exempt && buffered > limits.sendBufferBytes) {
       this.ctx.metrics.slowConsumerDisconnects.inc();
-      this.ctx.logger.info({ session: this.id, user: this.#user?.id, buffered: transport.bufferedAmount }, 'slow consumer disconnected');
+      this.ctx.logger.info({ session: this.id, user: this.#user?.id, buffered }, 'slow consumer disconnected');
       transport.close(CloseCodes.slowConsumer, 'slow consumer: send buffer limit exceeded');
       // A client that does not read will not read our close frame either.
       const kill = setTimeout(() => transport.terminate(), 2000);
@@ -179,6 +187,12 @@ export class StompSession {
     }
     this.#sentSinceBeat = true;
     transport.send(frame);
+  }
+
+  #replayAllows(size: number, buffered: number): boolean {
+    const { limits } = this.ctx.config;
+    this.#replayBudget ??= new ReplayBudget(limits.sendBufferBytes, limits.replayBufferBytes);
+    return this.#replayBudget.exempts(size, buffered);
   }
 
   #failProtocol(): void {
@@ -336,9 +350,10 @@ export class StompSession {
     const destination = requireHeader(frame, 'destination');
     const tx = frame.headers.get('transaction');
     if (tx !== undefined) {
-      const buffered = this.#transactions?.get(tx);
-      if (!buffered) throw new ChorusError('bad_request', `unknown transaction ${tx}`);
-      buffered.push(frame);
+      if (!this.#transactions?.has(tx)) throw new ChorusError('bad_request', `unknown transaction ${tx}`);
+      // A buffered SEND is paid for now, not at COMMIT: a transaction cannot hoard a burst.
+      this.#takeSendTokens();
+      this.#transactions.add(tx, frame);
       this.#receipt(frame);
       return;
     }
@@ -346,18 +361,23 @@ export class StompSession {
     this.#receipt(frame);
   }
 
-  async #deliverSend(frame: StompFrame, destination: string): Promise<void> {
-    const target = parseDestination(destination);
-    if (target.kind === 'send-typing') return this.#sendTyping(target.roomId);
-    if (target.kind !== 'send-room') {
-      throw new ChorusError('not_found', `cannot SEND to ${destination}: use /app/rooms/<roomId> or /app/rooms/<roomId>/typing`);
-    }
+  #takeSendTokens(): void {
     const now = Date.now();
     if (!this.#ownSendBucket.take(now) || !this.#userSendBucket!.take(now)) {
       throw new ChorusError('rate_limited', 'sending too fast; slow down', {
         retryAfter: Math.max(this.#ownSendBucket.retryAfterSeconds(), this.#userSendBucket!.retryAfterSeconds(), 1),
       });
     }
+  }
+
+  /** `paid`: the SEND's rate-limit tokens were taken when it was buffered in a transaction. */
+  async #deliverSend(frame: StompFrame, destination: string, paid = false): Promise<void> {
+    const target = parseDestination(destination);
+    if (target.kind === 'send-typing') return this.#sendTyping(target.roomId);
+    if (target.kind !== 'send-room') {
+      throw new ChorusError('not_found', `cannot SEND to ${destination}: use /app/rooms/<roomId> or /app/rooms/<roomId>/typing`);
+    }
+    if (!paid) this.#takeSendTokens();
     const text = readSendText(frame.body, frame.headers.get('content-type'));
     await this.ctx.chat.send(this.#user!, target.roomId, text, 'stomp');
   }
@@ -550,20 +570,22 @@ export class StompSession {
   async #onTransaction(frame: StompFrame): Promise<void> {
     const tx = requireHeader(frame, 'transaction');
     if (frame.command === 'BEGIN') {
-      const transactions = (this.#transactions ??= new Map());
-      if (transactions.has(tx)) throw new ChorusError('conflict', `transaction ${tx} already started`);
-      if (transactions.size >= 16) throw new ChorusError('bad_request', 'too many open transactions');
-      transactions.set(tx, []);
+      const { limits } = this.ctx.config;
+      this.#transactions ??= new TransactionBuffer({
+        maxOpen: limits.maxOpenTransactions,
+        maxFrames: limits.transactionMaxFrames,
+        maxBytes: limits.transactionMaxBytes,
+      });
+      this.#transactions.begin(tx);
       this.#receipt(frame);
       return;
     }
-    const frames = this.#transactions?.get(tx);
+    const frames = this.#transactions?.take(tx);
     if (!frames) throw new ChorusError('bad_request', `unknown transaction ${tx}`);
-    this.#transactions?.delete(tx);
     if (frame.command === 'COMMIT') {
       for (const send of frames) {
         try {
-          await this.#deliverSend(send, send.headers.get('destination')!);
+          await this.#deliverSend(send, send.headers.get('destination')!, true);
         } catch (err) {
           this.#refuse(send, err);
         }
