@@ -174,8 +174,7 @@ export class StompSession {
     const transport = this.transport;
     const { limits } = this.ctx.config;
     const buffered = transport.bufferedAmount;
-    const exempt = replay && this.#replayAllows(frame.length, buffered);
-    if (!exempt && buffered > limits.sendBufferBytes) {
+    if ((replay || buffered > limits.sendBufferBytes) && !this.#withinReplayBudget(frame.length, buffered, replay)) {
       this.ctx.metrics.slowConsumerDisconnects.inc();
       this.ctx.logger.info({ session: this.id, user: this.#user?.id, buffered }, 'slow consumer disconnected');
       transport.close(CloseCodes.slowConsumer, 'slow consumer: send buffer limit exceeded');
@@ -189,10 +188,12 @@ export class StompSession {
     transport.send(frame);
   }
 
-  #replayAllows(size: number, buffered: number): boolean {
+  /** Called for replayed frames, and for any frame once the buffer is past SEND_BUFFER_BYTES. */
+  #withinReplayBudget(size: number, buffered: number, replay: boolean): boolean {
+    if (!replay && this.#replayBudget === null) return false;
     const { limits } = this.ctx.config;
     this.#replayBudget ??= new ReplayBudget(limits.sendBufferBytes, limits.replayBufferBytes);
-    return this.#replayBudget.exempts(size, buffered);
+    return this.#replayBudget.allows(size, buffered, replay);
   }
 
   #failProtocol(): void {
