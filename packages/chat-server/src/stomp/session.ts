@@ -10,6 +10,7 @@ import { RoomSubscription } from './room-subscription.js';
 import { SubscriptionTable } from './subscription-table.js';
 import { TransactionBuffer } from './transaction-buffer.js';
 import { ReplayBudget } from './replay-budget.js';
+import { MembershipWatch } from './membership-watch.js';
 import { readSendText } from './send-body.js';
 import type { SessionContext } from './session-context.js';
 
@@ -51,6 +52,8 @@ export class StompSession {
   #errorsSubscriptionId: string | null = null;
   /** Open transactions, created by the first BEGIN (few clients use them). */
   #transactions: TransactionBuffer | null = null;
+  /** Created by the first room-scoped subscription. */
+  #membership: MembershipWatch | null = null;
   /** Created by the first replayed frame (most connections never replay). */
   #replayBudget: ReplayBudget | null = null;
   #sendBucket: TokenBucket | null = null;
@@ -141,6 +144,7 @@ export class StompSession {
     this.#subscriptions.clear();
     this.#queue.length = 0;
     this.#transactions = null;
+    this.#membership?.stop();
     if (this.#user) {
       this.ctx.sendLimiter.release(this.#user.id);
       this.ctx.typingLimiter.release(this.#user.id);
@@ -489,6 +493,7 @@ export class StompSession {
       }
       case 'room-presence':
       case 'room-typing': {
+        await this.#watchMembership();
         await this.ctx.chat.requireMember(this.#user!, target.roomId);
         const type = target.kind === 'room-presence' ? 'presence' : 'typing';
         const remove = await this.ctx.roomEvents.subscribe(target.roomId, type, { subscriptionId: id, send: (data) => this.write(data) });
@@ -497,6 +502,7 @@ export class StompSession {
       }
       case 'room': {
         const since = parseSince(frame.headers.get('since'));
+        await this.#watchMembership();
         await this.ctx.chat.requireMember(this.#user!, target.roomId);
         // What the subscription keeps must not keep the frame's header text alive (see ownString).
         const roomId = this.ctx.hub.sharedRoomId(target.roomId);
@@ -551,6 +557,27 @@ export class StompSession {
     const destination = roomTopicDestination(roomId);
     const frame: StompFrame = { command: 'SUBSCRIBE', headers: new Map([['destination', destination]]), body: Buffer.alloc(0) };
     this.#refuse(frame, new ChorusError('forbidden', `you left room ${roomId}: its subscriptions ended`));
+  }
+
+  async #watchMembership(): Promise<void> {
+    this.#membership ??= new MembershipWatch(this.ctx.userHub, this.#user!.id, (roomId) => void this.#membershipChanged(roomId));
+    await this.#membership.start();
+  }
+
+  /** The user's membership of `roomId` changed somewhere: if they are no longer a member, its subscriptions end. */
+  async #membershipChanged(roomId: string): Promise<void> {
+    if (this.#state === 'closed' || !this.#holdsRoom(roomId)) return;
+    try {
+      await this.ctx.chat.requireMember(this.#user!, roomId);
+    } catch (err) {
+      if (isChorusError(err) && (err.code === 'forbidden' || err.code === 'not_found')) this.revokeRoom(roomId);
+      else this.ctx.logger.warn({ err, session: this.id, roomId }, 'could not recheck a room membership');
+    }
+  }
+
+  #holdsRoom(roomId: string): boolean {
+    for (const sub of this.#subscriptions.values()) if (sub.roomId === roomId) return true;
+    return false;
   }
 
   #onUnsubscribe(frame: StompFrame): void {
