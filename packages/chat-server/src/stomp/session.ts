@@ -9,6 +9,7 @@ import { negotiateHeartbeat, parseHeartbeatHeader } from './heartbeat.js';
 import { RoomSubscription } from './room-subscription.js';
 import { SubscriptionTable } from './subscription-table.js';
 import { TransactionBuffer } from './transaction-buffer.js';
+import { withOwnBody } from './own-frame.js';
 import { ReplayBudget } from './replay-budget.js';
 import { MembershipWatch } from './membership-watch.js';
 import { readSendText } from './send-body.js';
@@ -123,7 +124,8 @@ export class StompSession {
         this.#fatal('too many frames in flight; wait for receipts', CloseCodes.policyViolation);
         return;
       }
-      this.#queue.push(event.frame);
+      // A frame that waits behind a slow one must not keep its whole WebSocket message alive.
+      this.#queue.push(this.#pumping ? withOwnBody(event.frame) : event.frame);
     }
     if (!this.#pumping && this.#queue.length > 0) void this.#pump();
   }

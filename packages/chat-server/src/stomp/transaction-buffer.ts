@@ -1,5 +1,6 @@
 import { ChorusError } from '@chorus/core';
 import { ownString } from '../util/own-string.js';
+import { ownFrame } from './own-frame.js';
 import type { StompFrame } from './codec/index.js';
 
 export interface TransactionLimits {
@@ -56,7 +57,7 @@ export class TransactionBuffer {
         `transaction ${id} passed its limit (${this.limits.maxFrames} SENDs, ${this.limits.maxBytes} bytes) and was aborted`,
       );
     }
-    tx.frames.push(compactCopy(frame));
+    tx.frames.push(ownFrame(frame));
     tx.bytes += size;
   }
 
@@ -78,19 +79,5 @@ function frameSize(frame: StompFrame): number {
   let size = frame.body.length;
   for (const [name, value] of frame.headers) size += name.length + value.length + 2;
   return size;
-}
-
-/**
- * A frame that owns its bytes. The parser's body may be a view of the whole chunk (a WebSocket
- * message of up to 4 frames' worth plus padding) and its header strings views of the header
- * block; a buffered frame must pin neither.
- */
-function compactCopy(frame: StompFrame): StompFrame {
-  // allocUnsafeSlow: an exact-size buffer outside the shared pool, which a small copy would pin.
-  const body = Buffer.allocUnsafeSlow(frame.body.length);
-  frame.body.copy(body);
-  const headers = new Map<string, string>();
-  for (const [name, value] of frame.headers) headers.set(ownString(name), ownString(value));
-  return { command: frame.command, headers, body };
 }
 
