@@ -81,6 +81,16 @@ describe('SockJS request bodies and session ownership', () => {
       expect((await inbox.waitFor(1)).map((m) => m.text)).toEqual(['still here']);
     });
 
+    it('closes a SockJS websocket that sends a message over the limit (1009), without buffering it', async () => {
+      const client = await RawSockJs.open(h.url, 'websocket');
+      client.sendRaw(JSON.stringify(['x'.repeat(MAX_BODY * 2)]));
+      expect(await client.socketClosed).toBe(1009);
+      const next = await RawSockJs.open(h.url, 'websocket');
+      next.sendRaw(JSON.stringify([`CONNECT\naccept-version:1.2\nAuthorization:Bearer ${alice.token}\n\n\0`]));
+      expect(await next.next()).toMatch(/^CONNECTED/);
+      next.close();
+    });
+
     it('answers malformed SockJS payloads with 400, never 5xx', async () => {
       const client = await RawSockJs.open(h.url, 'xhr-polling');
       for (const body of ['', 'not json', '{"a":1}', '[']) {

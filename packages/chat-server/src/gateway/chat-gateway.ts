@@ -115,17 +115,19 @@ export class ChatGateway {
   }
 
   attach(server: Server): void {
-    // Our upgrade listener goes first; sockjs wraps existing listeners and
-    // passes on whatever is not under its prefix.
+    // Our upgrade listener handles /ws; #installSockJs puts the SockJS front in front of it.
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(req, socket, head));
-    const sockServer = sockjs.createServer({
+    const options: sockjs.ServerOptions & { faye_server_options: { maxLength: number } } = {
       prefix: SOCKJS_PREFIX,
       log: (severity, message) => {
         if (severity === 'error') this.deps.logger.warn({ sockjs: message }, 'sockjs error');
       },
       disconnect_delay: 5000,
       heartbeat_delay: 25_000,
-    });
+      // faye-websocket accepts 64 MB messages by default; SockJS websocket messages get the body limit.
+      faye_server_options: { maxLength: this.deps.config.limits.sockjsMaxBodyBytes },
+    };
+    const sockServer = sockjs.createServer(options);
     sockServer.on('connection', (conn) => {
       if (!conn) return;
       if (this.#draining) {

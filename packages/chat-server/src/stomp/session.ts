@@ -450,7 +450,8 @@ export class StompSession {
   }
 
   async #onSubscribe(frame: StompFrame): Promise<void> {
-    const id = requireHeader(frame, 'id');
+    // What a subscription keeps must not keep the frame's header block alive (see ownString).
+    const id = ownString(requireHeader(frame, 'id'));
     const destination = requireHeader(frame, 'destination');
     if (this.#subscriptions.has(id) || this.#errorsSubscriptionId === id) {
       throw new ChorusError('conflict', `subscription id ${id} is already in use`);
@@ -498,17 +499,17 @@ export class StompSession {
         await this.#watchMembership();
         await this.ctx.chat.requireMember(this.#user!, target.roomId);
         const type = target.kind === 'room-presence' ? 'presence' : 'typing';
-        const remove = await this.ctx.roomEvents.subscribe(target.roomId, type, { subscriptionId: id, send: (data) => this.write(data) });
-        this.#activate(frame, id, { remove, roomId: target.roomId });
+        const roomId = this.ctx.hub.sharedRoomId(target.roomId);
+        const remove = await this.ctx.roomEvents.subscribe(roomId, type, { subscriptionId: id, send: (data) => this.write(data) });
+        this.#activate(frame, id, { remove, roomId });
         return;
       }
       case 'room': {
         const since = parseSince(frame.headers.get('since'));
         await this.#watchMembership();
         await this.ctx.chat.requireMember(this.#user!, target.roomId);
-        // What the subscription keeps must not keep the frame's header text alive (see ownString).
         const roomId = this.ctx.hub.sharedRoomId(target.roomId);
-        const subscription = new RoomSubscription(this, ownString(id), roomId, this.#user!);
+        const subscription = new RoomSubscription(this, id, roomId, this.#user!);
         await subscription.join(this.ctx.hub, since);
         if (subscription.failure !== null) {
           subscription.remove();

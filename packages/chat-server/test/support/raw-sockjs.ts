@@ -39,6 +39,8 @@ export class RawSockJs {
   /** STOMP data received, one entry per SockJS message. */
   readonly messages: string[] = [];
   closeFrame: string | undefined;
+  /** websocket: resolves with the close code of the WebSocket. */
+  socketClosed: Promise<number> = new Promise(() => {});
   #ws: WebSocket | undefined;
   #stream: http.IncomingMessage | undefined;
   #waiters: Array<() => void> = [];
@@ -56,6 +58,7 @@ export class RawSockJs {
     if (kind === 'websocket') {
       const ws = new WebSocket(`${client.base.replace(/^http/, 'ws')}/websocket`, { localAddress: options.localAddress, headers: options.headers as Record<string, string> });
       client.#ws = ws;
+      client.socketClosed = new Promise((resolve) => ws.on('close', (code) => resolve(code)));
       ws.on('message', (data: Buffer) => client.#onSockJsFrame(data.toString()));
       await new Promise<void>((resolve, reject) => {
         ws.once('open', () => resolve());
@@ -97,6 +100,11 @@ export class RawSockJs {
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const w of waiters) w();
+  }
+
+  /** Sends a raw SockJS payload over the WebSocket. */
+  sendRaw(payload: string): void {
+    this.#ws!.send(payload);
   }
 
   /** Sends STOMP text: over the WebSocket, or as an xhr_send request (resolving with its reply). */
