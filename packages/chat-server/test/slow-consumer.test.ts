@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics, type Message } from '@chorus/core';
 import { startHarness, type Harness, type TestUser } from './support/harness.js';
 import { RawStompClient } from './support/raw-client.js';
+import { RawSockJs, type SockJsKind } from './support/raw-sockjs.js';
 import { connectStomp, subscribeWithReceipt } from './support/stomp-clients.js';
 
 describe('slow consumers', () => {
@@ -56,5 +57,43 @@ describe('slow consumers', () => {
     (slow.socket as unknown as { _socket: { resume(): void } })._socket.resume();
     await slow.closed;
     expect(slow.frames.filter((f) => f.command === 'MESSAGE').length).toBeLessThan(count);
+  });
+
+  // Every transport is held to the same SEND_BUFFER_BYTES (sockjs's own buffers were not counted).
+  it.each<SockJsKind>(['websocket', 'xhr-streaming', 'xhr-polling'])('cuts off a SockJS %s client that stops reading', async (kind) => {
+    const room = await h.createRoom(alice);
+    const slow = await RawSockJs.open(h.url, kind);
+    await slow.send(`CONNECT\naccept-version:1.2\nAuthorization:Bearer ${alice.token}\n\n\0`);
+    expect(await slow.next()).toMatch(/^CONNECTED/);
+    await slow.send(`SUBSCRIBE\nid:0\ndestination:/topic/rooms/${room.id}\nreceipt:s\n\n\0`);
+    expect(await slow.next()).toMatch(/^RECEIPT/);
+    const healthy = await subscribeWithReceipt(client!, `/topic/rooms/${room.id}`);
+    const sessions = h.gateway.connectionCount;
+
+    // Streaming and WebSocket clients stop reading their socket; a polling client stops polling.
+    slow.pause();
+    const cuts = async () => (await h.metrics.slowConsumerDisconnects.get()).values[0]?.value ?? 0;
+    const before = await cuts();
+    const text = 'x'.repeat(30_000);
+    let seq = 0;
+    // 600 messages of 30 KB (18 MB) unless the server cuts the client off first.
+    while (seq < 600 && (await cuts()) === before) {
+      seq++;
+      const message: Message = {
+        id: randomUUID(),
+        roomId: room.id,
+        seq,
+        type: 'text',
+        sender: { id: alice.id, username: alice.username },
+        text,
+        createdAt: new Date().toISOString(),
+      };
+      await h.broker.publish(topics.room(room.id), JSON.stringify(message));
+      await healthy.waitFor(seq);
+    }
+    expect(await cuts()).toBe(before + 1);
+    expect(seq).toBeLessThan(600);
+    expect(h.gateway.connectionCount).toBe(sessions - 1);
+    slow.close();
   });
 });

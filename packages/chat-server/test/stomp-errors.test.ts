@@ -23,6 +23,9 @@ describe('STOMP protocol errors and edge cases (raw ws client)', () => {
         MAX_MESSAGE_LENGTH: '100',
         SEND_RATE_PER_SECOND: '1',
         SEND_BURST: '10',
+        MAX_OPEN_TRANSACTIONS: '2',
+        TRANSACTION_MAX_FRAMES: '5',
+        TRANSACTION_MAX_BYTES: '2048',
         HEARTBEAT_SERVER_MS: '100',
         HEARTBEAT_CLIENT_MS: '100',
       },
@@ -300,6 +303,63 @@ describe('STOMP protocol errors and edge cases (raw ws client)', () => {
       expect((await c.next()).headers['receipt-id']).toBe('cm');
       const stored = await h.store.listMessages(room.id, { limit: 10 });
       expect(stored.map((m) => m.text)).toEqual(['first', 'second']);
+    });
+
+    it('bounds a transaction: past TRANSACTION_MAX_FRAMES it is aborted whole and nothing is stored', async () => {
+      const room = await h.createRoom(alice);
+      const c = await connect(alice);
+      c.send(`SUBSCRIBE\nid:err\ndestination:/user/queue/errors\nreceipt:e\n\n${NUL}BEGIN\ntransaction:big\n\n${NUL}`);
+      expect((await c.next()).headers['receipt-id']).toBe('e');
+      // The bucket allows SEND_BURST (10) SENDs; the transaction allows 5 (see beforeAll).
+      for (let i = 0; i < 6; i++) c.send(`SEND\ndestination:/app/rooms/${room.id}\ntransaction:big\nreceipt:s${i}\n\nm${i}${NUL}`);
+      for (let i = 0; i < 5; i++) expect((await c.next()).headers['receipt-id']).toBe(`s${i}`);
+      const refusal = await c.next();
+      expect(refusal.headers['error-code']).toBe('payload_too_large');
+      expect(JSON.parse(refusal.body)).toMatchObject({ receiptId: 's5', message: expect.stringMatching(/aborted/) });
+      c.send(`COMMIT\ntransaction:big\nreceipt:cm\n\n${NUL}`);
+      expect(JSON.parse((await c.next()).body)).toMatchObject({ code: 'bad_request', message: 'unknown transaction big' });
+      expect(await h.store.lastSeq(room.id)).toBe(0);
+    });
+
+    it('bounds a transaction in bytes, and the number of open transactions', async () => {
+      const room = await h.createRoom(alice);
+      const c = await connect(alice);
+      c.send(`SUBSCRIBE\nid:err\ndestination:/user/queue/errors\n\n${NUL}`);
+      for (let i = 0; i < 3; i++) c.send(`BEGIN\ntransaction:t${i}\nreceipt:b${i}\n\n${NUL}`);
+      for (let i = 0; i < 2; i++) expect((await c.next()).headers['receipt-id']).toBe(`b${i}`);
+      expect(JSON.parse((await c.next()).body)).toMatchObject({ code: 'bad_request', receiptId: 'b2', message: expect.stringMatching(/too many open transactions/) });
+      // TRANSACTION_MAX_BYTES is 2048: two SENDs of 1500 bytes do not fit.
+      const body = 'b'.repeat(1500);
+      c.send(`SEND\ndestination:/app/rooms/${room.id}\ntransaction:t0\nreceipt:x1\n\n${body}${NUL}`);
+      c.send(`SEND\ndestination:/app/rooms/${room.id}\ntransaction:t0\nreceipt:x2\n\n${body}${NUL}`);
+      expect((await c.next()).headers['receipt-id']).toBe('x1');
+      expect(JSON.parse((await c.next()).body)).toMatchObject({ code: 'payload_too_large', receiptId: 'x2' });
+      // The aborted transaction freed its slot.
+      c.send(`BEGIN\ntransaction:t9\nreceipt:b9\n\n${NUL}`);
+      expect((await c.next()).headers['receipt-id']).toBe('b9');
+    });
+
+    it('counts buffered SENDs against the send rate when they are buffered, not at COMMIT', async () => {
+      const room = await h.createRoom(alice);
+      const c = await connect(bob);
+      await h.chat.join(bob, room.id);
+      c.send(`SUBSCRIBE\nid:err\ndestination:/user/queue/errors\n\n${NUL}`);
+      // SEND_BURST is 10 and the rate 1/s: 4 plain SENDs, then 2 transactions of 5 and 2.
+      for (let i = 0; i < 4; i++) c.send(`SEND\ndestination:/app/rooms/${room.id}\nreceipt:p${i}\n\np${i}${NUL}`);
+      for (let i = 0; i < 4; i++) expect((await c.next()).headers['receipt-id']).toBe(`p${i}`);
+      c.send(`BEGIN\ntransaction:a\n\n${NUL}BEGIN\ntransaction:b\n\n${NUL}`);
+      for (let i = 0; i < 5; i++) c.send(`SEND\ndestination:/app/rooms/${room.id}\ntransaction:a\nreceipt:a${i}\n\na${i}${NUL}`);
+      for (let i = 0; i < 5; i++) expect((await c.next()).headers['receipt-id']).toBe(`a${i}`);
+      c.send(`SEND\ndestination:/app/rooms/${room.id}\ntransaction:b\nreceipt:b0\n\nb0${NUL}`);
+      c.send(`SEND\ndestination:/app/rooms/${room.id}\ntransaction:b\nreceipt:b1\n\nb1${NUL}`);
+      expect((await c.next()).headers['receipt-id']).toBe('b0');
+      const limited = await c.next();
+      expect(JSON.parse(limited.body)).toMatchObject({ code: 'rate_limited', receiptId: 'b1' });
+      // Paid when buffered: COMMIT stores them without being refused again.
+      c.send(`COMMIT\ntransaction:a\nreceipt:ca\n\n${NUL}`);
+      expect((await c.next()).headers['receipt-id']).toBe('ca');
+      const stored = await h.store.listMessages(room.id, { after: 0, limit: 20 });
+      expect(stored.filter((m) => m.type === 'text').map((m) => m.text)).toEqual(['p0', 'p1', 'p2', 'p3', 'a0', 'a1', 'a2', 'a3', 'a4']);
     });
 
     it('refuses SUBSCRIBE to a public room the user has not joined (ERROR, no subscription)', async () => {

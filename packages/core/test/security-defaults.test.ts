@@ -78,6 +78,11 @@ describe('security defaults (core)', () => {
       expect(config.limits.maxBodyBytes).toBe(65_536);
       expect(config.limits.maxFrameBytes).toBe(65_536);
       expect(config.limits.loginAttemptsPerMinute).toBe(10);
+      expect(config.limits.replayBufferBytes).toBe(16_777_216);
+      expect(config.limits.maxOpenTransactions).toBe(4);
+      expect(config.limits.transactionMaxFrames).toBe(100);
+      expect(config.limits.transactionMaxBytes).toBe(262_144);
+      expect(config.limits.sockjsMaxBodyBytes).toBe(4 * 65_536);
       expect(config.jwt.ttlSeconds).toBe(86_400);
       expect(config.corsOrigins).toEqual([]);
       expect(config.wsAllowedOrigins).toEqual([]);

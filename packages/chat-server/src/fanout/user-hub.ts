@@ -42,6 +42,16 @@ export class UserHub {
     };
   }
 
+  /**
+   * Calls `listener` with the room whenever the user joins, leaves or is added to a room, from
+   * any process (the `rooms-changed` event ChatService publishes on every membership change).
+   */
+  async onRoomsChanged(userId: string, listener: (roomId: string) => void): Promise<() => void> {
+    return this.#fanout.listen(topics.user(userId), (event) => {
+      if (event.type === 'rooms-changed' && typeof event.roomId === 'string') listener(event.roomId);
+    });
+  }
+
   hasSubscribers(userId: string, queue: string): boolean {
     return (this.#queues.get(userId)?.get(queue)?.size ?? 0) > 0;
   }

@@ -14,6 +14,8 @@ import { StompSession } from '../stomp/session.js';
 import { UserRateLimiter } from '../util/token-bucket.js';
 import { HeartbeatScheduler } from '../stomp/heartbeat-scheduler.js';
 import { SessionSocket } from './session-socket.js';
+import { limitRequestBody } from './request-body-limit.js';
+import { SockJsSessionBinding } from './sockjs-session-binding.js';
 import { SockJsTransport } from './sockjs-transport.js';
 import { CloseCodes } from './transport.js';
 import { WsTransport } from './ws-transport.js';
@@ -29,6 +31,14 @@ export interface ChatGatewayDeps {
   /** Shared presence (Redis with several replicas); defaults to this process only. The caller closes it. */
   presence?: Presence;
   serverName?: string;
+}
+
+/** What sockjs 0.3 offers beyond its typings: a listener whose app answers its errors. */
+interface SockJsServerInternals {
+  listener(options: { prefix: string }): {
+    app: Record<string, unknown>;
+    getHandler(): (req: IncomingMessage, res: ServerResponse | Duplex, head?: Buffer) => void;
+  };
 }
 
 export const WS_PATH = '/ws';
@@ -105,17 +115,19 @@ export class ChatGateway {
   }
 
   attach(server: Server): void {
-    // Our upgrade listener goes first; sockjs wraps existing listeners and
-    // passes on whatever is not under its prefix.
+    // Our upgrade listener handles /ws; #installSockJs puts the SockJS front in front of it.
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(req, socket, head));
-    const sockServer = sockjs.createServer({
+    const options: sockjs.ServerOptions & { faye_server_options: { maxLength: number } } = {
       prefix: SOCKJS_PREFIX,
       log: (severity, message) => {
         if (severity === 'error') this.deps.logger.warn({ sockjs: message }, 'sockjs error');
       },
       disconnect_delay: 5000,
       heartbeat_delay: 25_000,
-    });
+      // faye-websocket accepts 64 MB messages by default; SockJS websocket messages get the body limit.
+      faye_server_options: { maxLength: this.deps.config.limits.sockjsMaxBodyBytes },
+    };
+    const sockServer = sockjs.createServer(options);
     sockServer.on('connection', (conn) => {
       if (!conn) return;
       if (this.#draining) {
@@ -127,8 +139,7 @@ export class ChatGateway {
       conn.on('data', (data: string) => session.receive(data));
       conn.on('close', () => session.closed());
     });
-    sockServer.installHandlers(server, { prefix: SOCKJS_PREFIX });
-    this.#guardSockJsOrigins(server);
+    this.#installSockJs(server, sockServer);
   }
 
   #originAllowed(req: IncomingMessage): boolean {
@@ -138,30 +149,51 @@ export class ChatGateway {
   }
 
   /**
-   * sockjs answers every request under its prefix itself (and echoes any Origin
-   * back in CORS headers), so the WS_ALLOWED_ORIGINS check must run in front of
-   * the listeners it installed, for plain requests and upgrades alike.
+   * sockjs answers every request under its prefix itself (and echoes any Origin back in CORS
+   * headers), so our checks run in front of its handler: the WS_ALLOWED_ORIGINS check (plain
+   * requests and upgrades), the body limit (SOCKJS_MAX_BODY_BYTES, before a byte is read),
+   * and the binding of each session to the client that opened it.
    */
-  #guardSockJsOrigins(server: Server): void {
-    if (this.deps.config.wsAllowedOrigins.length === 0) return;
+  #installSockJs(server: Server, sockServer: sockjs.Server): void {
+    const listener = (sockServer as unknown as SockJsServerInternals).listener({ prefix: SOCKJS_PREFIX });
+    // sockjs answers malformed input (a body that is not a JSON array, a missing callback) with 500.
+    listener.app.handle_500 = (_req: IncomingMessage, res: ServerResponse, x: { message?: string }) => {
+      if (res.writableEnded) return;
+      res.writeHead(400, { 'content-type': 'text/plain; charset=UTF-8' });
+      res.end(x.message ?? 'bad request');
+    };
+    const handler = listener.getHandler();
+    const binding = new SockJsSessionBinding(SOCKJS_PREFIX);
+    const maxBody = this.deps.config.limits.sockjsMaxBodyBytes;
     const isSockJs = (req: IncomingMessage) => (req.url ?? '').startsWith(`${SOCKJS_PREFIX}/`) || req.url === SOCKJS_PREFIX;
+
     const requestListeners = server.listeners('request') as Array<(...args: unknown[]) => void>;
     server.removeAllListeners('request');
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      if (isSockJs(req) && !this.#originAllowed(req)) {
+      if (!isSockJs(req)) {
+        for (const listener of requestListeners) listener.call(server, req, res);
+        return;
+      }
+      if (!this.#originAllowed(req)) {
         res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'forbidden', message: 'origin not allowed' } }));
         return;
       }
-      for (const listener of requestListeners) listener.call(server, req, res);
+      if (!limitRequestBody(req, res, maxBody)) return;
+      binding.handle(req, res, () => handler(req, res));
     });
     const upgradeListeners = server.listeners('upgrade') as Array<(...args: unknown[]) => void>;
     server.removeAllListeners('upgrade');
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (isSockJs(req) && !this.#originAllowed(req)) {
+      if (!isSockJs(req)) {
+        for (const listener of upgradeListeners) listener.call(server, req, socket, head);
+        return;
+      }
+      if (!this.#originAllowed(req)) {
         rejectUpgrade(socket, 403, 'Forbidden');
         return;
       }
-      for (const listener of upgradeListeners) listener.call(server, req, socket, head);
+      // SockJS's websocket transports open a session of their own, never one named in the URL.
+      handler(req, socket, head);
     });
   }
 

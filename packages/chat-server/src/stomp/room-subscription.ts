@@ -5,7 +5,7 @@ import type { PresenceTracker } from '../presence/presence-tracker.js';
 
 /** What a room subscription needs from the session that owns it. */
 export interface RoomSubscriptionOwner {
-  write(frame: Buffer, exempt?: boolean): void;
+  write(frame: Buffer, replay?: boolean): void;
   /** The user left the room: end every subscription of the session to it. */
   revokeRoom(roomId: string): void;
 }

@@ -8,6 +8,10 @@ import { parseDestination, roomTopicDestination, USER_ERRORS_QUEUE } from './des
 import { negotiateHeartbeat, parseHeartbeatHeader } from './heartbeat.js';
 import { RoomSubscription } from './room-subscription.js';
 import { SubscriptionTable } from './subscription-table.js';
+import { TransactionBuffer } from './transaction-buffer.js';
+import { withOwnBody } from './own-frame.js';
+import { ReplayBudget } from './replay-budget.js';
+import { MembershipWatch } from './membership-watch.js';
 import { readSendText } from './send-body.js';
 import type { SessionContext } from './session-context.js';
 
@@ -48,7 +52,11 @@ export class StompSession {
   readonly #subscriptions = new SubscriptionTable<ActiveSubscription>();
   #errorsSubscriptionId: string | null = null;
   /** Open transactions, created by the first BEGIN (few clients use them). */
-  #transactions: Map<string, StompFrame[]> | null = null;
+  #transactions: TransactionBuffer | null = null;
+  /** Created by the first room-scoped subscription. */
+  #membership: MembershipWatch | null = null;
+  /** Created by the first replayed frame (most connections never replay). */
+  #replayBudget: ReplayBudget | null = null;
   #sendBucket: TokenBucket | null = null;
   #userSendBucket: TokenBucket | null = null;
   #subscribeBucket: TokenBucket | null = null;
@@ -116,7 +124,8 @@ export class StompSession {
         this.#fatal('too many frames in flight; wait for receipts', CloseCodes.policyViolation);
         return;
       }
-      this.#queue.push(event.frame);
+      // A frame that waits behind a slow one must not keep its whole WebSocket message alive.
+      this.#queue.push(this.#pumping ? withOwnBody(event.frame) : event.frame);
     }
     if (!this.#pumping && this.#queue.length > 0) void this.#pump();
   }
@@ -136,6 +145,8 @@ export class StompSession {
     this.ctx.metrics.subscriptions.dec(this.#subscriptions.size);
     this.#subscriptions.clear();
     this.#queue.length = 0;
+    this.#transactions = null;
+    this.#membership?.stop();
     if (this.#user) {
       this.ctx.sendLimiter.release(this.#user.id);
       this.ctx.typingLimiter.release(this.#user.id);
@@ -162,14 +173,16 @@ export class StompSession {
 
   /**
    * Writes a frame, enforcing the send-buffer bound (the slow-consumer rule).
-   * `exempt` frames (a `since` replay, bounded by REPLAY_LIMIT) skip the check.
+   * `replay` frames (a `since` replay) skip the check within the connection's ReplayBudget.
    */
-  write(frame: Buffer, exempt = false): void {
+  write(frame: Buffer, replay = false): void {
     if (this.#state === 'closed') return;
     const transport = this.transport;
-    if (!exempt && transport.bufferedAmount > this.ctx.config.limits.sendBufferBytes) {
+    const { limits } = this.ctx.config;
+    const buffered = transport.bufferedAmount;
+    if ((replay || buffered > limits.sendBufferBytes) && !this.#withinReplayBudget(frame.length, buffered, replay)) {
       this.ctx.metrics.slowConsumerDisconnects.inc();
-      this.ctx.logger.info({ session: this.id, user: this.#user?.id, buffered: transport.bufferedAmount }, 'slow consumer disconnected');
+      this.ctx.logger.info({ session: this.id, user: this.#user?.id, buffered }, 'slow consumer disconnected');
       transport.close(CloseCodes.slowConsumer, 'slow consumer: send buffer limit exceeded');
       // A client that does not read will not read our close frame either.
       const kill = setTimeout(() => transport.terminate(), 2000);
@@ -179,6 +192,14 @@ export class StompSession {
     }
     this.#sentSinceBeat = true;
     transport.send(frame);
+  }
+
+  /** Called for replayed frames, and for any frame once the buffer is past SEND_BUFFER_BYTES. */
+  #withinReplayBudget(size: number, buffered: number, replay: boolean): boolean {
+    if (!replay && this.#replayBudget === null) return false;
+    const { limits } = this.ctx.config;
+    this.#replayBudget ??= new ReplayBudget(limits.sendBufferBytes, limits.replayBufferBytes);
+    return this.#replayBudget.allows(size, buffered, replay);
   }
 
   #failProtocol(): void {
@@ -336,9 +357,10 @@ export class StompSession {
     const destination = requireHeader(frame, 'destination');
     const tx = frame.headers.get('transaction');
     if (tx !== undefined) {
-      const buffered = this.#transactions?.get(tx);
-      if (!buffered) throw new ChorusError('bad_request', `unknown transaction ${tx}`);
-      buffered.push(frame);
+      if (!this.#transactions?.has(tx)) throw new ChorusError('bad_request', `unknown transaction ${tx}`);
+      // A buffered SEND is paid for now, not at COMMIT: a transaction cannot hoard a burst.
+      this.#takeSendTokens();
+      this.#transactions.add(tx, frame);
       this.#receipt(frame);
       return;
     }
@@ -346,18 +368,23 @@ export class StompSession {
     this.#receipt(frame);
   }
 
-  async #deliverSend(frame: StompFrame, destination: string): Promise<void> {
-    const target = parseDestination(destination);
-    if (target.kind === 'send-typing') return this.#sendTyping(target.roomId);
-    if (target.kind !== 'send-room') {
-      throw new ChorusError('not_found', `cannot SEND to ${destination}: use /app/rooms/<roomId> or /app/rooms/<roomId>/typing`);
-    }
+  #takeSendTokens(): void {
     const now = Date.now();
     if (!this.#ownSendBucket.take(now) || !this.#userSendBucket!.take(now)) {
       throw new ChorusError('rate_limited', 'sending too fast; slow down', {
         retryAfter: Math.max(this.#ownSendBucket.retryAfterSeconds(), this.#userSendBucket!.retryAfterSeconds(), 1),
       });
     }
+  }
+
+  /** `paid`: the SEND's rate-limit tokens were taken when it was buffered in a transaction. */
+  async #deliverSend(frame: StompFrame, destination: string, paid = false): Promise<void> {
+    const target = parseDestination(destination);
+    if (target.kind === 'send-typing') return this.#sendTyping(target.roomId);
+    if (target.kind !== 'send-room') {
+      throw new ChorusError('not_found', `cannot SEND to ${destination}: use /app/rooms/<roomId> or /app/rooms/<roomId>/typing`);
+    }
+    if (!paid) this.#takeSendTokens();
     const text = readSendText(frame.body, frame.headers.get('content-type'));
     await this.ctx.chat.send(this.#user!, target.roomId, text, 'stomp');
   }
@@ -423,7 +450,8 @@ export class StompSession {
   }
 
   async #onSubscribe(frame: StompFrame): Promise<void> {
-    const id = requireHeader(frame, 'id');
+    // What a subscription keeps must not keep the frame's header block alive (see ownString).
+    const id = ownString(requireHeader(frame, 'id'));
     const destination = requireHeader(frame, 'destination');
     if (this.#subscriptions.has(id) || this.#errorsSubscriptionId === id) {
       throw new ChorusError('conflict', `subscription id ${id} is already in use`);
@@ -468,18 +496,20 @@ export class StompSession {
       }
       case 'room-presence':
       case 'room-typing': {
+        await this.#watchMembership();
         await this.ctx.chat.requireMember(this.#user!, target.roomId);
         const type = target.kind === 'room-presence' ? 'presence' : 'typing';
-        const remove = await this.ctx.roomEvents.subscribe(target.roomId, type, { subscriptionId: id, send: (data) => this.write(data) });
-        this.#activate(frame, id, { remove, roomId: target.roomId });
+        const roomId = this.ctx.hub.sharedRoomId(target.roomId);
+        const remove = await this.ctx.roomEvents.subscribe(roomId, type, { subscriptionId: id, send: (data) => this.write(data) });
+        this.#activate(frame, id, { remove, roomId });
         return;
       }
       case 'room': {
         const since = parseSince(frame.headers.get('since'));
+        await this.#watchMembership();
         await this.ctx.chat.requireMember(this.#user!, target.roomId);
-        // What the subscription keeps must not keep the frame's header text alive (see ownString).
         const roomId = this.ctx.hub.sharedRoomId(target.roomId);
-        const subscription = new RoomSubscription(this, ownString(id), roomId, this.#user!);
+        const subscription = new RoomSubscription(this, id, roomId, this.#user!);
         await subscription.join(this.ctx.hub, since);
         if (subscription.failure !== null) {
           subscription.remove();
@@ -532,6 +562,27 @@ export class StompSession {
     this.#refuse(frame, new ChorusError('forbidden', `you left room ${roomId}: its subscriptions ended`));
   }
 
+  async #watchMembership(): Promise<void> {
+    this.#membership ??= new MembershipWatch(this.ctx.userHub, this.#user!.id, (roomId) => void this.#membershipChanged(roomId));
+    await this.#membership.start();
+  }
+
+  /** The user's membership of `roomId` changed somewhere: if they are no longer a member, its subscriptions end. */
+  async #membershipChanged(roomId: string): Promise<void> {
+    if (this.#state === 'closed' || !this.#holdsRoom(roomId)) return;
+    try {
+      await this.ctx.chat.requireMember(this.#user!, roomId);
+    } catch (err) {
+      if (isChorusError(err) && (err.code === 'forbidden' || err.code === 'not_found')) this.revokeRoom(roomId);
+      else this.ctx.logger.warn({ err, session: this.id, roomId }, 'could not recheck a room membership');
+    }
+  }
+
+  #holdsRoom(roomId: string): boolean {
+    for (const sub of this.#subscriptions.values()) if (sub.roomId === roomId) return true;
+    return false;
+  }
+
   #onUnsubscribe(frame: StompFrame): void {
     const id = requireHeader(frame, 'id');
     if (this.#errorsSubscriptionId === id) {
@@ -550,20 +601,22 @@ export class StompSession {
   async #onTransaction(frame: StompFrame): Promise<void> {
     const tx = requireHeader(frame, 'transaction');
     if (frame.command === 'BEGIN') {
-      const transactions = (this.#transactions ??= new Map());
-      if (transactions.has(tx)) throw new ChorusError('conflict', `transaction ${tx} already started`);
-      if (transactions.size >= 16) throw new ChorusError('bad_request', 'too many open transactions');
-      transactions.set(tx, []);
+      const { limits } = this.ctx.config;
+      this.#transactions ??= new TransactionBuffer({
+        maxOpen: limits.maxOpenTransactions,
+        maxFrames: limits.transactionMaxFrames,
+        maxBytes: limits.transactionMaxBytes,
+      });
+      this.#transactions.begin(tx);
       this.#receipt(frame);
       return;
     }
-    const frames = this.#transactions?.get(tx);
+    const frames = this.#transactions?.take(tx);
     if (!frames) throw new ChorusError('bad_request', `unknown transaction ${tx}`);
-    this.#transactions?.delete(tx);
     if (frame.command === 'COMMIT') {
       for (const send of frames) {
         try {
-          await this.#deliverSend(send, send.headers.get('destination')!);
+          await this.#deliverSend(send, send.headers.get('destination')!, true);
         } catch (err) {
           this.#refuse(send, err);
         }

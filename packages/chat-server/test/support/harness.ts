@@ -20,6 +20,15 @@ import { createTestBroker, createTestStore } from '@chorus/core/testing';
 import { ChatGateway } from '../../src/gateway/chat-gateway.js';
 import { createOpsServer } from '../../src/ops-server.js';
 
+/** A second chat-server process's worth of services, over the same store as a harness, with its own broker connection. */
+export interface Replica {
+  url: string;
+  wsUrl: string;
+  chat: ChatService;
+  gateway: ChatGateway;
+  close(): Promise<void>;
+}
+
 export interface TestUser extends User {
   token: string;
 }
@@ -36,6 +45,8 @@ export interface Harness {
   gateway: ChatGateway;
   createUser(prefix?: string): Promise<TestUser>;
   createRoom(owner: TestUser, options?: { private?: boolean }): Promise<Room>;
+  /** Starts another replica over this harness's store; it needs broker 'redis' to share pub/sub. */
+  startReplica(): Promise<Replica>;
   close(): Promise<void>;
 }
 
@@ -58,6 +69,7 @@ export async function startHarness(
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;
+  const replicas: Replica[] = [];
 
   return {
     url,
@@ -78,7 +90,32 @@ export async function startHarness(
     async createRoom(owner, roomOptions = {}) {
       return chat.createRoom(owner, `room-${randomUUID().slice(0, 6)}`, roomOptions.private ?? false);
     },
+    async startReplica() {
+      const replicaBroker = await createTestBroker(options.broker ?? 'memory', { name: 'chorus-test-replica' });
+      const replicaChat = new ChatService({ store, broker: replicaBroker, metrics, logger, maxMessageLength: config.limits.maxMessageLength });
+      const replicaGateway = new ChatGateway({ config, chat: replicaChat, tokens, store, broker: replicaBroker, metrics, logger });
+      const replicaServer = createOpsServer(metrics, () => ({ ready: true, reasons: [] }));
+      replicaGateway.attach(replicaServer);
+      replicaServer.listen(0, '127.0.0.1');
+      await once(replicaServer, 'listening');
+      const replicaPort = (replicaServer.address() as AddressInfo).port;
+      const replica: Replica = {
+        url: `http://127.0.0.1:${replicaPort}`,
+        wsUrl: `ws://127.0.0.1:${replicaPort}/ws`,
+        chat: replicaChat,
+        gateway: replicaGateway,
+        async close() {
+          replicaGateway.close();
+          replicaServer.closeAllConnections();
+          replicaServer.close();
+          await replicaBroker.close();
+        },
+      };
+      replicas.push(replica);
+      return replica;
+    },
     async close() {
+      for (const replica of replicas.splice(0)) await replica.close();
       gateway.close();
       server.closeAllConnections();
       server.close();

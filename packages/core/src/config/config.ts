@@ -22,6 +22,14 @@ export interface ChorusConfig {
     maxBodyBytes: number;
     sendBufferBytes: number;
     replayLimit: number;
+    /** Bytes a connection's `since` replays may buffer beyond sendBufferBytes (one replay's worth, shared by its subscriptions). */
+    replayBufferBytes: number;
+    /** STOMP transactions: open ones per connection, and SENDs and bytes buffered in each until COMMIT. */
+    maxOpenTransactions: number;
+    transactionMaxFrames: number;
+    transactionMaxBytes: number;
+    /** Largest SockJS request body (xhr_send, jsonp_send); larger ones are answered 413 before being read. */
+    sockjsMaxBodyBytes: number;
     sendRatePerSecond: number;
     sendBurst: number;
     /** POST /api/rooms/:id/messages, per user (defaults to the STOMP values). */
@@ -72,6 +80,7 @@ export function loadConfig(env: Env = process.env): ChorusConfig {
   if (secret.length < 32) throw new ConfigError('JWT_SECRET', 'must be at least 32 characters');
   const sendRatePerSecond = int(env, 'SEND_RATE_PER_SECOND', 20, 1, 100_000);
   const sendBurst = int(env, 'SEND_BURST', 50, 1, 1_000_000);
+  const maxFrameBytes = int(env, 'MAX_FRAME_BYTES', 65_536, 1024, 16_777_216);
   return {
     env: mode,
     host: str(env, 'HOST', '0.0.0.0'),
@@ -89,12 +98,18 @@ export function loadConfig(env: Env = process.env): ChorusConfig {
     },
     limits: {
       maxMessageLength: int(env, 'MAX_MESSAGE_LENGTH', 4000, 1, 1_000_000),
-      maxFrameBytes: int(env, 'MAX_FRAME_BYTES', 65_536, 1024, 16_777_216),
+      maxFrameBytes,
       maxHeaders: int(env, 'MAX_HEADERS', 32, 4, 1000),
       maxHeaderBytes: int(env, 'MAX_HEADER_BYTES', 4096, 64, 65_536),
       maxBodyBytes: int(env, 'MAX_BODY_BYTES', 65_536, 1024, 16_777_216),
       sendBufferBytes: int(env, 'SEND_BUFFER_BYTES', 1_048_576, 16_384, 268_435_456),
       replayLimit: int(env, 'REPLAY_LIMIT', 1000, 1, 100_000),
+      replayBufferBytes: int(env, 'REPLAY_BUFFER_BYTES', 16_777_216, 65_536, 1_073_741_824),
+      maxOpenTransactions: int(env, 'MAX_OPEN_TRANSACTIONS', 4, 1, 64),
+      transactionMaxFrames: int(env, 'TRANSACTION_MAX_FRAMES', 100, 1, 10_000),
+      transactionMaxBytes: int(env, 'TRANSACTION_MAX_BYTES', 262_144, 1024, 16_777_216),
+      // The same bound as one WebSocket message (4 frames' worth): SockJS carries the frames JSON-quoted.
+      sockjsMaxBodyBytes: int(env, 'SOCKJS_MAX_BODY_BYTES', maxFrameBytes * 4, 1024, 67_108_864),
       sendRatePerSecond,
       sendBurst,
       httpSendRatePerSecond: int(env, 'HTTP_SEND_RATE_PER_SECOND', sendRatePerSecond, 1, 100_000),
