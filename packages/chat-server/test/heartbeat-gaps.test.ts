@@ -79,7 +79,7 @@ async function largestGap(h: Harness, socket: TimedSocket, user: TestUser, roomI
   // Right after a beat, a MESSAGE: the next beat must still come one interval after the MESSAGE at most.
   await socket.next((d) => /^\r?\n$/.test(d));
   const message = socket.next((d) => d.startsWith('MESSAGE'));
-  await h.chat.send(user, roomId, 'between beats', 'rest');
+  await h.chat.send(user, roomId, 'between beats', 'http');
   await message;
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, start + WATCH_MS - Date.now())));
   const times = socket.arrivals.filter((a) => a.at >= start).map((a) => a.at);
