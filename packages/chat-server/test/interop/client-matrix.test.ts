@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import type { Message } from '@chorus/core';
+import { brokerBackends, storeBackends, type BrokerBackend, type StoreBackend } from '@chorus/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness, type TestUser } from '../support/harness.js';
 import { connectStomp, sendWithReceipt, subscribeWithReceipt } from '../support/stomp-clients.js';
@@ -22,8 +23,16 @@ interface Server {
   bob: TestUser;
 }
 
-async function startServer(env: Record<string, string>): Promise<Server> {
-  const h = await startHarness({ env });
+/** Embedded (PGlite, in-process broker) always; Postgres + Redis too when DATABASE_URL and REDIS_URL are set (CI). */
+type Backend = { store: StoreBackend; broker: BrokerBackend };
+const EMBEDDED: Backend = { store: 'pglite', broker: 'memory' };
+const BACKENDS: Backend[] = [
+  EMBEDDED,
+  ...(storeBackends().includes('postgres') && brokerBackends().includes('redis') ? [{ store: 'postgres', broker: 'redis' } as const] : []),
+];
+
+async function startServer(env: Record<string, string>, backend: Backend = EMBEDDED): Promise<Server> {
+  const h = await startHarness({ env, store: backend.store, broker: backend.broker });
   const tcpPort = await h.gateway.listenTcp(0, '127.0.0.1');
   return { h, tcpPort, alice: await h.createUser('alice'), bob: await h.createUser('bob') };
 }
@@ -84,10 +93,10 @@ async function story(server: Server, factory: ClientFactory, heartbeatMs: number
   }
 }
 
-describe(`client matrix: short heart-beats (${HEARTBEAT_MS} ms both ways)`, () => {
+describe.each(BACKENDS)(`client matrix: short heart-beats (${HEARTBEAT_MS} ms both ways), $store + $broker`, (backend) => {
   let server: Server;
   beforeAll(async () => {
-    server = await startServer({ HEARTBEAT_SERVER_MS: String(HEARTBEAT_MS), HEARTBEAT_CLIENT_MS: String(HEARTBEAT_MS) });
+    server = await startServer({ HEARTBEAT_SERVER_MS: String(HEARTBEAT_MS), HEARTBEAT_CLIENT_MS: String(HEARTBEAT_MS) }, backend);
   });
   afterAll(async () => {
     await server?.h.close();
