@@ -6,6 +6,7 @@ import type { ApiDeps } from './deps.js';
 import authenticate from './plugins/authenticate.js';
 import { clientErrorHandler, frameworkErrors } from './plugins/connection-errors.js';
 import { requestLogSerializer } from './plugins/log-redaction.js';
+import { acceptEmptyJsonBody } from './plugins/empty-json-body.js';
 import errors from './plugins/errors.js';
 import httpMetrics from './plugins/http-metrics.js';
 import openapi from './plugins/openapi.js';
@@ -49,6 +50,7 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
 
   await app.register(async (api) => {
     api.setValidatorCompiler(createValidatorCompiler());
+    acceptEmptyJsonBody(api);
     api.addHook('onRoute', (route) => {
       route.bodyLimit ??= deps.config.limits.maxBodyBytes;
     });

@@ -14,6 +14,10 @@ const server = createOpsServer(metrics, () => readiness.state());
 gateway.attach(server);
 server.listen(config.port, config.host);
 await once(server, 'listening');
+if (config.stompTcpPort !== undefined) {
+  const tcpPort = await gateway.listenTcp(config.stompTcpPort, config.host);
+  logger.info({ port: tcpPort }, `STOMP over TCP listening on ${config.host}:${tcpPort}`);
+}
 await readiness.start();
 logger.info({ port: config.port, host: config.host, store: storeDescription, broker: brokerDescription }, `chat-server listening on ${config.host}:${config.port}`);
 

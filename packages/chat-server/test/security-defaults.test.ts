@@ -11,13 +11,23 @@ import { STOMP_SUBPROTOCOLS } from './support/stomp-clients.js';
 const ALLOWED = 'https://chat.example';
 const FOREIGN = 'https://evil.example';
 
-/** Opens a WebSocket with the given Origin; resolves 'open' or the HTTP status of a refused upgrade. */
-function upgrade(url: string, origin: string | undefined): Promise<'open' | number> {
+/**
+ * Opens a WebSocket with the given Origin; resolves 'open' (the server left it open), the close
+ * code and reason when the server closed it at once, or the HTTP status of a refused upgrade.
+ */
+function upgrade(url: string, origin: string | undefined, headers: Record<string, string> = {}): Promise<'open' | number | string> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url, STOMP_SUBPROTOCOLS, origin ? { origin } : {});
+    const socket = new WebSocket(url, STOMP_SUBPROTOCOLS, { ...(origin ? { origin } : {}), headers });
     socket.once('open', () => {
-      socket.terminate();
-      resolve('open');
+      // A refused origin is closed right after the handshake; an accepted socket waits for CONNECT.
+      const timer = setTimeout(() => {
+        socket.terminate();
+        resolve('open');
+      }, 300);
+      socket.once('close', (code, reason) => {
+        clearTimeout(timer);
+        resolve(`${code} ${reason.toString()}`);
+      });
     });
     socket.once('unexpected-response', (_req, res: IncomingMessage) => {
       res.resume();
@@ -44,11 +54,19 @@ describe('chat-server security defaults', () => {
   });
 
   describe('WebSocket Origin allow-list (WS_ALLOWED_ORIGINS)', () => {
-    it('refuses the /ws upgrade from a foreign Origin with 403 and accepts the allowed one', async () => {
-      expect(await upgrade(h.wsUrl, FOREIGN)).toBe(403);
-      expect(await upgrade(h.wsUrl, 'https://chat.example.evil.example')).toBe(403);
-      expect(await upgrade(h.wsUrl, 'http://chat.example')).toBe(403);
+    it('closes a /ws socket from a foreign Origin at once with 1008 and a reason a page can show, and accepts the allowed one', async () => {
+      const refused = `1008 origin not allowed: ${FOREIGN} (WS_ALLOWED_ORIGINS)`;
+      expect(await upgrade(h.wsUrl, FOREIGN)).toBe(refused);
+      expect(await upgrade(h.wsUrl, 'https://chat.example.evil.example')).toMatch(/^1008 origin not allowed/);
+      expect(await upgrade(h.wsUrl, 'http://chat.example')).toMatch(/^1008 origin not allowed/);
       expect(await upgrade(h.wsUrl, ALLOWED)).toBe('open');
+    });
+
+    it("always allows the server's own origin (Chorus's web client), whatever the list says", async () => {
+      const own = h.url; // http://127.0.0.1:<port>, the Host the socket connects to
+      expect(await upgrade(h.wsUrl, own)).toBe('open');
+      // A page elsewhere that merely claims the same host name on another port is not the server.
+      expect(await upgrade(h.wsUrl, own.replace(/:\d+$/, ':1'))).toMatch(/^1008 origin not allowed/);
     });
 
     it('accepts clients that send no Origin (non-browser clients; browsers always send one)', async () => {

@@ -21,6 +21,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(message);
   });
 
+  it('leaves the STOMP-over-TCP listener off unless STOMP_TCP_PORT is set', () => {
+    expect(loadConfig({}).stompTcpPort).toBeUndefined();
+    expect(loadConfig({ STOMP_TCP_PORT: '61613' }).stompTcpPort).toBe(61613);
+    expect(loadConfig({ STOMP_TCP_PORT: '0' }).stompTcpPort).toBe(0);
+    expect(() => loadConfig({ STOMP_TCP_PORT: '70000' })).toThrow(/STOMP_TCP_PORT: expected 0..65535/);
+  });
+
   it('refuses the public development JWT secret in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET: must be set in production/);
     expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40) }).jwt.secret).not.toBe(DEV_JWT_SECRET);

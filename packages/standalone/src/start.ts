@@ -24,6 +24,8 @@ export interface RunningChorus {
   /** http://host:port of the listening server (127.0.0.1 when bound to all interfaces). */
   url: string;
   port: number;
+  /** The STOMP-over-TCP port when STOMP_TCP_PORT is set (the bound one, for STOMP_TCP_PORT=0). */
+  stompTcpPort: number | undefined;
   gateway: ChatGateway;
   /** Drains STOMP clients over the configured window, then stops everything. */
   drain(): Promise<void>;
@@ -59,6 +61,8 @@ export async function startChorus(options: StartOptions = {}): Promise<RunningCh
   const gateway = new ChatGateway({ config, chat, tokens, store, broker, metrics, logger, presence });
   gateway.attach(app.server);
   await app.listen({ port: config.port, host: config.host });
+  const stompTcpPort = config.stompTcpPort !== undefined ? await gateway.listenTcp(config.stompTcpPort, config.host) : undefined;
+  if (stompTcpPort !== undefined) logger.info({ port: stompTcpPort }, `STOMP over TCP listening on ${config.host}:${stompTcpPort}`);
   await readiness.start();
   // Log-only unless FCM credentials are configured; off when separate push-worker replicas run.
   const push = config.push.embeddedWorker
@@ -96,6 +100,7 @@ export async function startChorus(options: StartOptions = {}): Promise<RunningCh
     config,
     url,
     port,
+    stompTcpPort,
     gateway,
     drain: () => stop(config.drainWindowMs),
     close: () => stop(0),

@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@stomp/stompjs';
@@ -52,7 +53,7 @@ describe('standalone: REST + STOMP on one port with the embedded default', () =>
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'chorus-standalone-'));
-    chorus = await startChorus({ env: { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', NODE_ENV: 'test' } });
+    chorus = await startChorus({ env: { PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', NODE_ENV: 'test', STOMP_TCP_PORT: '0' } });
   });
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.deactivate()));
@@ -113,5 +114,26 @@ describe('standalone: REST + STOMP on one port with the embedded default', () =>
     expect(metrics).toContain('chorus_messages_stored_total');
     const docs = (await (await fetch(`${chorus.url}/docs/json`)).json()) as { paths: Record<string, unknown> };
     expect(Object.keys(docs.paths)).toContain('/api/rooms/{id}/messages');
+  });
+
+  it('speaks STOMP over plain TCP on STOMP_TCP_PORT, with the same CONNECT authentication', async () => {
+    expect(chorus.stompTcpPort).toBeGreaterThan(0);
+    /** Sends one CONNECT and resolves with everything received until the server closes or a frame ends. */
+    const exchange = (token: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = tcpConnect(chorus.stompTcpPort!, '127.0.0.1', () => {
+          socket.write(`CONNECT\naccept-version:1.2\nhost:chorus\nAuthorization:Bearer ${token}\n\n\0`);
+        });
+        let received = '';
+        socket.on('data', (chunk) => {
+          received += chunk.toString();
+          if (received.includes('\0')) socket.end();
+        });
+        socket.on('close', () => resolve(received));
+        socket.on('error', reject);
+      });
+    const { token } = await signup('tcp');
+    expect(await exchange(token)).toMatch(/^CONNECTED\nversion:1.2\n/);
+    expect(await exchange('not-a-token')).toMatch(/^ERROR\n[\s\S]*message:invalid token/);
   });
 });

@@ -77,7 +77,15 @@ describe.runIf(runE2e)('browser client against the real server', () => {
     // Serve exactly this source: build the client the server hands out at /.
     await build({ root: webDir, configFile: join(webDir, 'vite.config.ts'), logLevel: 'warn' });
     // STOMP sends are limited tightly (the rate-limit test); REST seeds history, so it is not.
-    server = await startServer({ SEND_BURST: '8', SEND_RATE_PER_SECOND: '2', HTTP_SEND_BURST: '1000', HTTP_SEND_RATE_PER_SECOND: '1000' });
+    // Heart-beats of 1 s both ways let the idle test sit through several intervals quickly.
+    server = await startServer({
+      SEND_BURST: '8',
+      SEND_RATE_PER_SECOND: '2',
+      HTTP_SEND_BURST: '1000',
+      HTTP_SEND_RATE_PER_SECOND: '1000',
+      HEARTBEAT_SERVER_MS: '1000',
+      HEARTBEAT_CLIENT_MS: '1000',
+    });
     const index = await (await fetch(server.url + '/')).text();
     if (!index.includes('id="app"')) {
       throw new Error('the server does not serve the built client at / (does @chorus/standalone resolve @chorus/web?)');
@@ -260,6 +268,23 @@ describe.runIf(runE2e)('browser client against the real server', () => {
     await a.message('Loud and clear over SockJS').waitFor();
     expect(sockjsRequests.length).toBeGreaterThan(0);
     await shot(c.page, 'sockjs-chat');
+  });
+
+  it('keeps one socket while idle in a room for over three heart-beat intervals (?heartbeat=1000)', async () => {
+    const c = await open({ width: 1024, height: 700 }, `/?heartbeat=1000#/rooms/${roomId}`);
+    const received: string[] = [];
+    c.page.on('websocket', (ws) => ws.on('framereceived', (frame) => received.push(String(frame.payload))));
+    await c.logIn(bob, PASSWORD);
+    await c.roomHeading(roomName).waitFor();
+    const start = received.length;
+    // Nobody says anything: only heart-beats cross the socket.
+    await c.page.waitForTimeout(3500);
+    const sockets = await c.page.evaluate(() => (window as unknown as { __sockets: WebSocket[] }).__sockets.map((s) => s.readyState));
+    expect(sockets).toEqual([1]); // one socket, OPEN
+    expect(await c.connection.getAttribute('data-state')).toBe('connected');
+    const beats = received.slice(start).filter((frame) => /^(\r?\n)+$/.test(frame));
+    expect(beats.length).toBeGreaterThanOrEqual(3);
+    await c.page.context().close();
   });
 
   it('joins a room by ID; the README screenshot shows a conversation and a live unread badge', async () => {

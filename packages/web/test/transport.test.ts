@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FALLBACK_AFTER_FAILURES, TransportSelector, transportChoiceFrom } from '../src/client/realtime/transport.js';
+import { FALLBACK_AFTER_FAILURES, heartbeatFrom, TransportSelector, transportChoiceFrom } from '../src/client/realtime/transport.js';
 
 describe('transportChoiceFrom', () => {
   it('reads ?transport= and defaults to auto', () => {
@@ -7,6 +7,16 @@ describe('transportChoiceFrom', () => {
     expect(transportChoiceFrom('?a=1&transport=websocket')).toBe('websocket');
     expect(transportChoiceFrom('')).toBe('auto');
     expect(transportChoiceFrom('?transport=carrier-pigeon')).toBe('auto');
+  });
+});
+
+describe('heartbeatFrom', () => {
+  it('reads ?heartbeat=<ms> within 1000..60000, otherwise leaves the default', () => {
+    expect(heartbeatFrom('?heartbeat=2000')).toBe(2000);
+    expect(heartbeatFrom('')).toBeUndefined();
+    expect(heartbeatFrom('?heartbeat=10')).toBeUndefined();
+    expect(heartbeatFrom('?heartbeat=1e9')).toBeUndefined();
+    expect(heartbeatFrom('?heartbeat=1.5')).toBeUndefined();
   });
 });
 

@@ -124,6 +124,19 @@ export function roomsSuite(getApi: () => TestApi): void {
   });
 
   describe('join, leave and members', () => {
+    it('accepts content-type application/json with an empty body on body-less POSTs', async () => {
+      // Many HTTP clients send the JSON content-type on every request, body or not.
+      const room = await createRoom(owner, { name: randomName('emptybody') });
+      const headers = { 'content-type': 'application/json' };
+      const joined = await api.call('POST', `/api/rooms/${room.id}/join`, { token: member.token, raw: '', headers });
+      expect(joined.status).toBe(200);
+      expect(joined.body).toMatchObject({ id: room.id, memberCount: 2 });
+      expect((await api.call('POST', `/api/rooms/${room.id}/leave`, { token: member.token, raw: '', headers })).status).toBe(204);
+      // A route that needs a body still says so, as a validation error rather than a parse error.
+      expectError(await api.call('POST', `/api/rooms/${room.id}/read`, { token: owner.token, raw: '', headers }), 400, 'validation_failed');
+      expectError(await api.call('POST', `/api/rooms/${room.id}/join`, { token: member.token, raw: '{"x":', headers }), 400, 'bad_request');
+    });
+
     it('joins a public room idempotently and leaves it', async () => {
       const room = await createRoom(owner, { name: randomName('club') });
       const joined = await api.call('POST', `/api/rooms/${room.id}/join`, { token: member.token });

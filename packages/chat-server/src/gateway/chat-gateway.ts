@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import sockjs from 'sockjs';
 import { WebSocketServer, type Server as WsServer } from 'ws';
@@ -18,6 +19,7 @@ import { limitRequestBody } from './request-body-limit.js';
 import { SockJsSessionBinding } from './sockjs-session-binding.js';
 import { SockJsTransport } from './sockjs-transport.js';
 import { CloseCodes } from './transport.js';
+import { TcpTransport } from './tcp-transport.js';
 import { WsTransport } from './ws-transport.js';
 
 export interface ChatGatewayDeps {
@@ -44,6 +46,20 @@ interface SockJsServerInternals {
 export const WS_PATH = '/ws';
 export const SOCKJS_PREFIX = '/sockjs';
 const SUBPROTOCOLS = ['v12.stomp', 'v11.stomp', 'v10.stomp'];
+/**
+ * Other names STOMP clients offer for the same protocol (ActiveMQ and RabbitMQ accept them too).
+ * The session negotiates the version from CONNECT's accept-version, so the name picks nothing.
+ */
+const SUBPROTOCOL_ALIASES = ['stomp', 'v1.2.stomp', 'v1.1.stomp', 'v1.0.stomp'];
+
+/**
+ * The subprotocol to select for the offered ones: ours, else an alias, else none when nothing
+ * was offered (browsers' plain `new WebSocket(url)`). Undefined = only unknown ones: refuse.
+ */
+export function selectSubprotocol(offered: ReadonlySet<string>): string | false | undefined {
+  if (offered.size === 0) return false;
+  return SUBPROTOCOLS.find((p) => offered.has(p)) ?? SUBPROTOCOL_ALIASES.find((p) => offered.has(p));
+}
 
 /**
  * The STOMP endpoints of one process: native WebSocket at /ws and SockJS at
@@ -62,6 +78,7 @@ export class ChatGateway {
   readonly #ctx: SessionContext;
   readonly #heartbeats = new HeartbeatScheduler();
   #draining = false;
+  #tcpServer: TcpServer | undefined;
   readonly #idle: (() => void)[] = [];
 
   constructor(private readonly deps: ChatGatewayDeps) {
@@ -106,7 +123,7 @@ export class ChatGateway {
       perMessageDeflate: false,
       // One WebSocket message may carry several frames; the STOMP parser enforces per-frame limits.
       maxPayload: config.limits.maxFrameBytes * 4,
-      handleProtocols: (offered) => SUBPROTOCOLS.find((p) => offered.has(p)) ?? false,
+      handleProtocols: (offered) => selectSubprotocol(offered) ?? false,
     });
   }
 
@@ -142,10 +159,14 @@ export class ChatGateway {
     this.#installSockJs(server, sockServer);
   }
 
+  /**
+   * WS_ALLOWED_ORIGINS, plus the server's own origin (Origin's host:port equal to the Host the
+   * request came to), so Chorus's own web client is never locked out by the list.
+   */
   #originAllowed(req: IncomingMessage): boolean {
     const allowed = this.deps.config.wsAllowedOrigins;
     const origin = req.headers.origin;
-    return allowed.length === 0 || origin === undefined || allowed.includes(origin);
+    return allowed.length === 0 || origin === undefined || allowed.includes(origin) || isSameOrigin(origin, req.headers.host);
   }
 
   /**
@@ -207,14 +228,53 @@ export class ChatGateway {
       rejectUpgrade(socket, 503, 'Service Unavailable');
       return;
     }
+    const offered = req.headers['sec-websocket-protocol'];
+    if (offered !== undefined && selectSubprotocol(parseSubprotocols(offered)) === undefined) {
+      rejectUpgrade(socket, 400, 'Bad Request', `unsupported WebSocket subprotocol "${offered.slice(0, 100)}": offer ${SUBPROTOCOLS.join(', ')} (or stomp)\n`);
+      return;
+    }
     if (!this.#originAllowed(req)) {
-      rejectUpgrade(socket, 403, 'Forbidden');
+      // A browser cannot read an HTTP status of a refused upgrade (it sees close 1006 only), so
+      // the upgrade completes and is closed at once with a reason the page can show; no frame
+      // of such a socket is ever read.
+      const origin = String(req.headers.origin).slice(0, 60);
+      this.#wss.handleUpgrade(req, socket, head, (ws: SessionSocket) => {
+        ws.on('error', ignoreError);
+        ws.close(CloseCodes.policyViolation, `origin not allowed: ${origin} (WS_ALLOWED_ORIGINS)`.slice(0, 123));
+      });
       return;
     }
     this.#wss.handleUpgrade(req, socket, head, (ws: SessionSocket) => ws.attach(this.#open(new WsTransport(ws, socket))));
   }
 
-  #open(transport: WsTransport | SockJsTransport): StompSession {
+  /**
+   * Starts the optional STOMP-over-TCP listener (STOMP_TCP_PORT) for backend services; resolves
+   * with the bound port. Same parser limits, authentication and heart-beats as /ws; no Origin
+   * (no browser can reach it). Closed by close().
+   */
+  async listenTcp(port: number, host: string): Promise<number> {
+    const server = createTcpServer({ noDelay: true }, (socket: Socket) => {
+      if (this.#draining) {
+        socket.destroy();
+        return;
+      }
+      const transport = new TcpTransport(socket);
+      transport.attach(this.#open(transport));
+    });
+    this.#tcpServer = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', (err) => this.deps.logger.error({ err }, 'STOMP TCP listener failed'));
+    const address = server.address();
+    return typeof address === 'object' && address !== null ? address.port : port;
+  }
+
+  #open(transport: WsTransport | SockJsTransport | TcpTransport): StompSession {
     const session = new StompSession(transport, this.#ctx);
     this.#sessions.add(session);
     this.deps.metrics.connections.inc({ transport: transport.kind });
@@ -279,6 +339,7 @@ export class ChatGateway {
     this.roomEvents.close();
     this.hub.close();
     this.#wss.close();
+    this.#tcpServer?.close();
   }
 
   /** Resolves once the presence updates of closed sessions (users going offline) are written. */
@@ -287,6 +348,22 @@ export class ChatGateway {
   }
 }
 
-function rejectUpgrade(socket: Duplex, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+function rejectUpgrade(socket: Duplex, status: number, text: string, body = ''): void {
+  const length = Buffer.byteLength(body);
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${length}\r\n\r\n${body}`);
+}
+
+function ignoreError(): void {}
+
+function parseSubprotocols(header: string): Set<string> {
+  return new Set(header.split(',').map((p) => p.trim()).filter((p) => p !== ''));
+}
+
+function isSameOrigin(origin: string, host: string | undefined): boolean {
+  if (host === undefined) return false;
+  try {
+    return new URL(origin).host === host.toLowerCase();
+  } catch {
+    return false;
+  }
 }

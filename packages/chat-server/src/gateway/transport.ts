@@ -1,6 +1,6 @@
-/** What a STOMP session needs from the connection under it (WebSocket or SockJS). */
+/** What a STOMP session needs from the connection under it (WebSocket, SockJS or plain TCP). */
 export interface Transport {
-  readonly kind: 'websocket' | 'sockjs';
+  readonly kind: 'websocket' | 'sockjs' | 'tcp';
   /** Bytes queued but not yet written to the network. */
   readonly bufferedAmount: number;
   /** Writes one or more complete STOMP frames (a text message). */

@@ -2,7 +2,7 @@ import { bearerToken, ChorusError, isChorusError, validateMessageText, type Acto
 import { CloseCodes, type Transport } from '../gateway/transport.js';
 import { ownString } from '../util/own-string.js';
 import { TokenBucket } from '../util/token-bucket.js';
-import { encodeFrame, FrameParser, HEARTBEAT_EOL, StompParseError, type ParseEvent, type StompFrame } from './codec/index.js';
+import { encodeFrame, FrameParser, HEARTBEAT_EOL, StompParseError, type ParseEvent, type StompFrame, type StompVersion } from './codec/index.js';
 import { UNREAD_QUEUE } from '../fanout/unread-tracker.js';
 import { parseDestination, roomTopicDestination, USER_ERRORS_QUEUE } from './destinations.js';
 import { negotiateHeartbeat, parseHeartbeatHeader } from './heartbeat.js';
@@ -27,7 +27,7 @@ interface ActiveSubscription {
 const MAX_QUEUED_FRAMES = 256;
 /** Most pipelined SENDs stored in one statement. */
 const MAX_SEND_BATCH = 64;
-const SUPPORTED_VERSIONS = ['1.2', '1.1', '1.0'];
+const SUPPORTED_VERSIONS: readonly StompVersion[] = ['1.2', '1.1', '1.0'];
 
 let nextSessionId = 1;
 
@@ -42,6 +42,8 @@ let nextSessionId = 1;
 export class StompSession {
   readonly id = nextSessionId++;
   #state: State = 'awaiting-connect';
+  /** The negotiated STOMP version: frames this session encodes escape headers as it defines. */
+  #version: StompVersion = '1.2';
   readonly #parser: FrameParser;
   readonly #queue: StompFrame[] = [];
   #pumping = false;
@@ -62,11 +64,12 @@ export class StompSession {
   #subscribeBucket: TokenBucket | null = null;
   #userSubscribeBucket: TokenBucket | null = null;
   #typingBucket: TokenBucket | null = null;
-  #sentSinceBeat = false;
+  /** When the last frame or beat went out, on the heart-beat scheduler's clock. */
+  #lastWriteAt = 0;
   #lastReceivedAt = Date.now();
-  #sendEveryMs = 0;
+  /** Silence after which a beat goes out (the negotiated interval less a margin); 0 = none. */
+  #beatAfterMs = 0;
   #expectEveryMs = 0;
-  #nextBeatAt = 0;
   #connectTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -190,7 +193,7 @@ export class StompSession {
       this.closed();
       return;
     }
-    this.#sentSinceBeat = true;
+    this.#lastWriteAt = this.ctx.heartbeats.now;
     transport.send(frame);
   }
 
@@ -316,6 +319,13 @@ export class StompSession {
     this.#state = 'connected';
 
     const plan = negotiateHeartbeat(heartbeat, this.ctx.config.heartbeat.serverMs, this.ctx.config.heartbeat.clientMs);
+    this.#beatAfterMs = plan.sendEveryMs > 0 ? this.ctx.heartbeats.beatAfter(plan.sendEveryMs) : 0;
+    this.#expectEveryMs = plan.expectEveryMs;
+    if (plan.sendEveryMs > 0 || plan.expectEveryMs > 0) {
+      // Joined before CONNECTED goes out, so that frame is stamped on a fresh scheduler clock.
+      const shortest = Math.min(plan.sendEveryMs || Infinity, plan.expectEveryMs || Infinity);
+      this.ctx.heartbeats.add(this, shortest);
+    }
     this.write(
       encodeFrame('CONNECTED', {
         version,
@@ -326,23 +336,16 @@ export class StompSession {
         'user-id': claims.userId,
       }),
     );
-    this.#sendEveryMs = plan.sendEveryMs;
-    this.#expectEveryMs = plan.expectEveryMs;
-    if (plan.sendEveryMs > 0 || plan.expectEveryMs > 0) {
-      this.#nextBeatAt = Date.now() + plan.sendEveryMs;
-      const shortest = Math.min(plan.sendEveryMs || Infinity, plan.expectEveryMs || Infinity);
-      this.ctx.heartbeats.add(this, shortest);
-    }
+    // Header escaping follows the negotiated version from here on (CONNECT itself is never escaped).
+    this.#version = version;
+    this.#parser.version = version;
   }
 
   /** Called by the process-wide HeartbeatScheduler. */
   heartbeatTick(now: number): void {
     if (this.#state === 'closed') return;
-    if (this.#sendEveryMs > 0 && now >= this.#nextBeatAt) {
-      if (!this.#sentSinceBeat) this.write(HEARTBEAT_EOL);
-      this.#sentSinceBeat = false;
-      this.#nextBeatAt = now + this.#sendEveryMs;
-    }
+    // Any write resets the silence, so a beat goes out only on an otherwise quiet connection.
+    if (this.#beatAfterMs > 0 && now - this.#lastWriteAt >= this.#beatAfterMs) this.write(HEARTBEAT_EOL);
     // The spec allows for network latency; we allow two missed beats.
     if (this.#expectEveryMs > 0 && now - this.#lastReceivedAt > this.#expectEveryMs * 2) {
       this.ctx.logger.info({ session: this.id, user: this.#user?.id }, 'heart-beat timeout');
@@ -432,7 +435,7 @@ export class StompSession {
     // per message); the transport still writes them to the socket together.
     for (const frame of frames) {
       const receipt = frame.headers.get('receipt');
-      if (receipt !== undefined) this.write(encodeFrame('RECEIPT', { 'receipt-id': receipt }));
+      if (receipt !== undefined) this.write(encodeFrame('RECEIPT', { 'receipt-id': receipt }, undefined, this.#version));
     }
     return true;
   }
@@ -453,6 +456,10 @@ export class StompSession {
     // What a subscription keeps must not keep the frame's header block alive (see ownString).
     const id = ownString(requireHeader(frame, 'id'));
     const destination = requireHeader(frame, 'destination');
+    // MESSAGE frames are encoded once for every session, with 1.2 escaping of the subscription id.
+    if (this.#version === '1.0' && /[:\\]/.test(id)) {
+      throw new ChorusError('bad_request', 'with STOMP 1.0 a subscription id cannot contain ":" or "\\"; use other characters or STOMP 1.1+');
+    }
     if (this.#subscriptions.has(id) || this.#errorsSubscriptionId === id) {
       throw new ChorusError('conflict', `subscription id ${id} is already in use`);
     }
@@ -627,7 +634,7 @@ export class StompSession {
 
   #receipt(frame: StompFrame): void {
     const receipt = frame.headers.get('receipt');
-    if (receipt !== undefined) this.write(encodeFrame('RECEIPT', { 'receipt-id': receipt }));
+    if (receipt !== undefined) this.write(encodeFrame('RECEIPT', { 'receipt-id': receipt }, undefined, this.#version));
   }
 
   /**
@@ -660,7 +667,7 @@ export class StompSession {
         'error-code': code,
       };
       if (receipt !== undefined) headers['receipt-id'] = receipt;
-      this.write(encodeFrame('MESSAGE', headers, body));
+      this.write(encodeFrame('MESSAGE', headers, body, this.#version));
       return;
     }
     const headers: Record<string, string> = { 'error-code': code };
@@ -671,7 +678,7 @@ export class StompSession {
   /** Sends ERROR (message header + text body) and closes, as the spec requires. */
   #fatal(message: string, closeCode: number, extraHeaders: Record<string, string> = {}): void {
     if (this.#state === 'closed') return;
-    this.write(encodeFrame('ERROR', { message, 'content-type': 'text/plain', ...extraHeaders }, message));
+    this.write(encodeFrame('ERROR', { message, 'content-type': 'text/plain', ...extraHeaders }, message, this.#version));
     this.transport.close(closeCode, message.slice(0, 120));
     this.closed();
   }

@@ -47,6 +47,8 @@ export interface ChorusConfig {
   presence: { ttlMs: number };
   corsOrigins: string[];
   wsAllowedOrigins: string[];
+  /** Port of the optional STOMP-over-TCP listener for backend services (STOMP_TCP_PORT); undefined = off. */
+  stompTcpPort: number | undefined;
   push: {
     previews: boolean;
     serviceAccountJson: string | undefined;
@@ -128,6 +130,7 @@ export function loadConfig(env: Env = process.env): ChorusConfig {
     presence: { ttlMs: int(env, 'PRESENCE_TTL_MS', 30_000, 300, 3_600_000) },
     corsOrigins: list(env, 'CORS_ORIGINS', []),
     wsAllowedOrigins: list(env, 'WS_ALLOWED_ORIGINS', []),
+    stompTcpPort: optionalStr(env, 'STOMP_TCP_PORT') === undefined ? undefined : int(env, 'STOMP_TCP_PORT', 0, 0, 65535),
     push: {
       previews: bool(env, 'PUSH_PREVIEWS', true),
       serviceAccountJson: optionalStr(env, 'FCM_SERVICE_ACCOUNT_JSON'),

@@ -25,6 +25,8 @@ export interface AppOptions {
   origin: URL;
   transport: TransportChoice;
   storage: Storage;
+  /** The STOMP heart-beat interval to ask for; the connection's default when undefined. */
+  heartbeatMs?: number | undefined;
 }
 
 /**
@@ -142,6 +144,7 @@ export class App {
     const connection = new ChatConnection({
       origin: this.#options.origin,
       transport: this.#options.transport,
+      ...(this.#options.heartbeatMs !== undefined ? { heartbeatMs: this.#options.heartbeatMs } : {}),
       token: () => this.#session?.token ?? null,
       since: (roomId) => this.#rooms.since(roomId),
       handlers: {

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { StompParseError, type StompParseErrorReason } from './errors.js';
-import { unescapeHeader } from './escape.js';
+import { unescapeHeader, type StompVersion } from './escape.js';
 import { CLIENT_COMMANDS, hasVerbatimHeaders, MAX_COMMAND_LENGTH, SERVER_COMMANDS, type StompFrame } from './frame.js';
 import { assertValidLimits, type ParserLimits } from './limits.js';
 
@@ -41,6 +41,11 @@ const SUSPECT_CHARS = /[\r\uFFFD]/;
  */
 export class FrameParser {
   private readonly limits: Readonly<ParserLimits>;
+  /**
+   * The negotiated version, which decides how headers are unescaped (1.0: not at all, 1.1: no
+   * \r). Frames before CONNECTED read as 1.2; CONNECT's own headers are never unescaped.
+   */
+  version: StompVersion = '1.2';
   private state: State = IDLE;
   private error: StompParseError | undefined;
 
@@ -339,8 +344,8 @@ export class FrameParser {
     let name = line.slice(0, colon);
     let value = line.slice(colon + 1);
     if (!this.verbatim && line.includes('\\')) {
-      name = unescapeHeader(name);
-      value = unescapeHeader(value);
+      name = unescapeHeader(name, this.version);
+      value = unescapeHeader(value, this.version);
     }
     if (this.headers === NO_HEADERS) this.headers = new Map();
     else if (this.headers.has(name)) return; // repeated header: the first one wins

@@ -49,6 +49,8 @@ interface PendingSend {
 }
 
 const roomTopic = (roomId: string) => `/topic/rooms/${roomId}`;
+/** WebSocket close code 1008, with which the server refuses a page's origin. */
+const POLICY_VIOLATION = 1008;
 
 /**
  * One STOMP session that survives network trouble: each attempt is a fresh
@@ -99,7 +101,7 @@ export class ChatConnection {
     const client = this.#client;
     this.#client = null;
     this.#dropSession('disconnected');
-    this.#setState({ status: 'stopped', retryAt: null });
+    this.#setState({ status: 'stopped', retryAt: null, lastError: null });
     if (client) await client.deactivate();
   }
 
@@ -198,12 +200,20 @@ export class ChatConnection {
       closeReason = frame.headers.message ?? 'the server closed the session';
       if (looksLikeAuthError(frame)) this.#options.handlers.authRejected();
     };
-    client.onWebSocketClose = () => {
+    client.onWebSocketClose = (event?: { code?: number; reason?: string }) => {
       if (this.#client !== client) return;
       this.#client = null;
       void client.deactivate();
       this.#selector.record(kind, opened, typeof navigator === 'undefined' || navigator.onLine);
       this.#dropSession('the connection was lost before the server confirmed the message');
+      // A close reason is all a page learns of a refused handshake (the HTTP status is hidden).
+      closeReason ??= event?.reason || null;
+      if (event?.code === POLICY_VIOLATION && event.reason?.startsWith('origin not allowed')) {
+        // A server configuration problem that retrying cannot fix: stop, and say so.
+        this.#stopped = true;
+        this.#setState({ status: 'stopped', retryAt: null, lastError: event.reason });
+        return;
+      }
       if (!this.#stopped) this.#scheduleRetry(closeReason);
     };
     this.#client = client;

@@ -12,6 +12,15 @@ export function transportChoiceFrom(search: string): TransportChoice {
   return value === 'sockjs' || value === 'websocket' ? value : 'auto';
 }
 
+/**
+ * `?heartbeat=<ms>`: the STOMP heart-beat interval the client asks for both ways (1000–60000),
+ * for deployments whose proxies cut idle connections sooner than the default 10 s allows.
+ */
+export function heartbeatFrom(search: string): number | undefined {
+  const value = Number(new URLSearchParams(search).get('heartbeat'));
+  return Number.isInteger(value) && value >= 1000 && value <= 60_000 ? value : undefined;
+}
+
 /** In auto mode, native WebSocket attempts that failed to open, in a row, before falling back to SockJS. */
 export const FALLBACK_AFTER_FAILURES = 2;
 

@@ -56,7 +56,7 @@ export class ConnectionBadge {
         via = ` · ${transport}`;
         break;
       case 'stopped':
-        text = 'Disconnected';
+        text = state.lastError ? `Disconnected: ${state.lastError}` : 'Disconnected';
         break;
       default: {
         const verb = state.status === 'connecting' ? 'Connecting' : 'Reconnecting';
