@@ -1,6 +1,6 @@
 import type { Message, Metrics, Logger, Store } from '@chorus/core';
-import { encodeFrame, PreparedMessage } from '../stomp/codec/index.js';
-import { roomTopicDestination } from '../stomp/destinations.js';
+import { encodeFrame, PreparedMessage } from '../protocol/codec/index.js';
+import { roomTopicDestination } from '../protocol/destinations.js';
 
 /** One local subscription to a room, as the fan-out sees it. */
 export interface RoomSubscriber {

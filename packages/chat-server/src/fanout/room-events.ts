@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { topics, type Broker, type Logger, type RoomEvent } from '@chorus/core';
-import { PreparedMessage } from '../stomp/codec/index.js';
+import { PreparedMessage } from '../protocol/codec/index.js';
 import { parseTypedEvent, TopicFanout } from './topic-fanout.js';
 
 /** A local subscription to a room's presence or typing events. */

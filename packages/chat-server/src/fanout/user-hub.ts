@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { topics, type Broker, type Logger, type UserEvent } from '@chorus/core';
-import { encodeFrame } from '../stomp/codec/index.js';
+import { encodeFrame } from '../protocol/codec/index.js';
 import type { EventSubscriber } from './room-events.js';
 import { parseTypedEvent, TopicFanout } from './topic-fanout.js';
 

@@ -15,7 +15,7 @@ import { UserRateLimiter } from '../util/token-bucket.js';
 import { HeartbeatScheduler } from '../stomp/heartbeat-scheduler.js';
 import { SessionSocket } from './session-socket.js';
 import { SockJsTransport } from './sockjs-transport.js';
-import { CloseCodes } from './transport.js';
+import { CloseCodes } from '../protocol/close-codes.js';
 import { WsTransport } from './ws-transport.js';
 
 export interface ChatGatewayDeps {

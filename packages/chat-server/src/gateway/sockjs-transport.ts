@@ -1,5 +1,5 @@
 import type { Connection } from 'sockjs';
-import type { Transport } from './transport.js';
+import type { Transport } from '../stomp/transport.js';
 
 interface SockJsSessionInternals {
   _session?: { send_buffer?: string[]; recv?: { ws?: { bufferedAmount?: number } } };

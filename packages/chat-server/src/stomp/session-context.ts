@@ -5,7 +5,7 @@ import type { UnreadTracker } from '../fanout/unread-tracker.js';
 import type { UserHub } from '../fanout/user-hub.js';
 import type { PresenceTracker } from '../presence/presence-tracker.js';
 import type { UserRateLimiter } from '../util/token-bucket.js';
-import type { ParserLimits } from './codec/index.js';
+import type { ParserLimits } from '../protocol/codec/index.js';
 import type { HeartbeatScheduler } from './heartbeat-scheduler.js';
 
 /** Process-wide services every session uses; built once by the gateway. */

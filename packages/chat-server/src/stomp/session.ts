@@ -1,10 +1,11 @@
 import { bearerToken, ChorusError, isChorusError, validateMessageText, type Actor } from '@chorus/core';
-import { CloseCodes, type Transport } from '../gateway/transport.js';
+import { CloseCodes } from '../protocol/close-codes.js';
+import type { Transport } from './transport.js';
 import { ownString } from '../util/own-string.js';
 import { TokenBucket } from '../util/token-bucket.js';
-import { encodeFrame, FrameParser, HEARTBEAT_EOL, StompParseError, type ParseEvent, type StompFrame } from './codec/index.js';
+import { encodeFrame, FrameParser, HEARTBEAT_EOL, StompParseError, type ParseEvent, type StompFrame } from '../protocol/codec/index.js';
 import { UNREAD_QUEUE } from '../fanout/unread-tracker.js';
-import { parseDestination, roomTopicDestination, USER_ERRORS_QUEUE } from './destinations.js';
+import { parseDestination, roomTopicDestination, USER_ERRORS_QUEUE } from '../protocol/destinations.js';
 import { negotiateHeartbeat, parseHeartbeatHeader } from './heartbeat.js';
 import { RoomSubscription } from './room-subscription.js';
 import { SubscriptionTable } from './subscription-table.js';

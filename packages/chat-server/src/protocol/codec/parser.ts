@@ -1,10 +1,8 @@
 import { isUtf8 } from 'node:buffer';
 import { StompParseError, type StompParseErrorReason } from './errors.js';
 import { unescapeHeader } from './escape.js';
-import { CLIENT_COMMANDS, hasVerbatimHeaders, MAX_COMMAND_LENGTH, SERVER_COMMANDS, type StompFrame } from './frame.js';
+import { CLIENT_COMMANDS, hasVerbatimHeaders, MAX_COMMAND_LENGTH, SERVER_COMMANDS, type ParseEvent } from './frame.js';
 import { assertValidLimits, type ParserLimits } from './limits.js';
-
-export type ParseEvent = { type: 'frame'; frame: StompFrame } | { type: 'heartbeat' };
 
 const HEARTBEAT: ParseEvent = Object.freeze({ type: 'heartbeat' });
 const EMPTY = Buffer.alloc(0);
