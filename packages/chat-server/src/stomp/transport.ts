@@ -10,3 +10,13 @@ export interface Transport {
   /** Drops the connection at once (for clients that do not read). */
   terminate(): void;
 }
+
+/** How long a client that does not read gets to take our close frame before the socket is dropped. */
+const TERMINATE_AFTER_MS = 2000;
+
+/** Closes with `code`, and drops the connection if it has not closed within 2 s (a client that does not read will not read our close frame either). */
+export function closeThenTerminate(transport: Transport, code: number, reason: string): void {
+  transport.close(code, reason);
+  const kill = setTimeout(() => transport.terminate(), TERMINATE_AFTER_MS);
+  kill.unref();
+}
