@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { topics, type Broker, type Logger, type RoomEvent } from '@chorus/core';
 import { PreparedMessage } from '../protocol/codec/index.js';
+import { roomEventsDestination } from '../protocol/destinations.js';
 import { parseTypedEvent, TopicFanout } from './topic-fanout.js';
 
 /** A local subscription to a room's presence or typing events. */
@@ -27,7 +28,7 @@ export class RoomEventHub {
   }
 
   async subscribe(roomId: string, type: RoomEvent['type'], subscriber: EventSubscriber): Promise<() => void> {
-    const destination = `/topic/rooms/${roomId}/${type}`;
+    const destination = roomEventsDestination(roomId, type);
     return this.#fanout.listen(topics.roomEvents(roomId), (event, payload) => {
       if (event.type !== type || event.roomId !== roomId) return;
       subscriber.send(this.#prepare(payload, destination).forSubscription(subscriber.subscriptionId));

@@ -1,16 +1,8 @@
 import { topics, type Broker, type Logger, type Message, type Store, type UserEvent } from '@chorus/core';
+import { UNREAD_QUEUE, type UnreadUpdate } from '../protocol/destinations.js';
 import type { PresenceTracker } from '../presence/presence-tracker.js';
 import { parseTypedEvent, TopicFanout } from './topic-fanout.js';
 import type { UserHub } from './user-hub.js';
-
-export const UNREAD_QUEUE = 'unread';
-
-/** What `/user/queue/unread` carries. */
-export interface UnreadUpdate {
-  roomId: string;
-  lastSeq: number;
-  unread: number;
-}
 
 interface RoomPosition {
   lastSeq: number;

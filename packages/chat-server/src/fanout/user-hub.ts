@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { topics, type Broker, type Logger, type UserEvent } from '@chorus/core';
 import { encodeFrame } from '../protocol/codec/index.js';
+import { userQueueDestination } from '../protocol/destinations.js';
 import type { EventSubscriber } from './room-events.js';
 import { parseTypedEvent, TopicFanout } from './topic-fanout.js';
 
@@ -64,7 +65,7 @@ export class UserHub {
       encodeFrame(
         'MESSAGE',
         {
-          destination: `/user/queue/${queue}`,
+          destination: userQueueDestination(queue),
           'message-id': randomUUID(),
           subscription: subscriber.subscriptionId,
           'content-type': 'application/json',

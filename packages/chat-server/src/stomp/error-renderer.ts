@@ -1,6 +1,6 @@
 import { isChorusError, type ChorusError } from '@chorus/core';
 import { encodeFrame, type StompFrame } from '../protocol/codec/index.js';
-import { USER_ERRORS_QUEUE } from '../protocol/destinations.js';
+import { USER_ERRORS_QUEUE, userQueueDestination, type ErrorBody } from '../protocol/destinations.js';
 
 /** What a refused frame tells the client. */
 export interface Refusal {
@@ -20,16 +20,17 @@ export function renderErrorMessage(frame: StompFrame, refusal: Refusal, subscrip
   const { code, message, error } = refusal;
   const receipt = frame.headers.get('receipt');
   const destination = frame.headers.get('destination');
-  const body = JSON.stringify({
+  const errorBody: ErrorBody = {
     code,
     message,
     command: frame.command,
     ...(receipt !== undefined ? { receiptId: receipt } : {}),
     ...(destination !== undefined ? { destination } : {}),
     ...(error?.retryAfter !== undefined ? { retryAfter: error.retryAfter } : {}),
-  });
+  };
+  const body = JSON.stringify(errorBody);
   const headers: Record<string, string> = {
-    destination: `/user/queue/${USER_ERRORS_QUEUE}`,
+    destination: userQueueDestination(USER_ERRORS_QUEUE),
     subscription: subscriptionId,
     'message-id': `error-${sessionId}-${Date.now()}`,
     'content-type': 'application/json',

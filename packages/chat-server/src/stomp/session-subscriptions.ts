@@ -1,7 +1,6 @@
 import { ChorusError, type Actor } from '@chorus/core';
-import { UNREAD_QUEUE } from '../fanout/unread-tracker.js';
 import type { StompFrame } from '../protocol/codec/index.js';
-import { parseDestination, roomTopicDestination, USER_ERRORS_QUEUE } from '../protocol/destinations.js';
+import { parseDestination, roomTopicDestination, UNREAD_QUEUE, USER_ERRORS_QUEUE } from '../protocol/destinations.js';
 import { ownString } from '../util/own-string.js';
 import { requireHeader } from './frame-headers.js';
 import { RoomSubscription, type RoomSubscriptionOwner } from './room-subscription.js';

@@ -1,0 +1,54 @@
+/**
+ * The STOMP destinations Chorus understands, parsed and built here only (server and
+ * web client alike). Parsing is strict: anything else is `unknown` and gets a clear
+ * error, never a silent subscription.
+ */
+export type Destination =
+  | { kind: 'room'; roomId: string }
+  | { kind: 'room-presence'; roomId: string }
+  | { kind: 'room-typing'; roomId: string }
+  | { kind: 'user-queue'; queue: string }
+  | { kind: 'send-room'; roomId: string }
+  | { kind: 'send-typing'; roomId: string }
+  | { kind: 'unknown' };
+
+const ROOM_ID = '([0-9a-fA-F-]{36})';
+const TOPIC_ROOM = new RegExp(`^/topic/rooms/${ROOM_ID}(?:/(presence|typing))?$`);
+const APP_ROOM = new RegExp(`^/app/rooms/${ROOM_ID}(?:/(typing))?$`);
+const USER_QUEUE = /^\/user\/queue\/([a-z][a-z0-9-]{0,31})$/;
+
+export function parseDestination(destination: string): Destination {
+  let m = TOPIC_ROOM.exec(destination);
+  if (m) {
+    const roomId = m[1]!.toLowerCase();
+    if (m[2] === 'presence') return { kind: 'room-presence', roomId };
+    if (m[2] === 'typing') return { kind: 'room-typing', roomId };
+    return { kind: 'room', roomId };
+  }
+  m = APP_ROOM.exec(destination);
+  if (m) {
+    const roomId = m[1]!.toLowerCase();
+    return m[2] === 'typing' ? { kind: 'send-typing', roomId } : { kind: 'send-room', roomId };
+  }
+  m = USER_QUEUE.exec(destination);
+  if (m) return { kind: 'user-queue', queue: m[1]! };
+  return { kind: 'unknown' };
+}
+
+/** The user queues: refusals of the session's frames, and unread counts. */
+export const USER_ERRORS_QUEUE = 'errors';
+export const UNREAD_QUEUE = 'unread';
+
+/** The ephemeral event streams of a room. */
+export type RoomEventType = 'presence' | 'typing';
+
+/** Where a room's messages are delivered (SUBSCRIBE). */
+export const roomTopicDestination = (roomId: string) => `/topic/rooms/${roomId}`;
+/** Where a room's presence or typing events are delivered (SUBSCRIBE). */
+export const roomEventsDestination = (roomId: string, type: RoomEventType) => `/topic/rooms/${roomId}/${type}`;
+/** Where a message to a room is sent (SEND). */
+export const roomSendDestination = (roomId: string) => `/app/rooms/${roomId}`;
+/** Where a typing indicator for a room is sent (SEND). */
+export const typingSendDestination = (roomId: string) => `/app/rooms/${roomId}/typing`;
+/** A queue of the connected user (SUBSCRIBE). */
+export const userQueueDestination = (queue: string) => `/user/queue/${queue}`;
