@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { topics, type Broker, type Logger, type RoomEvent } from '@chorus/core';
 import { PreparedMessage } from '../protocol/codec/index.js';
-import { roomEventsDestination } from '../protocol/destinations.js';
+import { roomEventsDestination, type PresenceEvent, type TypingEvent } from '../protocol/destinations.js';
 import { parseTypedEvent, TopicFanout } from './topic-fanout.js';
 
 /** A local subscription to a room's presence or typing events. */
@@ -41,7 +41,7 @@ export class RoomEventHub {
    */
   async publish(event: RoomEvent): Promise<void> {
     try {
-      await this.broker.publish(topics.roomEvents(event.roomId), JSON.stringify(event));
+      await this.broker.publish(topics.roomEvents(event.roomId), JSON.stringify(event satisfies PresenceEvent | TypingEvent));
     } catch (err) {
       this.logger.debug({ err, roomId: event.roomId, type: event.type }, 'room event publish failed; delivering locally only');
       this.#fanout.deliverLocally(topics.roomEvents(event.roomId), event);
