@@ -101,6 +101,16 @@ export class RoomChannel {
     this.#process(payload);
   }
 
+  /** A message stored by this process, with its JSON as published (neither is encoded again). */
+  receiveMessage(message: Message, payload: string): void {
+    if (this.#closed) return;
+    if (this.#held !== null) {
+      this.#hold(payload);
+      return;
+    }
+    this.#processMessage(message, payload);
+  }
+
   #hold(payload: string): void {
     const held = this.#held!;
     if (held.length < MAX_HELD_PAYLOADS) {
@@ -118,6 +128,10 @@ export class RoomChannel {
       this.metrics.deliveryErrors.inc({ reason: 'bad_payload' });
       return;
     }
+    this.#processMessage(message, payload);
+  }
+
+  #processMessage(message: Message, payload: string): void {
     const seq = message.seq;
     if (!(seq > this.#lastSeq)) return; // duplicate (or replayed by a backfill already)
     if (seq === this.#lastSeq + 1) {

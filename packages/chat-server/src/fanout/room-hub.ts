@@ -41,10 +41,10 @@ export class RoomHub {
   /**
    * A message stored by this process, delivered to its local subscribers without
    * waiting for (or depending on) the broker; the copy that arrives over pub/sub
-   * is dropped by the channel's seq check.
+   * is dropped by the channel's seq check. `payload` is the message's JSON as published.
    */
-  deliverLocal(message: Message): void {
-    this.#slots.get(message.roomId)?.channel.receive(JSON.stringify(message));
+  deliverLocal(message: Message, payload: string): void {
+    this.#slots.get(message.roomId)?.channel.receiveMessage(message, payload);
   }
 
   /**

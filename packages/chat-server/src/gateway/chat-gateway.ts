@@ -57,7 +57,7 @@ export class ChatGateway {
   constructor(private readonly deps: ChatGatewayDeps) {
     const { config, metrics, logger } = deps;
     this.hub = new RoomHub(deps.broker, deps.store, metrics, logger, config.limits.replayLimit);
-    this.#offStored = deps.chat.onStored((message) => this.hub.deliverLocal(message));
+    this.#offStored = deps.chat.onStored((message, payload) => this.hub.deliverLocal(message, payload));
     this.roomEvents = new RoomEventHub(deps.broker, logger);
     this.userHub = new UserHub(deps.broker, logger);
     this.presence = new PresenceTracker(deps.presence ?? new MemoryPresence({ ttlMs: config.presence.ttlMs }), this.roomEvents, logger);

@@ -24,6 +24,9 @@ export interface Actor {
 
 export type SendSource = 'stomp' | 'http';
 
+/** Told of every message this process stores: the message and its JSON as published. */
+export type StoredListener = (message: Message, payload: string) => void;
+
 export interface ChatServiceOptions {
   store: Store;
   broker: Broker;
@@ -43,7 +46,7 @@ export class ChatService {
   readonly #metrics: Metrics;
   readonly #logger: Logger;
   readonly #maxLength: number;
-  readonly #storedListeners = new Set<(message: Message) => void>();
+  readonly #storedListeners = new Set<StoredListener>();
   /** Every text message this process stores goes through here: one statement per batch. */
   readonly #appends: GroupCommit<NewMemberMessage, Message | null>;
 
@@ -66,9 +69,10 @@ export class ChatService {
    * Runs `listener` for every message this process stores, right after it is
    * published. The chat-server delivers them to its own subscribers this way, so
    * local delivery does not depend on the broker (its per-room seq check drops
-   * the copy that arrives over pub/sub).
+   * the copy that arrives over pub/sub). `payload` is the message's JSON as published,
+   * so a listener need not encode it again.
    */
-  onStored(listener: (message: Message) => void): () => void {
+  onStored(listener: StoredListener): () => void {
     this.#storedListeners.add(listener);
     return () => this.#storedListeners.delete(listener);
   }
@@ -100,10 +104,7 @@ export class ChatService {
     }
     const messages = stored as Message[];
     this.#metrics.messagesStored.inc({ type: 'text', source }, messages.length);
-    for (const message of messages) {
-      this.publish(message);
-      this.#notifyStored(message);
-    }
+    for (const message of messages) this.#notifyStored(message, this.publish(message));
     return messages;
   }
 
@@ -183,14 +184,13 @@ export class ChatService {
 
   #stored(message: Message, source: SendSource): void {
     this.#metrics.messagesStored.inc({ type: message.type, source });
-    this.publish(message);
-    this.#notifyStored(message);
+    this.#notifyStored(message, this.publish(message));
   }
 
-  #notifyStored(message: Message): void {
+  #notifyStored(message: Message, payload: string): void {
     for (const listener of this.#storedListeners) {
       try {
-        listener(message);
+        listener(message, payload);
       } catch (err) {
         this.#logger.error({ err, roomId: message.roomId, seq: message.seq }, 'stored-message listener threw');
       }
@@ -207,10 +207,13 @@ export class ChatService {
   /**
    * Publishes a stored message. A failed publish does not fail the caller: the
    * message is durable, and chat-servers backfill gaps from the store by seq.
+   * Returns the published payload (the message's JSON).
    */
-  publish(message: Message): void {
-    this.#broker.publish(topics.room(message.roomId), JSON.stringify(message)).catch((err: unknown) => {
+  publish(message: Message): string {
+    const payload = JSON.stringify(message);
+    this.#broker.publish(topics.room(message.roomId), payload).catch((err: unknown) => {
       this.#logger.warn({ err, roomId: message.roomId, seq: message.seq }, 'publish failed; subscribers will backfill');
     });
+    return payload;
   }
 }
