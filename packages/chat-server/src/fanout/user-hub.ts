@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { topics, type Broker, type Logger, type UserEvent } from '@chorus/core';
+import { topics } from '@chorus/core';
 import { encodeFrame } from '../protocol/codec/index.js';
 import { userQueueDestination } from '../protocol/destinations.js';
 import type { EventSubscriber } from './room-events.js';
-import { parseTypedEvent, TopicFanout } from './topic-fanout.js';
+import { USER_EVENTS, type TopicRegistry } from './topic-registry.js';
 
 /**
  * `/user/queue/<name>` subscriptions of this process. Each user with a local
@@ -12,16 +12,13 @@ import { parseTypedEvent, TopicFanout } from './topic-fanout.js';
  * by any process reaches every session of that user, on every replica.
  */
 export class UserHub {
-  readonly #fanout: TopicFanout<UserEvent>;
   /** userId → queue → subscribers */
   readonly #queues = new Map<string, Map<string, Set<EventSubscriber>>>();
 
-  constructor(broker: Broker, logger: Logger) {
-    this.#fanout = new TopicFanout<UserEvent>(broker, logger, (payload) => parseTypedEvent<UserEvent>(payload));
-  }
+  constructor(private readonly registry: TopicRegistry) {}
 
   async subscribe(userId: string, queue: string, subscriber: EventSubscriber): Promise<() => void> {
-    const stopListening = await this.#fanout.listen(topics.user(userId), (event) => {
+    const stopListening = await this.registry.listen(USER_EVENTS, topics.user(userId), (event) => {
       if (event.type === 'queue' && event.queue === queue) this.#send(subscriber, queue, JSON.stringify(event.body));
     });
     let byQueue = this.#queues.get(userId);
@@ -56,7 +53,6 @@ export class UserHub {
   }
 
   close(): void {
-    this.#fanout.close();
     this.#queues.clear();
   }
 

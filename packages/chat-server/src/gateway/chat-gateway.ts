@@ -7,6 +7,7 @@ import { MemoryPresence, type Broker, type ChatService, type ChorusConfig, type 
 import { RoomEventHub } from '../fanout/room-events.js';
 import { RoomHub } from '../fanout/room-hub.js';
 import { UnreadTracker } from '../fanout/unread-tracker.js';
+import { TopicRegistry } from '../fanout/topic-registry.js';
 import { UserHub } from '../fanout/user-hub.js';
 import { PresenceTracker } from '../presence/presence-tracker.js';
 import type { SessionContext } from '../stomp/session-context.js';
@@ -46,6 +47,8 @@ export class ChatGateway {
   readonly userHub: UserHub;
   readonly presence: PresenceTracker;
   readonly unread: UnreadTracker;
+  /** This process's broker subscriptions, shared by the hubs and trackers above. */
+  readonly #topics: TopicRegistry;
   readonly #offStored: () => void;
   readonly #sessions = new Set<StompSession>();
   readonly #wss: WsServer<typeof SessionSocket>;
@@ -56,13 +59,14 @@ export class ChatGateway {
 
   constructor(private readonly deps: ChatGatewayDeps) {
     const { config, metrics, logger } = deps;
-    this.hub = new RoomHub(deps.broker, deps.store, metrics, logger, config.limits.replayLimit);
+    this.#topics = new TopicRegistry(deps.broker, metrics, logger);
+    this.hub = new RoomHub(deps.broker, this.#topics, deps.store, metrics, logger, config.limits.replayLimit);
     this.#offStored = deps.chat.onStored((message, payload) => this.hub.deliverLocal(message, payload));
-    this.roomEvents = new RoomEventHub(deps.broker, logger);
-    this.userHub = new UserHub(deps.broker, logger);
+    this.roomEvents = new RoomEventHub(deps.broker, this.#topics, logger);
+    this.userHub = new UserHub(this.#topics);
     this.presence = new PresenceTracker(deps.presence ?? new MemoryPresence({ ttlMs: config.presence.ttlMs }), this.roomEvents, logger);
     this.presence.start();
-    this.unread = new UnreadTracker(deps.broker, deps.store, this.userHub, this.presence, logger);
+    this.unread = new UnreadTracker(this.#topics, deps.store, this.userHub, this.presence, logger);
     this.#ctx = {
       config,
       chat: deps.chat,
@@ -244,8 +248,8 @@ export class ChatGateway {
     this.presence.stop();
     this.unread.close();
     this.userHub.close();
-    this.roomEvents.close();
     this.hub.close();
+    this.#topics.close();
     this.#wss.close();
   }
 
