@@ -1,4 +1,5 @@
-export { ChatGateway, WS_PATH, SOCKJS_PREFIX, type ChatGatewayDeps } from './gateway/chat-gateway.js';
+export { ChatGateway, type ChatGatewayDeps } from './gateway/chat-gateway.js';
+export { WS_PATH, SOCKJS_PREFIX } from './gateway/endpoints.js';
 export { CloseCodes } from './protocol/close-codes.js';
 export { type Transport } from './stomp/transport.js';
 export { createOpsServer } from './ops-server.js';

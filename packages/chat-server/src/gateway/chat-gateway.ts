@@ -1,8 +1,5 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
-import sockjs from 'sockjs';
-import { WebSocketServer, type Server as WsServer } from 'ws';
 import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
 import { MemoryPresence, type Broker, type ChatService, type ChorusConfig, type Logger, type Metrics, type Presence, type Store, type TokenService } from '@chorus/core';
 import { RoomEventHub } from '../fanout/room-events.js';
 import { RoomHub } from '../fanout/room-hub.js';
@@ -14,10 +11,10 @@ import type { SessionContext } from '../stomp/session-context.js';
 import { StompSession } from '../stomp/session.js';
 import { UserRateLimiter } from '../util/token-bucket.js';
 import { HeartbeatScheduler } from '../stomp/heartbeat-scheduler.js';
-import { SessionSocket } from './session-socket.js';
-import { SockJsTransport } from './sockjs-transport.js';
+import { GatewayEndpoints } from './endpoints.js';
+import type { SockJsTransport } from './sockjs-transport.js';
 import { CloseCodes } from '../protocol/close-codes.js';
-import { WsTransport } from './ws-transport.js';
+import type { WsTransport } from './ws-transport.js';
 
 export interface ChatGatewayDeps {
   config: ChorusConfig;
@@ -31,10 +28,6 @@ export interface ChatGatewayDeps {
   presence?: Presence;
   serverName?: string;
 }
-
-export const WS_PATH = '/ws';
-export const SOCKJS_PREFIX = '/sockjs';
-const SUBPROTOCOLS = ['v12.stomp', 'v11.stomp', 'v10.stomp'];
 
 /**
  * The STOMP endpoints of one process: native WebSocket at /ws and SockJS at
@@ -51,7 +44,7 @@ export class ChatGateway {
   readonly #topics: TopicRegistry;
   readonly #offStored: () => void;
   readonly #sessions = new Set<StompSession>();
-  readonly #wss: WsServer<typeof SessionSocket>;
+  readonly #endpoints: GatewayEndpoints;
   readonly #ctx: SessionContext;
   readonly #heartbeats = new HeartbeatScheduler();
   #draining = false;
@@ -92,15 +85,9 @@ export class ChatGateway {
       }),
       onClosed: (session) => this.#forget(session as StompSession),
     };
-    this.#wss = new WebSocketServer<typeof SessionSocket>({
-      noServer: true,
-      WebSocket: SessionSocket,
-      // The gateway tracks its sessions; ws's own client set would cost a listener per socket.
-      clientTracking: false,
-      perMessageDeflate: false,
-      // One WebSocket message may carry several frames; the STOMP parser enforces per-frame limits.
-      maxPayload: config.limits.maxFrameBytes * 4,
-      handleProtocols: (offered) => SUBPROTOCOLS.find((p) => offered.has(p)) ?? false,
+    this.#endpoints = new GatewayEndpoints(config, logger, {
+      draining: () => this.#draining,
+      open: (transport) => this.#open(transport),
     });
   }
 
@@ -108,82 +95,9 @@ export class ChatGateway {
     return this.#sessions.size;
   }
 
+  /** Serves /ws and /sockjs on `server` (see GatewayEndpoints). */
   attach(server: Server): void {
-    // Our upgrade listener goes first; sockjs wraps existing listeners and
-    // passes on whatever is not under its prefix.
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(req, socket, head));
-    const sockServer = sockjs.createServer({
-      prefix: SOCKJS_PREFIX,
-      log: (severity, message) => {
-        if (severity === 'error') this.deps.logger.warn({ sockjs: message }, 'sockjs error');
-      },
-      disconnect_delay: 5000,
-      heartbeat_delay: 25_000,
-    });
-    sockServer.on('connection', (conn) => {
-      if (!conn) return;
-      if (this.#draining) {
-        conn.close('3012', 'service restart');
-        return;
-      }
-      const transport = new SockJsTransport(conn);
-      const session = this.#open(transport);
-      conn.on('data', (data: string) => session.receive(data));
-      conn.on('close', () => session.closed());
-    });
-    sockServer.installHandlers(server, { prefix: SOCKJS_PREFIX });
-    this.#guardSockJsOrigins(server);
-  }
-
-  #originAllowed(req: IncomingMessage): boolean {
-    const allowed = this.deps.config.wsAllowedOrigins;
-    const origin = req.headers.origin;
-    return allowed.length === 0 || origin === undefined || allowed.includes(origin);
-  }
-
-  /**
-   * sockjs answers every request under its prefix itself (and echoes any Origin
-   * back in CORS headers), so the WS_ALLOWED_ORIGINS check must run in front of
-   * the listeners it installed, for plain requests and upgrades alike.
-   */
-  #guardSockJsOrigins(server: Server): void {
-    if (this.deps.config.wsAllowedOrigins.length === 0) return;
-    const isSockJs = (req: IncomingMessage) => (req.url ?? '').startsWith(`${SOCKJS_PREFIX}/`) || req.url === SOCKJS_PREFIX;
-    const requestListeners = server.listeners('request') as Array<(...args: unknown[]) => void>;
-    server.removeAllListeners('request');
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      if (isSockJs(req) && !this.#originAllowed(req)) {
-        res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'forbidden', message: 'origin not allowed' } }));
-        return;
-      }
-      for (const listener of requestListeners) listener.call(server, req, res);
-    });
-    const upgradeListeners = server.listeners('upgrade') as Array<(...args: unknown[]) => void>;
-    server.removeAllListeners('upgrade');
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (isSockJs(req) && !this.#originAllowed(req)) {
-        rejectUpgrade(socket, 403, 'Forbidden');
-        return;
-      }
-      for (const listener of upgradeListeners) listener.call(server, req, socket, head);
-    });
-  }
-
-  #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const path = (req.url ?? '').split('?')[0];
-    if (path !== WS_PATH) {
-      if (!path?.startsWith(SOCKJS_PREFIX)) rejectUpgrade(socket, 404, 'Not Found');
-      return;
-    }
-    if (this.#draining) {
-      rejectUpgrade(socket, 503, 'Service Unavailable');
-      return;
-    }
-    if (!this.#originAllowed(req)) {
-      rejectUpgrade(socket, 403, 'Forbidden');
-      return;
-    }
-    this.#wss.handleUpgrade(req, socket, head, (ws: SessionSocket) => ws.attach(this.#open(new WsTransport(ws, socket))));
+    this.#endpoints.attach(server);
   }
 
   #open(transport: WsTransport | SockJsTransport): StompSession {
@@ -250,15 +164,22 @@ export class ChatGateway {
     this.userHub.close();
     this.hub.close();
     this.#topics.close();
-    this.#wss.close();
+    this.#endpoints.close();
   }
 
   /** Resolves once the presence updates of closed sessions (users going offline) are written. */
   async flush(): Promise<void> {
     await this.presence.flush();
   }
-}
 
-function rejectUpgrade(socket: Duplex, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  /**
+   * The gateway's part of a process shutdown: drain the sessions over `drainWindowMs`,
+   * close everything, and write the presence of the users that went offline. The caller
+   * closes the store and broker afterwards.
+   */
+  async shutdown(drainWindowMs: number): Promise<void> {
+    await this.drain(drainWindowMs);
+    this.close();
+    await this.flush();
+  }
 }
