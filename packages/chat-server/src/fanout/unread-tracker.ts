@@ -32,8 +32,8 @@ export class UnreadTracker {
   constructor(
     private readonly registry: TopicRegistry,
     private readonly store: Store,
-    private readonly hub: UserHub,
-    private readonly presence: PresenceTracker,
+    private readonly userHub: UserHub,
+    private readonly presenceTracker: PresenceTracker,
     private readonly logger: Logger,
   ) {}
 
@@ -96,7 +96,7 @@ export class UnreadTracker {
   #onMessage(userId: string, position: RoomPosition, message: Message): void {
     if (message.seq <= position.lastSeq) return;
     position.lastSeq = message.seq;
-    if (message.sender.id === userId || this.presence.isViewing(userId, message.roomId)) return;
+    if (message.sender.id === userId || this.presenceTracker.isViewing(userId, message.roomId)) return;
     this.#send(userId, message.roomId, position);
   }
 
@@ -114,7 +114,7 @@ export class UnreadTracker {
 
   #send(userId: string, roomId: string, position: RoomPosition): void {
     const update: UnreadUpdate = { roomId, lastSeq: position.lastSeq, unread: Math.max(0, position.lastSeq - position.lastReadSeq) };
-    this.hub.deliverLocally(userId, UNREAD_QUEUE, update);
+    this.userHub.deliverLocally(userId, UNREAD_QUEUE, update);
   }
 
   #release(userId: string, user: TrackedUser): void {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { topics } from '@chorus/core';
 import { encodeFrame } from '../protocol/codec/index.js';
 import { userQueueDestination } from '../protocol/destinations.js';
-import type { EventSubscriber } from './room-events.js';
+import type { EventSubscriber } from './room-event-hub.js';
 import { USER_EVENTS, type TopicRegistry } from './topic-registry.js';
 
 /**

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import { MemoryPresence, type Broker, type ChatService, type ChorusConfig, type Logger, type Metrics, type Presence, type Store, type TokenService } from '@chorus/core';
-import { RoomEventHub } from '../fanout/room-events.js';
+import { RoomEventHub } from '../fanout/room-event-hub.js';
 import { RoomHub } from '../fanout/room-hub.js';
 import { UnreadTracker } from '../fanout/unread-tracker.js';
 import { TopicRegistry } from '../fanout/topic-registry.js';
@@ -35,10 +35,10 @@ export interface ChatGatewayDeps {
  * one port between the REST api and the gateway).
  */
 export class ChatGateway {
-  readonly hub: RoomHub;
-  readonly roomEvents: RoomEventHub;
+  readonly roomHub: RoomHub;
+  readonly roomEventHub: RoomEventHub;
   readonly userHub: UserHub;
-  readonly presence: PresenceTracker;
+  readonly presenceTracker: PresenceTracker;
   readonly unread: UnreadTracker;
   /** This process's broker subscriptions, shared by the hubs and trackers above. */
   readonly #topics: TopicRegistry;
@@ -53,27 +53,27 @@ export class ChatGateway {
   constructor(private readonly deps: ChatGatewayDeps) {
     const { config, metrics, logger } = deps;
     this.#topics = new TopicRegistry(deps.broker, metrics, logger);
-    this.hub = new RoomHub(deps.broker, this.#topics, deps.store, metrics, logger, config.limits.replayLimit);
-    this.#offStored = deps.chat.onStored((message, payload) => this.hub.deliverLocal(message, payload));
-    this.roomEvents = new RoomEventHub(deps.broker, this.#topics, logger);
+    this.roomHub = new RoomHub(deps.broker, this.#topics, deps.store, metrics, logger, config.limits.replayLimit);
+    this.#offStored = deps.chat.onStored((message, payload) => this.roomHub.deliverLocal(message, payload));
+    this.roomEventHub = new RoomEventHub(deps.broker, this.#topics, logger);
     this.userHub = new UserHub(this.#topics);
-    this.presence = new PresenceTracker(deps.presence ?? new MemoryPresence({ ttlMs: config.presence.ttlMs }), this.roomEvents, logger);
-    this.presence.start();
-    this.unread = new UnreadTracker(this.#topics, deps.store, this.userHub, this.presence, logger);
+    this.presenceTracker = new PresenceTracker(deps.presence ?? new MemoryPresence({ ttlMs: config.presence.ttlMs }), this.roomEventHub, logger);
+    this.presenceTracker.start();
+    this.unread = new UnreadTracker(this.#topics, deps.store, this.userHub, this.presenceTracker, logger);
     this.#ctx = {
       config,
       chat: deps.chat,
       tokens: deps.tokens,
-      hub: this.hub,
+      roomHub: this.roomHub,
       metrics,
       logger,
       sendLimiter: new UserRateLimiter(config.limits.sendRatePerSecond, config.limits.sendBurst),
       typingLimiter: new UserRateLimiter(config.limits.typingRatePerSecond, config.limits.typingBurst),
       subscribeLimiter: new UserRateLimiter(config.limits.subscribeRatePerSecond, config.limits.subscribeBurst),
-      roomEvents: this.roomEvents,
+      roomEventHub: this.roomEventHub,
       userHub: this.userHub,
       unread: this.unread,
-      presence: this.presence,
+      presenceTracker: this.presenceTracker,
       // 72 random bits: unique among replicas, and short, as every presence entry carries it.
       processId: randomBytes(9).toString('base64url'),
       serverName: deps.serverName ?? 'chorus/0.1',
@@ -159,17 +159,17 @@ export class ChatGateway {
     for (const session of [...this.#sessions]) session.close(CloseCodes.serviceRestart, 'server shutting down');
     this.#heartbeats.close();
     this.#offStored();
-    this.presence.stop();
+    this.presenceTracker.stop();
     this.unread.close();
     this.userHub.close();
-    this.hub.close();
+    this.roomHub.close();
     this.#topics.close();
     this.#endpoints.close();
   }
 
   /** Resolves once the presence updates of closed sessions (users going offline) are written. */
   async flush(): Promise<void> {
-    await this.presence.flush();
+    await this.presenceTracker.flush();
   }
 
   /**

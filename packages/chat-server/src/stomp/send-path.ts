@@ -110,7 +110,7 @@ export class SendPath {
     this.limits.takeTyping();
     const user = this.user;
     await this.ctx.chat.requireMember(user, roomId);
-    await this.ctx.roomEvents.publish({ type: 'typing', roomId, user: { id: user.id, username: user.username } });
+    await this.ctx.roomEventHub.publish({ type: 'typing', roomId, user: { id: user.id, username: user.username } });
   }
 
   async onTransaction(frame: StompFrame): Promise<void> {

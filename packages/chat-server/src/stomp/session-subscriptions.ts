@@ -90,7 +90,7 @@ export class SessionSubscriptions {
       case 'room-typing': {
         await this.ctx.chat.requireMember(this.user, target.roomId);
         const type = target.kind === 'room-presence' ? 'presence' : 'typing';
-        const remove = await this.ctx.roomEvents.subscribe(target.roomId, type, { subscriptionId: id, send: (data) => this.session.write(data) });
+        const remove = await this.ctx.roomEventHub.subscribe(target.roomId, type, { subscriptionId: id, send: (data) => this.session.write(data) });
         this.#activate(frame, id, { remove, roomId: target.roomId });
         return;
       }
@@ -98,16 +98,16 @@ export class SessionSubscriptions {
         const since = parseSince(frame.headers.get('since'));
         await this.ctx.chat.requireMember(this.user, target.roomId);
         // What the subscription keeps must not keep the frame's header text alive (see ownString).
-        const roomId = this.ctx.hub.sharedRoomId(target.roomId);
+        const roomId = this.ctx.roomHub.sharedRoomId(target.roomId);
         const subscription = new RoomSubscription(this.session, ownString(id), roomId, this.user);
-        await subscription.join(this.ctx.hub, since);
+        await subscription.join(this.ctx.roomHub, since);
         if (subscription.failure !== null) {
           subscription.remove();
           this.session.refuse(frame, new ChorusError('unavailable', subscription.failure));
           return;
         }
         if (!this.session.isClosed) {
-          subscription.enterPresence(this.ctx.presence, ownString(`${this.ctx.processId}:${this.session.id}:${subscription.subscriptionId}`));
+          subscription.enterPresence(this.ctx.presenceTracker, ownString(`${this.ctx.processId}:${this.session.id}:${subscription.subscriptionId}`));
         }
         this.#activate(frame, subscription.subscriptionId, subscription);
         return;
