@@ -1,6 +1,6 @@
 import type { Broker } from '../broker/broker.js';
 import { topics } from '../broker/topics.js';
-import type { Message, Room } from '../domain/types.js';
+import type { MemberRoom, Message, Page, Room, RoomMute } from '../domain/types.js';
 import { badRequest, ChorusError, forbidden, notFound } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -180,6 +180,43 @@ export class ChatService {
       throw forbidden('not a member of this room');
     }
     return found.room;
+  }
+
+  /** Public rooms, newest first (anyone signed in may list them). */
+  listPublicRooms(query: { limit: number; cursor?: string | undefined }): Promise<Page<Room>> {
+    return this.#store.listPublicRooms(query);
+  }
+
+  /** The rooms the actor belongs to, with unread counts. */
+  listMemberRooms(actor: Actor): Promise<MemberRoom[]> {
+    return this.#store.listMemberRooms(actor.id);
+  }
+
+  /** Full-text search over the actor's rooms, newest first, or over one room of theirs. */
+  async searchMessages(actor: Actor, query: { text: string; roomId?: string | undefined; limit: number }): Promise<Message[]> {
+    // The store scopes to the user's rooms too; naming a foreign room is an error, not an empty result.
+    if (query.roomId !== undefined) await this.requireMember(actor, query.roomId);
+    return this.#store.searchMessages({ userId: actor.id, text: query.text, roomId: query.roomId, limit: query.limit });
+  }
+
+  /** Mutes a room's push notifications for the actor until `until` (null: until unmuted); again replaces the end. */
+  async muteRoom(actor: Actor, roomId: string, until: string | null): Promise<RoomMute> {
+    await this.requireMember(actor, roomId);
+    return this.#store.muteRoom(roomId, actor.id, until);
+  }
+
+  /** The actor's mute of a room; not_found when it is not muted. */
+  async getRoomMute(actor: Actor, roomId: string): Promise<RoomMute> {
+    await this.requireMember(actor, roomId);
+    const mute = await this.#store.getRoomMute(roomId, actor.id);
+    if (!mute) throw notFound('room is not muted');
+    return mute;
+  }
+
+  /** Unmutes a room for the actor (idempotent). */
+  async unmuteRoom(actor: Actor, roomId: string): Promise<void> {
+    await this.requireMember(actor, roomId);
+    await this.#store.unmuteRoom(roomId, actor.id);
   }
 
   #stored(message: Message, source: SendSource): void {
