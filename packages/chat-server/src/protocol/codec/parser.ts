@@ -1,3 +1,6 @@
+// Longer than the package's other files on purpose: the parser is one byte-level state
+// machine whose states share the frame-in-progress fields and the per-chunk NUL cache, and
+// splitting its states across modules would put those fields behind calls on the hot path.
 import { isUtf8 } from 'node:buffer';
 import { StompParseError, type StompParseErrorReason } from './errors.js';
 import { unescapeHeader } from './escape.js';
