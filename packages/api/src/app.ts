@@ -1,8 +1,9 @@
 import rateLimit from '@fastify/rate-limit';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { AccountService, DeviceService } from '@chorus/core';
 import { Redis } from 'ioredis';
-import type { ApiDeps } from './deps.js';
+import type { ApiDeps, RouteDeps } from './deps.js';
 import authenticate from './plugins/authenticate.js';
 import { clientErrorHandler, frameworkErrors } from './plugins/connection-errors.js';
 import { requestLogSerializer } from './plugins/log-redaction.js';
@@ -56,15 +57,17 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
     });
     await api.register(rateLimit, { global: false, ...sharedRateLimitStore(api, deps) });
     await api.register(authenticate, { tokens: deps.tokens });
-    await api.register(opsRoutes, deps);
-    await api.register(authRoutes, deps);
-    await api.register(roomRoutes, deps);
-    await api.register(messageRoutes, deps);
-    await api.register(searchRoutes, deps);
-    await api.register(deviceRoutes, deps);
-    await api.register(presenceRoutes, deps);
-    await api.register(muteRoutes, deps);
-    await api.register(adminRoutes, deps);
+    const { store, ...shared } = deps;
+    const routeDeps: RouteDeps = { ...shared, accounts: new AccountService(store, deps.tokens), devices: new DeviceService(store) };
+    await api.register(opsRoutes, routeDeps);
+    await api.register(authRoutes, routeDeps);
+    await api.register(roomRoutes, routeDeps);
+    await api.register(messageRoutes, routeDeps);
+    await api.register(searchRoutes, routeDeps);
+    await api.register(deviceRoutes, routeDeps);
+    await api.register(presenceRoutes, routeDeps);
+    await api.register(muteRoutes, routeDeps);
+    await api.register(adminRoutes, routeDeps);
   });
 
   await app.register(webRoot, { webRoot: deps.webRoot });

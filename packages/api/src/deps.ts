@@ -1,4 +1,16 @@
-import type { ChatService, ChorusConfig, Logger, Metrics, Presence, PushQueue, ReadinessState, Store, TokenService } from '@chorus/core';
+import type {
+  AccountService,
+  ChatService,
+  ChorusConfig,
+  DeviceService,
+  Logger,
+  Metrics,
+  Presence,
+  PushQueue,
+  ReadinessState,
+  Store,
+  TokenService,
+} from '@chorus/core';
 
 /** Everything the REST API needs, injected by whichever process hosts it. */
 export interface ApiDeps {
@@ -17,3 +29,12 @@ export interface ApiDeps {
   /** Directory of the browser client, served at `/` when it exists. */
   webRoot?: string;
 }
+
+/**
+ * What the REST route modules get: the services that hold the rules, never the store
+ * (registerApi builds the account and device services from it).
+ */
+export type RouteDeps = Omit<ApiDeps, 'store'> & {
+  accounts: AccountService;
+  devices: DeviceService;
+};

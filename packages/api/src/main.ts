@@ -1,4 +1,4 @@
-import { createLogger, createMetrics, loadConfigOrExit, openServices } from '@chorus/core';
+import { createLogger, createMetrics, loadConfigOrExit, onShutdownSignal, openServices } from '@chorus/core';
 import { buildApiServer } from './app.js';
 
 /** The REST API as its own service (`pnpm --filter @chorus/api start`). */
@@ -12,16 +12,11 @@ const address = await app.listen({ port: config.port, host: config.host });
 await readiness.start();
 logger.info({ address, store: storeDescription, broker: brokerDescription }, `api listening on ${address} (store: ${storeDescription}; broker: ${brokerDescription})`);
 
-let stopping = false;
 async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
   logger.info({ signal }, 'shutting down');
   readiness.startDraining();
   await app.close();
   await services.close();
   logger.info('stopped');
-  process.exit(0);
 }
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+onShutdownSignal(shutdown, logger);

@@ -3,7 +3,7 @@
  *   npx tsx bench/codec.bench.ts
  * Prints frames per CPU-second of this process; compare numbers within one run, the machine is shared.
  */
-import { DEFAULT_PARSER_LIMITS, encodeFrame, FrameParser, PreparedMessage } from '../src/stomp/codec/index.js';
+import { DEFAULT_PARSER_LIMITS, encodeFrame, FrameParser, PreparedMessage } from '../src/protocol/codec/index.js';
 
 const TEXT = 'Hello everyone, the build is green again and the deploy is rolling out now. ';
 const BODY = JSON.stringify({ text: TEXT.slice(0, 80), clientMessageId: 'c7f3a2b0-5d1e-4c2a-9b8f-1e2d3c4b5a69' });

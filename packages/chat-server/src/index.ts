@@ -1,5 +1,7 @@
-export { ChatGateway, WS_PATH, SOCKJS_PREFIX, type ChatGatewayDeps } from './gateway/chat-gateway.js';
-export { CloseCodes, type Transport } from './gateway/transport.js';
+export { ChatGateway, type ChatGatewayDeps } from './gateway/chat-gateway.js';
+export { WS_PATH, SOCKJS_PREFIX } from './gateway/endpoints.js';
+export { CloseCodes } from './protocol/close-codes.js';
+export { type Transport } from './stomp/transport.js';
 export { createOpsServer } from './ops-server.js';
 export { RoomHub } from './fanout/room-hub.js';
-export { parseDestination, type Destination } from './stomp/destinations.js';
+export { parseDestination, type Destination } from './protocol/destinations.js';

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createLogger, createMetrics, loadConfigOrExit, openServices, PodDeletionCostUpdater } from '@chorus/core';
+import { createLogger, createMetrics, loadConfigOrExit, onShutdownSignal, openServices, PodDeletionCostUpdater } from '@chorus/core';
 import { ChatGateway } from './gateway/chat-gateway.js';
 import { createOpsServer } from './ops-server.js';
 
@@ -26,20 +26,13 @@ logger.info({ port: config.port, host: config.host, store: storeDescription, bro
 const deletionCost = new PodDeletionCostUpdater({ connections: () => gateway.connectionCount, logger });
 deletionCost.start();
 
-let stopping = false;
 async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
   logger.info({ signal, drainWindowMs: config.drainWindowMs }, 'draining');
   readiness.startDraining();
   await deletionCost.stop();
-  await gateway.drain(config.drainWindowMs);
-  gateway.close();
-  await gateway.flush();
+  await gateway.shutdown(config.drainWindowMs);
   server.close();
   await services.close();
   logger.info('stopped');
-  process.exit(0);
 }
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+onShutdownSignal(shutdown, logger);

@@ -60,7 +60,7 @@ describe('room fan-out repairs pub/sub gaps from the store', () => {
     const room = await h.createRoom(alice);
     const inbox = await subscribed(room.id);
     for (let i = 1; i <= 3; i++) await h.store.appendMessage({ roomId: room.id, senderId: alice.id, type: 'text', text: `while away ${i}` });
-    await h.gateway.hub.reconcileAll();
+    await h.gateway.roomHub.reconcileAll();
     const got = await inbox.waitFor(3);
     expect(got.map((m) => m.text)).toEqual(['while away 1', 'while away 2', 'while away 3']);
   });

@@ -39,12 +39,12 @@ describe('presence, typing and user queues (one chat-server)', () => {
     await subscribeWithReceipt(aliceClient, `/topic/rooms/${room.id}`);
     await presence.waitFor(1);
     expect(bodies(presence)[0]).toEqual({ type: 'presence', roomId: room.id, user: { id: alice.id, username: alice.username }, online: true });
-    expect(await h.gateway.presence.presence.online(room.id)).toEqual([{ id: alice.id, username: alice.username }]);
+    expect(await h.gateway.presenceTracker.presence.online(room.id)).toEqual([{ id: alice.id, username: alice.username }]);
 
     await aliceClient.deactivate();
     await presence.waitFor(2);
     expect(bodies(presence)[1]).toMatchObject({ type: 'presence', user: { id: alice.id }, online: false });
-    expect(await h.gateway.presence.presence.online(room.id)).toEqual([]);
+    expect(await h.gateway.presenceTracker.presence.online(room.id)).toEqual([]);
   });
 
   it('relays typing indicators to members, rate limited per user, never stored', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FrameParser } from '../src/stomp/codec/index.js';
+import { FrameParser } from '../src/protocol/codec/index.js';
 import { TransactionBuffer } from '../src/stomp/transaction-buffer.js';
 
 describe('TransactionBuffer', () => {

@@ -7,6 +7,7 @@ export * from './observability/metrics.js';
 export * from './observability/readiness.js';
 export * from './auth/passwords.js';
 export * from './auth/tokens.js';
+export * from './auth/accounts.js';
 export * from './store/store.js';
 export * from './broker/broker.js';
 export * from './broker/topics.js';
@@ -25,5 +26,7 @@ export { openStore, openDatabase, type OpenedStore, type OpenedDatabase } from '
 export { migrate, assertSchemaCurrent, SchemaVersionError, MIGRATIONS_DIR, type AppliedMigration } from './store/migrate.js';
 export * from './kubernetes/index.js';
 export * from './push/push-queue.js';
+export * from './push/devices.js';
 export { SqlPushQueue } from './push/sql-push-queue.js';
 export * from './runtime/services.js';
+export * from './runtime/signals.js';

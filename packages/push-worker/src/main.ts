@@ -1,5 +1,15 @@
 import { once } from 'node:events';
-import { createLogger, createMetrics, LeaseElector, loadConfigOrExit, openPresence, openStore, SINGLETON_LEASE_NAME, SqlPushQueue } from '@chorus/core';
+import {
+  createLogger,
+  createMetrics,
+  LeaseElector,
+  loadConfigOrExit,
+  onShutdownSignal,
+  openPresence,
+  openStore,
+  SINGLETON_LEASE_NAME,
+  SqlPushQueue,
+} from '@chorus/core';
 import { sweepDeadLetters } from './dead-letter-sweeper.js';
 import { nobodyOnline, presenceOnlineChecker } from './online.js';
 import { createPushOpsServer } from './ops-server.js';
@@ -53,10 +63,7 @@ server.listen(config.port, config.host);
 await once(server, 'listening');
 logger.info({ port: config.port, store: description, sender: push.sender.kind }, `push-worker listening on ${config.host}:${config.port} (store: ${description})`);
 
-let stopping = false;
 async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
   draining = true;
   logger.info({ signal }, 'finishing the push batch in flight, then stopping');
   await push.stop();
@@ -66,7 +73,5 @@ async function shutdown(signal: string): Promise<void> {
   await presence?.close();
   await store.close();
   logger.info('stopped');
-  process.exit(0);
 }
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
-process.on('SIGINT', () => void shutdown('SIGINT'));
+onShutdownSignal(shutdown, logger);

@@ -1,4 +1,4 @@
-import { ConfigError } from '@chorus/core';
+import { ConfigError, onShutdownSignal } from '@chorus/core';
 import { startChorus } from './start.js';
 
 /** `pnpm start`: the whole platform in one process. */
@@ -13,14 +13,4 @@ try {
   throw err;
 }
 const chorus = running;
-let stopping = false;
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    void chorus.drain().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  });
-}
+onShutdownSignal(() => chorus.drain());

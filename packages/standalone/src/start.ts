@@ -87,9 +87,7 @@ export async function startChorus(options: StartOptions = {}): Promise<RunningCh
     if (stopped) return;
     stopped = true;
     readiness.startDraining();
-    await gateway.drain(drainWindowMs);
-    gateway.close();
-    await gateway.flush();
+    await gateway.shutdown(drainWindowMs);
     await app.close();
     singletons.abort();
     await sweeping;

@@ -5,16 +5,27 @@ const ann = { id: 'a', username: 'ann' };
 const bo = { id: 'b', username: 'bo' };
 
 describe('parsePresence', () => {
-  it('reads snapshots and the usual delta shapes', () => {
-    expect(parsePresence({ online: [bo, ann, { id: 1 }] })).toEqual({ kind: 'snapshot', online: [bo, ann] });
-    expect(parsePresence({ type: 'online', user: ann })).toEqual({ kind: 'online', user: ann });
-    expect(parsePresence({ event: 'leave', user: ann })).toEqual({ kind: 'offline', user: ann });
-    expect(parsePresence({ userId: 'a', username: 'ann', online: false })).toEqual({ kind: 'offline', user: ann });
-    expect(parsePresence({ status: 'connected', id: 'a', username: 'ann' })).toEqual({ kind: 'online', user: ann });
+  it('reads the presence events the server sends', () => {
+    expect(parsePresence({ type: 'presence', roomId: 'r', user: ann, online: true })).toEqual({ kind: 'online', user: ann });
+    expect(parsePresence({ type: 'presence', roomId: 'r', user: bo, online: false })).toEqual({ kind: 'offline', user: bo });
   });
 
-  it('returns null for anything it cannot read', () => {
-    for (const body of [null, 'online', [], { type: 'online' }, { user: ann }, { type: 'dancing', user: ann }]) {
+  it('returns null for anything else, including shapes the server never sends', () => {
+    for (const body of [
+      null,
+      'online',
+      [],
+      { type: 'online' },
+      { user: ann },
+      { type: 'dancing', user: ann },
+      { type: 'presence', user: ann },
+      { type: 'presence', user: { id: 1 }, online: true },
+      { online: [bo, ann] },
+      { type: 'online', user: ann },
+      { event: 'leave', user: ann },
+      { userId: 'a', username: 'ann', online: false },
+      { status: 'connected', id: 'a', username: 'ann' },
+    ]) {
       expect(parsePresence(body)).toBeNull();
     }
   });
@@ -32,10 +43,11 @@ describe('applyPresence', () => {
 });
 
 describe('parseTyping', () => {
-  it('reads the user and whether they type', () => {
-    expect(parseTyping({ user: ann })).toEqual({ user: ann, typing: true });
-    expect(parseTyping({ sender: bo, typing: false })).toEqual({ user: bo, typing: false });
-    expect(parseTyping({ userId: 'a', username: 'ann', typing: true })).toEqual({ user: ann, typing: true });
+  it('reads the typing events the server sends, and nothing else', () => {
+    expect(parseTyping({ type: 'typing', roomId: 'r', user: ann })).toEqual({ user: ann, typing: true });
+    expect(parseTyping({ user: ann })).toBeNull();
+    expect(parseTyping({ sender: bo, typing: false })).toBeNull();
+    expect(parseTyping({ userId: 'a', username: 'ann', typing: true })).toBeNull();
     expect(parseTyping({ typing: true })).toBeNull();
     expect(parseTyping(undefined)).toBeNull();
   });

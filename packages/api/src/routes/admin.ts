@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { forbidden, notFound, unavailable } from '@chorus/core';
+import { notFound, unavailable } from '@chorus/core';
 import type { FastifyRequest } from 'fastify';
-import type { ApiDeps } from '../deps.js';
+import type { RouteDeps } from '../deps.js';
 import { actorOf } from '../plugins/authenticate.js';
 import { bearerAuth, errorResponses, Uuid } from '../schemas.js';
 
@@ -25,11 +25,8 @@ const DeadLetterQuery = Type.Object({
 });
 
 /** Operator endpoints (users with is_admin): the push dead letters. */
-export const adminRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { store, pushQueue }) => {
-  const requireAdmin = async (request: FastifyRequest) => {
-    const user = await store.getUser(actorOf(request).id);
-    if (!user?.isAdmin) throw forbidden('administrators only');
-  };
+export const adminRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { accounts, pushQueue }) => {
+  const requireAdmin = (request: FastifyRequest) => accounts.requireAdmin(actorOf(request));
   const queue = () => {
     if (!pushQueue) throw unavailable('the push queue is not available in this process');
     return pushQueue;

@@ -1,8 +1,8 @@
-import { DUMMY_PASSWORD_HASH, hashPassword, rateLimited, unauthorized, verifyPassword, type User } from '@chorus/core';
+import { rateLimited, type User } from '@chorus/core';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
-import type { ApiDeps } from '../deps.js';
+import type { RouteDeps } from '../deps.js';
 import { actorOf } from '../plugins/authenticate.js';
 import { bearerAuth, errorResponses, PublicUser } from '../schemas.js';
 
@@ -33,7 +33,7 @@ function loginRateKey(request: FastifyRequest): string {
   return `${request.ip}|${typeof login === 'string' ? login.trim().toLowerCase() : ''}`;
 }
 
-export const authRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { store, tokens, config }) => {
+export const authRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { accounts, config }) => {
   app.post(
     '/api/auth/signup',
     {
@@ -45,9 +45,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { stor
       },
     },
     async (request, reply) => {
-      const { username, email, password } = request.body;
-      const user = await store.createUser({ username, email, passwordHash: await hashPassword(password) });
-      const token = await tokens.issue({ userId: user.id, username: user.username });
+      const { user, token } = await accounts.signup(request.body);
       return reply.status(201).send({ user: publicUser(user), token });
     },
   );
@@ -74,13 +72,8 @@ export const authRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { stor
       },
     },
     async (request) => {
-      const { login, password } = request.body;
-      const credentials = await store.findCredentials(login.trim());
-      // Verify against a dummy hash for unknown users so that timing does not reveal which exist.
-      const ok = await verifyPassword(password, credentials?.passwordHash ?? DUMMY_PASSWORD_HASH);
-      if (!credentials || !ok) throw unauthorized('invalid login or password');
-      const token = await tokens.issue({ userId: credentials.id, username: credentials.username });
-      return { user: publicUser(credentials), token };
+      const { user, token } = await accounts.login(request.body.login, request.body.password);
+      return { user: publicUser(user), token };
     },
   );
 
@@ -95,10 +88,6 @@ export const authRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { stor
         response: { 200: PublicUser, ...errorResponses(401) },
       },
     },
-    async (request) => {
-      const user = await store.getUser(actorOf(request).id);
-      if (!user) throw unauthorized('user no longer exists');
-      return publicUser(user);
-    },
+    async (request) => publicUser(await accounts.current(actorOf(request))),
   );
 };

@@ -1,7 +1,6 @@
-import { notFound } from '@chorus/core';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { ApiDeps } from '../deps.js';
+import type { RouteDeps } from '../deps.js';
 import { actorOf } from '../plugins/authenticate.js';
 import { bearerAuth, errorResponses, Uuid } from '../schemas.js';
 
@@ -18,7 +17,7 @@ const Device = Type.Object({
 
 const RegisterBody = Type.Object({ token: DeviceToken, platform: Platform }, { additionalProperties: false });
 
-export const deviceRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { store }) => {
+export const deviceRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { devices }) => {
   const common = { onRequest: app.authenticate };
   const schema = { tags: ['devices'], security: bearerAuth };
 
@@ -33,7 +32,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { st
         response: { 200: Device, ...errorResponses(400, 401, 413) },
       },
     },
-    async (request) => store.upsertDevice(actorOf(request).id, request.body.token, request.body.platform),
+    async (request) => devices.register(actorOf(request), request.body.token, request.body.platform),
   );
 
   app.delete(
@@ -48,7 +47,7 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { st
       },
     },
     async (request, reply) => {
-      if (!(await store.deleteDevice(actorOf(request).id, request.params.token))) throw notFound('device not found');
+      await devices.unregister(actorOf(request), request.params.token);
       return reply.status(204).send(null);
     },
   );
@@ -59,6 +58,6 @@ export const deviceRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { st
       ...common,
       schema: { ...schema, summary: "The caller's devices", response: { 200: Type.Object({ devices: Type.Array(Device) }), ...errorResponses(401) } },
     },
-    async (request) => ({ devices: await store.listDevices(actorOf(request).id) }),
+    async (request) => ({ devices: await devices.list(actorOf(request)) }),
   );
 };

@@ -2,7 +2,7 @@ import { rateLimited } from '@chorus/core';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import type { ApiDeps } from '../deps.js';
+import type { RouteDeps } from '../deps.js';
 import { actorOf } from '../plugins/authenticate.js';
 import { bearerAuth, errorResponses, Message, RoomIdParams } from '../schemas.js';
 
@@ -12,7 +12,7 @@ const HistoryQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
 });
 
-export const messageRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { chat, config }) => {
+export const messageRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { chat, config }) => {
   // HTTP sends have a per-user budget like STOMP SENDs, so REST is no way around the limit:
   // HTTP_SEND_BURST requests per window of burst/rate seconds (counted in Redis when the api
   // has REDIS_URL, see app.ts).

@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { notFound } from '@chorus/core';
-import type { ApiDeps } from '../deps.js';
+import type { RouteDeps } from '../deps.js';
 import { actorOf } from '../plugins/authenticate.js';
 import { bearerAuth, errorResponses, RoomIdParams, Uuid } from '../schemas.js';
 
@@ -17,7 +16,7 @@ const RoomMute = Type.Object({
 });
 
 /** Per-room push mutes of the caller. */
-export const muteRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { store, chat }) => {
+export const muteRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { chat }) => {
   const common = { onRequest: app.authenticate };
   const schema = { tags: ['push'], security: bearerAuth, params: RoomIdParams };
 
@@ -33,9 +32,7 @@ export const muteRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { stor
       },
     },
     async (request) => {
-      const actor = actorOf(request);
-      await chat.requireMember(actor, request.params.id);
-      return store.muteRoom(request.params.id, actor.id, request.body.until ?? null);
+      return chat.muteRoom(actorOf(request), request.params.id, request.body.until ?? null);
     },
   );
 
@@ -45,13 +42,7 @@ export const muteRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { stor
       ...common,
       schema: { ...schema, summary: "The caller's mute of a room (404 when not muted)", response: { 200: RoomMute, ...errorResponses(401, 403, 404) } },
     },
-    async (request) => {
-      const actor = actorOf(request);
-      await chat.requireMember(actor, request.params.id);
-      const mute = await store.getRoomMute(request.params.id, actor.id);
-      if (!mute) throw notFound('room is not muted');
-      return mute;
-    },
+    async (request) => chat.getRoomMute(actorOf(request), request.params.id),
   );
 
   app.delete(
@@ -61,9 +52,7 @@ export const muteRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { stor
       schema: { ...schema, summary: 'Unmute a room (idempotent)', response: { 204: Type.Null({ description: 'not muted any more' }), ...errorResponses(401, 403, 404) } },
     },
     async (request, reply) => {
-      const actor = actorOf(request);
-      await chat.requireMember(actor, request.params.id);
-      await store.unmuteRoom(request.params.id, actor.id);
+      await chat.unmuteRoom(actorOf(request), request.params.id);
       return reply.status(204).send(null);
     },
   );

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { ApiDeps } from '../deps.js';
+import type { RouteDeps } from '../deps.js';
 import { ErrorBody } from '../schemas.js';
 
 const ReadyBody = Type.Object({
@@ -12,7 +12,7 @@ const ReadyBody = Type.Object({
 const PROBE_LOG_LEVEL = 'warn';
 
 /** Probes and metrics; no authentication (keep them off public ingress paths if needed). */
-export const opsRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { readiness, metrics }) => {
+export const opsRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { readiness, metrics }) => {
   app.get(
     '/healthz',
     { logLevel: PROBE_LOG_LEVEL, schema: { tags: ['ops'], summary: 'Liveness: the process is running', response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { unavailable } from '@chorus/core';
-import type { ApiDeps } from '../deps.js';
+import type { RouteDeps } from '../deps.js';
 import { actorOf } from '../plugins/authenticate.js';
 import { bearerAuth, errorResponses, RoomIdParams, Uuid } from '../schemas.js';
 
@@ -9,7 +9,7 @@ const OnlineUsers = Type.Object({
   online: Type.Array(Type.Object({ id: Uuid, username: Type.String() })),
 });
 
-export const presenceRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { chat, presence }) => {
+export const presenceRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { chat, presence }) => {
   app.get(
     '/api/rooms/:id/presence',
     {

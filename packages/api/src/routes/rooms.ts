@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { ApiDeps } from '../deps.js';
+import type { RouteDeps } from '../deps.js';
 import { actorOf } from '../plugins/authenticate.js';
 import { bearerAuth, errorResponses, Room, RoomIdParams, Uuid } from '../schemas.js';
 
@@ -31,7 +31,7 @@ const MemberRoom = Type.Composite([
 const AddMemberBody = Type.Object({ userId: Uuid }, { additionalProperties: false });
 const ReadBody = Type.Object({ seq: Type.Integer({ minimum: 0 }) }, { additionalProperties: false });
 
-export const roomRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { store, chat }) => {
+export const roomRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { chat }) => {
   const common = { onRequest: app.authenticate };
   const schema = { tags: ['rooms'], security: bearerAuth };
 
@@ -54,7 +54,7 @@ export const roomRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { stor
       schema: { ...schema, summary: 'Public rooms, newest first', querystring: PublicRoomsQuery, response: { 200: RoomPage, ...errorResponses(400, 401) } },
     },
     async (request) => {
-      const page = await store.listPublicRooms({ limit: request.query.limit ?? 50, cursor: request.query.cursor });
+      const page = await chat.listPublicRooms({ limit: request.query.limit ?? 50, cursor: request.query.cursor });
       return { rooms: page.items, nextCursor: page.nextCursor };
     },
   );
@@ -65,7 +65,7 @@ export const roomRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { stor
       ...common,
       schema: { ...schema, summary: 'Rooms the caller belongs to, with unread counts', response: { 200: Type.Object({ rooms: Type.Array(MemberRoom) }), ...errorResponses(401) } },
     },
-    async (request) => ({ rooms: await store.listMemberRooms(actorOf(request).id) }),
+    async (request) => ({ rooms: await chat.listMemberRooms(actorOf(request)) }),
   );
 
   app.get(

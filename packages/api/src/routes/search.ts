@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { ApiDeps } from '../deps.js';
+import type { RouteDeps } from '../deps.js';
 import { actorOf } from '../plugins/authenticate.js';
 import { bearerAuth, errorResponses, Message } from '../schemas.js';
 
@@ -10,7 +10,7 @@ const SearchQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
 });
 
-export const searchRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { store, chat }) => {
+export const searchRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { chat }) => {
   app.get(
     '/api/search',
     {
@@ -24,11 +24,8 @@ export const searchRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { st
       },
     },
     async (request) => {
-      const actor = actorOf(request);
       const { q, roomId, limit } = request.query;
-      // The store scopes to the user's rooms too; naming a foreign room is an error, not an empty result.
-      if (roomId !== undefined) await chat.requireMember(actor, roomId);
-      return { messages: await store.searchMessages({ userId: actor.id, text: q, roomId, limit: limit ?? 20 }) };
+      return { messages: await chat.searchMessages(actorOf(request), { text: q, roomId, limit: limit ?? 20 }) };
     },
   );
 };

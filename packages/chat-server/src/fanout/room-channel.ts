@@ -1,6 +1,6 @@
 import type { Message, Metrics, Logger, Store } from '@chorus/core';
-import { encodeFrame, PreparedMessage } from '../stomp/codec/index.js';
-import { roomTopicDestination } from '../stomp/destinations.js';
+import { encodeFrame, PreparedMessage } from '../protocol/codec/index.js';
+import { roomTopicDestination } from '../protocol/destinations.js';
 
 /** One local subscription to a room, as the fan-out sees it. */
 export interface RoomSubscriber {
@@ -25,6 +25,15 @@ export interface RoomSubscriber {
 export interface ChannelEntry {
   readonly subscriber: RoomSubscriber;
 }
+
+/** A live message held back while the channel initialises or backfills. */
+interface Held {
+  readonly message: Message;
+  readonly payload: string;
+}
+
+/** How a channel takes its room's broker subscription: `handler` gets each message, parsed once, with its payload. */
+export type SubscribeUpstream = (handler: (message: Message, payload: string) => void) => Promise<void>;
 
 interface Entry extends ChannelEntry {
   readonly channel: RoomChannel;
@@ -54,8 +63,8 @@ export class RoomChannel {
   readonly #entries = new Set<Entry>();
   /** Highest seq delivered by this process; everything <= it went out in order. */
   #lastSeq = 0;
-  /** While initialising or backfilling, live payloads are held here in arrival order. */
-  #held: string[] | null = [];
+  /** While initialising or backfilling, live messages are held here in arrival order. */
+  #held: Held[] | null = [];
   /** Highest seq seen while payloads could not be held (beyond MAX_HELD_PAYLOADS). */
   #overflowTarget = 0;
   #closed = false;
@@ -68,7 +77,7 @@ export class RoomChannel {
     private readonly metrics: Metrics,
     private readonly logger: Logger,
     private readonly replayLimit: number,
-    subscribeUpstream: (handler: (payload: string) => void) => Promise<void>,
+    subscribeUpstream: SubscribeUpstream,
   ) {
     this.destination = roomTopicDestination(roomId);
     this.ready = this.#init(subscribeUpstream);
@@ -82,50 +91,46 @@ export class RoomChannel {
     return this.#lastSeq;
   }
 
-  async #init(subscribeUpstream: (handler: (payload: string) => void) => Promise<void>): Promise<void> {
+  async #init(subscribeUpstream: SubscribeUpstream): Promise<void> {
     // Subscribe first, then read the position: anything published in between is
     // held and either dropped as a duplicate or delivered after the position.
-    await subscribeUpstream((payload) => this.receive(payload));
+    await subscribeUpstream((message, payload) => this.receive(message, payload));
     const last = await this.store.lastSeq(this.roomId);
     this.#lastSeq = last ?? 0;
     this.#drainHeld();
   }
 
-  /** A broker payload (Message JSON) for this room. */
-  receive(payload: string): void {
+  /**
+   * A message for this room, with its JSON (`payload`, as published): from the broker, or
+   * stored by this process. Neither is parsed or encoded again here.
+   */
+  receive(message: Message, payload: string): void {
     if (this.#closed) return;
     if (this.#held !== null) {
-      this.#hold(payload);
+      this.#hold(message, payload);
       return;
     }
-    this.#process(payload);
+    this.#process(message, payload);
   }
 
-  #hold(payload: string): void {
+  #hold(message: Message, payload: string): void {
     const held = this.#held!;
     if (held.length < MAX_HELD_PAYLOADS) {
-      held.push(payload);
+      held.push({ message, payload });
     } else {
-      this.#overflowTarget = Math.max(this.#overflowTarget, seqOf(payload));
+      this.#overflowTarget = Math.max(this.#overflowTarget, message.seq);
     }
   }
 
-  #process(payload: string): void {
-    let message: Message;
-    try {
-      message = JSON.parse(payload) as Message;
-    } catch {
-      this.metrics.deliveryErrors.inc({ reason: 'bad_payload' });
-      return;
-    }
+  #process(message: Message, payload: string): void {
     const seq = message.seq;
     if (!(seq > this.#lastSeq)) return; // duplicate (or replayed by a backfill already)
     if (seq === this.#lastSeq + 1) {
       this.#fanOut(message, payload);
       return;
     }
-    // Gap: hold this payload and fetch what is missing from the store first.
-    this.#held = [payload];
+    // Gap: hold this message and fetch what is missing from the store first.
+    this.#held = [{ message, payload }];
     void this.#backfill(seq - 1, 'gap');
   }
 
@@ -185,10 +190,10 @@ export class RoomChannel {
     this.#held = null;
     this.#overflowTarget = 0;
     for (let i = 0; i < held.length; i++) {
-      this.#process(held[i]!);
+      this.#process(held[i]!.message, held[i]!.payload);
       if (this.#held !== null) {
         // A gap started another backfill: keep the rest behind it, in order.
-        for (let j = i + 1; j < held.length; j++) this.#hold(held[j]!);
+        for (let j = i + 1; j < held.length; j++) this.#hold(held[j]!.message, held[j]!.payload);
         this.#overflowTarget = Math.max(this.#overflowTarget, overflow);
         return;
       }
@@ -270,15 +275,5 @@ export class RoomChannel {
     this.#closed = true;
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     this.#entries.clear();
-  }
-}
-
-/** Extracts the seq of a Message JSON payload without trusting its shape. */
-function seqOf(payload: string): number {
-  try {
-    const seq = (JSON.parse(payload) as { seq?: unknown }).seq;
-    return typeof seq === 'number' ? seq : 0;
-  } catch {
-    return 0;
   }
 }

@@ -1,23 +1,26 @@
 import { topics, type Broker, type Logger, type Message, type Metrics, type Store } from '@chorus/core';
 import { ownString } from '../util/own-string.js';
 import { RoomChannel, type ChannelEntry, type RoomSubscriber } from './room-channel.js';
+import { ROOM_MESSAGES, type TopicRegistry } from './topic-registry.js';
 
 interface ChannelSlot {
   channel: RoomChannel;
-  unsubscribeUpstream: Promise<() => Promise<void>> | undefined;
+  /** Ends the channel's listening on the room topic (set once it listens). */
+  stopListening: (() => void) | undefined;
 }
 
 /**
- * All room channels of this process: one broker subscription per room with
- * local subscribers (never one per client), created with the first subscriber
- * and dropped with the last.
+ * All room channels of this process: one listener on the room's topic in the
+ * TopicRegistry per room with local subscribers (never one per client), created
+ * with the first subscriber and dropped with the last.
  */
 export class RoomHub {
   readonly #slots = new Map<string, ChannelSlot>();
   readonly #offReconnect: () => void;
 
   constructor(
-    private readonly broker: Broker,
+    broker: Broker,
+    private readonly registry: TopicRegistry,
     private readonly store: Store,
     private readonly metrics: Metrics,
     private readonly logger: Logger,
@@ -41,10 +44,10 @@ export class RoomHub {
   /**
    * A message stored by this process, delivered to its local subscribers without
    * waiting for (or depending on) the broker; the copy that arrives over pub/sub
-   * is dropped by the channel's seq check.
+   * is dropped by the channel's seq check. `payload` is the message's JSON as published.
    */
-  deliverLocal(message: Message): void {
-    this.#slots.get(message.roomId)?.channel.receive(JSON.stringify(message));
+  deliverLocal(message: Message, payload: string): void {
+    this.#slots.get(message.roomId)?.channel.receive(message, payload);
   }
 
   /**
@@ -63,10 +66,12 @@ export class RoomHub {
   async subscribe(roomId: string, subscriber: RoomSubscriber, since?: number): Promise<ChannelEntry> {
     let slot = this.#slots.get(roomId);
     if (!slot) {
-      const newSlot: ChannelSlot = { channel: undefined as unknown as RoomChannel, unsubscribeUpstream: undefined };
+      const newSlot: ChannelSlot = { channel: undefined as unknown as RoomChannel, stopListening: undefined };
       newSlot.channel = new RoomChannel(roomId, this.store, this.metrics, this.logger, this.replayLimit, async (handler) => {
-        newSlot.unsubscribeUpstream = this.broker.subscribe(topics.room(roomId), handler);
-        await newSlot.unsubscribeUpstream;
+        const stop = await this.registry.listen(ROOM_MESSAGES, topics.room(roomId), handler);
+        // Dropped while the broker subscription was being taken: let it go at once.
+        if (this.#slots.get(roomId) === newSlot) newSlot.stopListening = stop;
+        else stop();
       });
       slot = newSlot;
       this.#slots.set(roomId, slot);
@@ -96,9 +101,7 @@ export class RoomHub {
     this.#slots.delete(roomId);
     this.metrics.roomsActive.set(this.#slots.size);
     slot.channel.close();
-    slot.unsubscribeUpstream
-      ?.then((unsubscribe) => unsubscribe())
-      .catch((err: unknown) => this.logger.debug({ err, roomId }, 'upstream unsubscribe failed'));
+    slot.stopListening?.();
   }
 
   close(): void {

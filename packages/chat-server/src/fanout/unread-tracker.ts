@@ -1,16 +1,8 @@
-import { topics, type Broker, type Logger, type Message, type Store, type UserEvent } from '@chorus/core';
+import { topics, type Logger, type Message, type Store, type UserEvent } from '@chorus/core';
+import { UNREAD_QUEUE, type UnreadUpdate } from '../protocol/destinations.js';
 import type { PresenceTracker } from '../presence/presence-tracker.js';
-import { parseTypedEvent, TopicFanout } from './topic-fanout.js';
+import { ROOM_MESSAGES, USER_EVENTS, type TopicRegistry } from './topic-registry.js';
 import type { UserHub } from './user-hub.js';
-
-export const UNREAD_QUEUE = 'unread';
-
-/** What `/user/queue/unread` carries. */
-export interface UnreadUpdate {
-  roomId: string;
-  lastSeq: number;
-  unread: number;
-}
 
 interface RoomPosition {
   lastSeq: number;
@@ -36,19 +28,14 @@ interface TrackedUser {
  */
 export class UnreadTracker {
   readonly #users = new Map<string, TrackedUser>();
-  readonly #messages: TopicFanout<Message>;
-  readonly #userEvents: TopicFanout<UserEvent>;
 
   constructor(
-    broker: Broker,
+    private readonly registry: TopicRegistry,
     private readonly store: Store,
-    private readonly hub: UserHub,
-    private readonly presence: PresenceTracker,
+    private readonly userHub: UserHub,
+    private readonly presenceTracker: PresenceTracker,
     private readonly logger: Logger,
-  ) {
-    this.#messages = new TopicFanout<Message>(broker, logger, parseMessage);
-    this.#userEvents = new TopicFanout<UserEvent>(broker, logger, (payload) => parseTypedEvent<UserEvent>(payload));
-  }
+  ) {}
 
   /** Starts (or shares) tracking of the user; the returned function stops it. */
   async track(userId: string): Promise<() => void> {
@@ -77,12 +64,10 @@ export class UnreadTracker {
 
   close(): void {
     for (const [userId, user] of this.#users) this.#stop(userId, user);
-    this.#messages.close();
-    this.#userEvents.close();
   }
 
   async #start(userId: string, user: TrackedUser): Promise<void> {
-    user.stopEvents = await this.#userEvents.listen(topics.user(userId), (event) => this.#onUserEvent(userId, user, event));
+    user.stopEvents = await this.registry.listen(USER_EVENTS, topics.user(userId), (event) => this.#onUserEvent(userId, user, event));
     await this.#loadRooms(userId, user);
   }
 
@@ -103,7 +88,7 @@ export class UnreadTracker {
       }
       const position: RoomPosition = { lastSeq: room.lastSeq, lastReadSeq: room.lastReadSeq, stop: () => {} };
       user.rooms.set(room.id, position);
-      position.stop = await this.#messages.listen(topics.room(room.id), (message) => this.#onMessage(userId, position, message));
+      position.stop = await this.registry.listen(ROOM_MESSAGES, topics.room(room.id), (message) => this.#onMessage(userId, position, message));
       if (this.#users.get(userId) !== user) position.stop(); // released while loading
     }
   }
@@ -111,7 +96,7 @@ export class UnreadTracker {
   #onMessage(userId: string, position: RoomPosition, message: Message): void {
     if (message.seq <= position.lastSeq) return;
     position.lastSeq = message.seq;
-    if (message.sender.id === userId || this.presence.isViewing(userId, message.roomId)) return;
+    if (message.sender.id === userId || this.presenceTracker.isViewing(userId, message.roomId)) return;
     this.#send(userId, message.roomId, position);
   }
 
@@ -129,7 +114,7 @@ export class UnreadTracker {
 
   #send(userId: string, roomId: string, position: RoomPosition): void {
     const update: UnreadUpdate = { roomId, lastSeq: position.lastSeq, unread: Math.max(0, position.lastSeq - position.lastReadSeq) };
-    this.hub.deliverLocally(userId, UNREAD_QUEUE, update);
+    this.userHub.deliverLocally(userId, UNREAD_QUEUE, update);
   }
 
   #release(userId: string, user: TrackedUser): void {
@@ -142,15 +127,5 @@ export class UnreadTracker {
     user.stopEvents?.();
     for (const position of user.rooms.values()) position.stop();
     user.rooms.clear();
-  }
-}
-
-function parseMessage(payload: string): Message | null {
-  try {
-    const value = JSON.parse(payload) as Partial<Message> | null;
-    if (!value || typeof value.seq !== 'number' || typeof value.roomId !== 'string' || !value.sender) return null;
-    return value as Message;
-  } catch {
-    return null;
   }
 }

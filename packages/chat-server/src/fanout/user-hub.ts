@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { topics, type Broker, type Logger, type UserEvent } from '@chorus/core';
-import { encodeFrame } from '../stomp/codec/index.js';
-import type { EventSubscriber } from './room-events.js';
-import { parseTypedEvent, TopicFanout } from './topic-fanout.js';
+import { topics } from '@chorus/core';
+import { encodeFrame } from '../protocol/codec/index.js';
+import { userQueueDestination } from '../protocol/destinations.js';
+import type { EventSubscriber } from './room-event-hub.js';
+import { USER_EVENTS, type TopicRegistry } from './topic-registry.js';
 
 /**
  * `/user/queue/<name>` subscriptions of this process. Each user with a local
@@ -11,16 +12,13 @@ import { parseTypedEvent, TopicFanout } from './topic-fanout.js';
  * by any process reaches every session of that user, on every replica.
  */
 export class UserHub {
-  readonly #fanout: TopicFanout<UserEvent>;
   /** userId → queue → subscribers */
   readonly #queues = new Map<string, Map<string, Set<EventSubscriber>>>();
 
-  constructor(broker: Broker, logger: Logger) {
-    this.#fanout = new TopicFanout<UserEvent>(broker, logger, (payload) => parseTypedEvent<UserEvent>(payload));
-  }
+  constructor(private readonly registry: TopicRegistry) {}
 
   async subscribe(userId: string, queue: string, subscriber: EventSubscriber): Promise<() => void> {
-    const stopListening = await this.#fanout.listen(topics.user(userId), (event) => {
+    const stopListening = await this.registry.listen(USER_EVENTS, topics.user(userId), (event) => {
       if (event.type === 'queue' && event.queue === queue) this.#send(subscriber, queue, JSON.stringify(event.body));
     });
     let byQueue = this.#queues.get(userId);
@@ -47,7 +45,8 @@ export class UserHub {
    * any process (the `rooms-changed` event ChatService publishes on every membership change).
    */
   async onRoomsChanged(userId: string, listener: (roomId: string) => void): Promise<() => void> {
-    return this.#fanout.listen(topics.user(userId), (event) => {
+    return this.registry.listen(USER_EVENTS, topics.user(userId), (event) => {
+      // Payloads from other processes are only shape-checked by type; the room id is checked here.
       if (event.type === 'rooms-changed' && typeof event.roomId === 'string') listener(event.roomId);
     });
   }
@@ -65,7 +64,6 @@ export class UserHub {
   }
 
   close(): void {
-    this.#fanout.close();
     this.#queues.clear();
   }
 
@@ -74,7 +72,7 @@ export class UserHub {
       encodeFrame(
         'MESSAGE',
         {
-          destination: `/user/queue/${queue}`,
+          destination: userQueueDestination(queue),
           'message-id': randomUUID(),
           subscription: subscriber.subscriptionId,
           'content-type': 'application/json',

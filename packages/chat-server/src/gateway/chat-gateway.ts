@@ -1,26 +1,21 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
-import sockjs from 'sockjs';
-import { WebSocketServer, type Server as WsServer } from 'ws';
 import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
 import { MemoryPresence, type Broker, type ChatService, type ChorusConfig, type Logger, type Metrics, type Presence, type Store, type TokenService } from '@chorus/core';
-import { RoomEventHub } from '../fanout/room-events.js';
+import { RoomEventHub } from '../fanout/room-event-hub.js';
 import { RoomHub } from '../fanout/room-hub.js';
 import { UnreadTracker } from '../fanout/unread-tracker.js';
+import { TopicRegistry } from '../fanout/topic-registry.js';
 import { UserHub } from '../fanout/user-hub.js';
 import { PresenceTracker } from '../presence/presence-tracker.js';
 import type { SessionContext } from '../stomp/session-context.js';
 import { StompSession } from '../stomp/session.js';
 import { UserRateLimiter } from '../util/token-bucket.js';
 import { HeartbeatScheduler } from '../stomp/heartbeat-scheduler.js';
-import { SessionSocket } from './session-socket.js';
-import { limitRequestBody } from './request-body-limit.js';
-import { SockJsSessionBinding } from './sockjs-session-binding.js';
-import { SockJsTransport } from './sockjs-transport.js';
-import { CloseCodes } from './transport.js';
-import { TcpTransport } from './tcp-transport.js';
-import { WsTransport } from './ws-transport.js';
+import { GatewayEndpoints } from './endpoints.js';
+import type { SockJsTransport } from './sockjs-transport.js';
+import type { TcpTransport } from './tcp-transport.js';
+import { CloseCodes } from '../protocol/close-codes.js';
+import type { WsTransport } from './ws-transport.js';
 
 export interface ChatGatewayDeps {
   config: ChorusConfig;
@@ -35,75 +30,51 @@ export interface ChatGatewayDeps {
   serverName?: string;
 }
 
-/** What sockjs 0.3 offers beyond its typings: a listener whose app answers its errors. */
-interface SockJsServerInternals {
-  listener(options: { prefix: string }): {
-    app: Record<string, unknown>;
-    getHandler(): (req: IncomingMessage, res: ServerResponse | Duplex, head?: Buffer) => void;
-  };
-}
-
-export const WS_PATH = '/ws';
-export const SOCKJS_PREFIX = '/sockjs';
-const SUBPROTOCOLS = ['v12.stomp', 'v11.stomp', 'v10.stomp'];
-/**
- * Other names STOMP clients offer for the same protocol (ActiveMQ and RabbitMQ accept them too).
- * The session negotiates the version from CONNECT's accept-version, so the name picks nothing.
- */
-const SUBPROTOCOL_ALIASES = ['stomp', 'v1.2.stomp', 'v1.1.stomp', 'v1.0.stomp'];
-
-/**
- * The subprotocol to select for the offered ones: ours, else an alias, else none when nothing
- * was offered (browsers' plain `new WebSocket(url)`). Undefined = only unknown ones: refuse.
- */
-export function selectSubprotocol(offered: ReadonlySet<string>): string | false | undefined {
-  if (offered.size === 0) return false;
-  return SUBPROTOCOLS.find((p) => offered.has(p)) ?? SUBPROTOCOL_ALIASES.find((p) => offered.has(p));
-}
-
 /**
  * The STOMP endpoints of one process: native WebSocket at /ws and SockJS at
  * /sockjs, attached to an existing HTTP server (the standalone process shares
  * one port between the REST api and the gateway).
  */
 export class ChatGateway {
-  readonly hub: RoomHub;
-  readonly roomEvents: RoomEventHub;
+  readonly roomHub: RoomHub;
+  readonly roomEventHub: RoomEventHub;
   readonly userHub: UserHub;
-  readonly presence: PresenceTracker;
+  readonly presenceTracker: PresenceTracker;
   readonly unread: UnreadTracker;
+  /** This process's broker subscriptions, shared by the hubs and trackers above. */
+  readonly #topics: TopicRegistry;
   readonly #offStored: () => void;
   readonly #sessions = new Set<StompSession>();
-  readonly #wss: WsServer<typeof SessionSocket>;
+  readonly #endpoints: GatewayEndpoints;
   readonly #ctx: SessionContext;
   readonly #heartbeats = new HeartbeatScheduler();
   #draining = false;
-  #tcpServer: TcpServer | undefined;
   readonly #idle: (() => void)[] = [];
 
   constructor(private readonly deps: ChatGatewayDeps) {
     const { config, metrics, logger } = deps;
-    this.hub = new RoomHub(deps.broker, deps.store, metrics, logger, config.limits.replayLimit);
-    this.#offStored = deps.chat.onStored((message) => this.hub.deliverLocal(message));
-    this.roomEvents = new RoomEventHub(deps.broker, logger);
-    this.userHub = new UserHub(deps.broker, logger);
-    this.presence = new PresenceTracker(deps.presence ?? new MemoryPresence({ ttlMs: config.presence.ttlMs }), this.roomEvents, logger);
-    this.presence.start();
-    this.unread = new UnreadTracker(deps.broker, deps.store, this.userHub, this.presence, logger);
+    this.#topics = new TopicRegistry(deps.broker, metrics, logger);
+    this.roomHub = new RoomHub(deps.broker, this.#topics, deps.store, metrics, logger, config.limits.replayLimit);
+    this.#offStored = deps.chat.onStored((message, payload) => this.roomHub.deliverLocal(message, payload));
+    this.roomEventHub = new RoomEventHub(deps.broker, this.#topics, logger);
+    this.userHub = new UserHub(this.#topics);
+    this.presenceTracker = new PresenceTracker(deps.presence ?? new MemoryPresence({ ttlMs: config.presence.ttlMs }), this.roomEventHub, logger);
+    this.presenceTracker.start();
+    this.unread = new UnreadTracker(this.#topics, deps.store, this.userHub, this.presenceTracker, logger);
     this.#ctx = {
       config,
       chat: deps.chat,
       tokens: deps.tokens,
-      hub: this.hub,
+      roomHub: this.roomHub,
       metrics,
       logger,
       sendLimiter: new UserRateLimiter(config.limits.sendRatePerSecond, config.limits.sendBurst),
       typingLimiter: new UserRateLimiter(config.limits.typingRatePerSecond, config.limits.typingBurst),
       subscribeLimiter: new UserRateLimiter(config.limits.subscribeRatePerSecond, config.limits.subscribeBurst),
-      roomEvents: this.roomEvents,
+      roomEventHub: this.roomEventHub,
       userHub: this.userHub,
       unread: this.unread,
-      presence: this.presence,
+      presenceTracker: this.presenceTracker,
       // 72 random bits: unique among replicas, and short, as every presence entry carries it.
       processId: randomBytes(9).toString('base64url'),
       serverName: deps.serverName ?? 'chorus/0.1',
@@ -115,15 +86,9 @@ export class ChatGateway {
       }),
       onClosed: (session) => this.#forget(session as StompSession),
     };
-    this.#wss = new WebSocketServer<typeof SessionSocket>({
-      noServer: true,
-      WebSocket: SessionSocket,
-      // The gateway tracks its sessions; ws's own client set would cost a listener per socket.
-      clientTracking: false,
-      perMessageDeflate: false,
-      // One WebSocket message may carry several frames; the STOMP parser enforces per-frame limits.
-      maxPayload: config.limits.maxFrameBytes * 4,
-      handleProtocols: (offered) => selectSubprotocol(offered) ?? false,
+    this.#endpoints = new GatewayEndpoints(config, logger, {
+      draining: () => this.#draining,
+      open: (transport) => this.#open(transport),
     });
   }
 
@@ -131,147 +96,14 @@ export class ChatGateway {
     return this.#sessions.size;
   }
 
+  /** Serves /ws and /sockjs on `server` (see GatewayEndpoints). */
   attach(server: Server): void {
-    // Our upgrade listener handles /ws; #installSockJs puts the SockJS front in front of it.
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(req, socket, head));
-    const options: sockjs.ServerOptions & { faye_server_options: { maxLength: number } } = {
-      prefix: SOCKJS_PREFIX,
-      log: (severity, message) => {
-        if (severity === 'error') this.deps.logger.warn({ sockjs: message }, 'sockjs error');
-      },
-      disconnect_delay: 5000,
-      heartbeat_delay: 25_000,
-      // faye-websocket accepts 64 MB messages by default; SockJS websocket messages get the body limit.
-      faye_server_options: { maxLength: this.deps.config.limits.sockjsMaxBodyBytes },
-    };
-    const sockServer = sockjs.createServer(options);
-    sockServer.on('connection', (conn) => {
-      if (!conn) return;
-      if (this.#draining) {
-        conn.close('3012', 'service restart');
-        return;
-      }
-      const transport = new SockJsTransport(conn);
-      const session = this.#open(transport);
-      conn.on('data', (data: string) => session.receive(data));
-      conn.on('close', () => session.closed());
-    });
-    this.#installSockJs(server, sockServer);
+    this.#endpoints.attach(server);
   }
 
-  /**
-   * WS_ALLOWED_ORIGINS, plus the server's own origin (Origin's host:port equal to the Host the
-   * request came to), so Chorus's own web client is never locked out by the list.
-   */
-  #originAllowed(req: IncomingMessage): boolean {
-    const allowed = this.deps.config.wsAllowedOrigins;
-    const origin = req.headers.origin;
-    return allowed.length === 0 || origin === undefined || allowed.includes(origin) || isSameOrigin(origin, req.headers.host);
-  }
-
-  /**
-   * sockjs answers every request under its prefix itself (and echoes any Origin back in CORS
-   * headers), so our checks run in front of its handler: the WS_ALLOWED_ORIGINS check (plain
-   * requests and upgrades), the body limit (SOCKJS_MAX_BODY_BYTES, before a byte is read),
-   * and the binding of each session to the client that opened it.
-   */
-  #installSockJs(server: Server, sockServer: sockjs.Server): void {
-    const listener = (sockServer as unknown as SockJsServerInternals).listener({ prefix: SOCKJS_PREFIX });
-    // sockjs answers malformed input (a body that is not a JSON array, a missing callback) with 500.
-    listener.app.handle_500 = (_req: IncomingMessage, res: ServerResponse, x: { message?: string }) => {
-      if (res.writableEnded) return;
-      res.writeHead(400, { 'content-type': 'text/plain; charset=UTF-8' });
-      res.end(x.message ?? 'bad request');
-    };
-    const handler = listener.getHandler();
-    const binding = new SockJsSessionBinding(SOCKJS_PREFIX);
-    const maxBody = this.deps.config.limits.sockjsMaxBodyBytes;
-    const isSockJs = (req: IncomingMessage) => (req.url ?? '').startsWith(`${SOCKJS_PREFIX}/`) || req.url === SOCKJS_PREFIX;
-
-    const requestListeners = server.listeners('request') as Array<(...args: unknown[]) => void>;
-    server.removeAllListeners('request');
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      if (!isSockJs(req)) {
-        for (const listener of requestListeners) listener.call(server, req, res);
-        return;
-      }
-      if (!this.#originAllowed(req)) {
-        res.writeHead(403, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'forbidden', message: 'origin not allowed' } }));
-        return;
-      }
-      if (!limitRequestBody(req, res, maxBody)) return;
-      binding.handle(req, res, () => handler(req, res));
-    });
-    const upgradeListeners = server.listeners('upgrade') as Array<(...args: unknown[]) => void>;
-    server.removeAllListeners('upgrade');
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (!isSockJs(req)) {
-        for (const listener of upgradeListeners) listener.call(server, req, socket, head);
-        return;
-      }
-      if (!this.#originAllowed(req)) {
-        rejectUpgrade(socket, 403, 'Forbidden');
-        return;
-      }
-      // SockJS's websocket transports open a session of their own, never one named in the URL.
-      handler(req, socket, head);
-    });
-  }
-
-  #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const path = (req.url ?? '').split('?')[0];
-    if (path !== WS_PATH) {
-      if (!path?.startsWith(SOCKJS_PREFIX)) rejectUpgrade(socket, 404, 'Not Found');
-      return;
-    }
-    if (this.#draining) {
-      rejectUpgrade(socket, 503, 'Service Unavailable');
-      return;
-    }
-    const offered = req.headers['sec-websocket-protocol'];
-    if (offered !== undefined && selectSubprotocol(parseSubprotocols(offered)) === undefined) {
-      rejectUpgrade(socket, 400, 'Bad Request', `unsupported WebSocket subprotocol "${offered.slice(0, 100)}": offer ${SUBPROTOCOLS.join(', ')} (or stomp)\n`);
-      return;
-    }
-    if (!this.#originAllowed(req)) {
-      // A browser cannot read an HTTP status of a refused upgrade (it sees close 1006 only), so
-      // the upgrade completes and is closed at once with a reason the page can show; no frame
-      // of such a socket is ever read.
-      const origin = String(req.headers.origin).slice(0, 60);
-      this.#wss.handleUpgrade(req, socket, head, (ws: SessionSocket) => {
-        ws.on('error', ignoreError);
-        ws.close(CloseCodes.policyViolation, `origin not allowed: ${origin} (WS_ALLOWED_ORIGINS)`.slice(0, 123));
-      });
-      return;
-    }
-    this.#wss.handleUpgrade(req, socket, head, (ws: SessionSocket) => ws.attach(this.#open(new WsTransport(ws, socket))));
-  }
-
-  /**
-   * Starts the optional STOMP-over-TCP listener (STOMP_TCP_PORT) for backend services; resolves
-   * with the bound port. Same parser limits, authentication and heart-beats as /ws; no Origin
-   * (no browser can reach it). Closed by close().
-   */
-  async listenTcp(port: number, host: string): Promise<number> {
-    const server = createTcpServer({ noDelay: true }, (socket: Socket) => {
-      if (this.#draining) {
-        socket.destroy();
-        return;
-      }
-      const transport = new TcpTransport(socket);
-      transport.attach(this.#open(transport));
-    });
-    this.#tcpServer = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    server.on('error', (err) => this.deps.logger.error({ err }, 'STOMP TCP listener failed'));
-    const address = server.address();
-    return typeof address === 'object' && address !== null ? address.port : port;
+  /** Starts the optional STOMP-over-TCP listener (see GatewayEndpoints.listenTcp); resolves with its port. */
+  listenTcp(port: number, host: string): Promise<number> {
+    return this.#endpoints.listenTcp(port, host);
   }
 
   #open(transport: WsTransport | SockJsTransport | TcpTransport): StompSession {
@@ -333,37 +165,27 @@ export class ChatGateway {
     for (const session of [...this.#sessions]) session.close(CloseCodes.serviceRestart, 'server shutting down');
     this.#heartbeats.close();
     this.#offStored();
-    this.presence.stop();
+    this.presenceTracker.stop();
     this.unread.close();
     this.userHub.close();
-    this.roomEvents.close();
-    this.hub.close();
-    this.#wss.close();
-    this.#tcpServer?.close();
+    this.roomHub.close();
+    this.#topics.close();
+    this.#endpoints.close();
   }
 
   /** Resolves once the presence updates of closed sessions (users going offline) are written. */
   async flush(): Promise<void> {
-    await this.presence.flush();
+    await this.presenceTracker.flush();
   }
-}
 
-function rejectUpgrade(socket: Duplex, status: number, text: string, body = ''): void {
-  const length = Buffer.byteLength(body);
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${length}\r\n\r\n${body}`);
-}
-
-function ignoreError(): void {}
-
-function parseSubprotocols(header: string): Set<string> {
-  return new Set(header.split(',').map((p) => p.trim()).filter((p) => p !== ''));
-}
-
-function isSameOrigin(origin: string, host: string | undefined): boolean {
-  if (host === undefined) return false;
-  try {
-    return new URL(origin).host === host.toLowerCase();
-  } catch {
-    return false;
+  /**
+   * The gateway's part of a process shutdown: drain the sessions over `drainWindowMs`,
+   * close everything, and write the presence of the users that went offline. The caller
+   * closes the store and broker afterwards.
+   */
+  async shutdown(drainWindowMs: number): Promise<void> {
+    await this.drain(drainWindowMs);
+    this.close();
+    await this.flush();
   }
 }

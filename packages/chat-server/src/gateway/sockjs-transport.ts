@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Connection } from 'sockjs';
-import type { Transport } from './transport.js';
+import type { Transport } from '../stomp/transport.js';
 
 /**
  * What sockjs 0.3 keeps for a connection (none of it is public API). `_session` is a

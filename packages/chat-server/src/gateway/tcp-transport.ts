@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { StompSession } from '../stomp/session.js';
-import type { Transport } from './transport.js';
+import type { Transport } from '../stomp/transport.js';
 
 /**
  * A plain TCP connection under a STOMP session (STOMP_TCP_PORT, for backend services and

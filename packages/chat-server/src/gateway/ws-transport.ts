@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import type { Transport } from './transport.js';
+import type { Transport } from '../stomp/transport.js';
 
 const TEXT_FRAME = { binary: false } as const;
 

@@ -1,5 +1,5 @@
 import type { Logger, Presence, PresenceChange, PresenceUser } from '@chorus/core';
-import type { RoomEventHub } from '../fanout/room-events.js';
+import type { RoomEventHub } from '../fanout/room-event-hub.js';
 
 /**
  * Presence as this process sees it: each local subscription to
@@ -17,7 +17,7 @@ export class PresenceTracker {
 
   constructor(
     readonly presence: Presence,
-    private readonly events: RoomEventHub,
+    private readonly roomEventHub: RoomEventHub,
     private readonly logger: Logger,
   ) {}
 
@@ -93,7 +93,7 @@ export class PresenceTracker {
   }
 
   #announce(change: PresenceChange): void {
-    this.events
+    this.roomEventHub
       .publish({ type: 'presence', roomId: change.roomId, user: { id: change.user.id, username: change.user.username }, online: change.online })
       .catch(() => {});
   }

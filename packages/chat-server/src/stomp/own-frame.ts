@@ -1,5 +1,5 @@
 import { ownString } from '../util/own-string.js';
-import type { StompFrame } from './codec/index.js';
+import type { StompFrame } from '../protocol/codec/index.js';
 
 /**
  * A frame that owns its bytes. The parser's body may be a view of the whole chunk it was

@@ -19,9 +19,9 @@ export interface RoomSubscriptionOwner {
 export class RoomSubscription implements RoomSubscriber {
   /** Set when the channel could not start the subscription (its replay failed). */
   failure: string | null = null;
-  #hub: RoomHub | null = null;
+  #roomHub: RoomHub | null = null;
   #entry: ChannelEntry | null = null;
-  #presence: PresenceTracker | null = null;
+  #presenceTracker: PresenceTracker | null = null;
   #presenceId = '';
 
   constructor(
@@ -47,26 +47,26 @@ export class RoomSubscription implements RoomSubscriber {
     this.owner.revokeRoom(this.roomId);
   }
 
-  /** Joins the room's channel in `hub` (replaying from `since`, when given). */
-  async join(hub: RoomHub, since: number | undefined): Promise<void> {
-    this.#entry = await hub.subscribe(this.roomId, this, since);
-    this.#hub = hub;
+  /** Joins the room's channel in `roomHub` (replaying from `since`, when given). */
+  async join(roomHub: RoomHub, since: number | undefined): Promise<void> {
+    this.#entry = await roomHub.subscribe(this.roomId, this, since);
+    this.#roomHub = roomHub;
   }
 
   /** Counts the subscription as the user's presence in the room, under `presenceId`. */
-  enterPresence(presence: PresenceTracker, presenceId: string): void {
-    this.#presence = presence;
+  enterPresence(presenceTracker: PresenceTracker, presenceId: string): void {
+    this.#presenceTracker = presenceTracker;
     this.#presenceId = presenceId;
-    presence.joined(this.roomId, presenceId, this.user);
+    presenceTracker.joined(this.roomId, presenceId, this.user);
   }
 
   /** Ends the subscription (unsubscribe, revocation, session closed); safe to call twice. */
   remove(): void {
-    if (this.#hub && this.#entry) this.#hub.unsubscribe(this.roomId, this.#entry);
-    this.#hub = null;
+    if (this.#roomHub && this.#entry) this.#roomHub.unsubscribe(this.roomId, this.#entry);
+    this.#roomHub = null;
     this.#entry = null;
-    const presence = this.#presence;
-    this.#presence = null;
-    presence?.left(this.roomId, this.#presenceId, this.user);
+    const presenceTracker = this.#presenceTracker;
+    this.#presenceTracker = null;
+    presenceTracker?.left(this.roomId, this.#presenceId, this.user);
   }
 }

@@ -1,11 +1,11 @@
 import type { ChatService, ChorusConfig, Logger, Metrics, TokenService } from '@chorus/core';
-import type { RoomEventHub } from '../fanout/room-events.js';
+import type { RoomEventHub } from '../fanout/room-event-hub.js';
 import type { RoomHub } from '../fanout/room-hub.js';
 import type { UnreadTracker } from '../fanout/unread-tracker.js';
 import type { UserHub } from '../fanout/user-hub.js';
 import type { PresenceTracker } from '../presence/presence-tracker.js';
 import type { UserRateLimiter } from '../util/token-bucket.js';
-import type { ParserLimits } from './codec/index.js';
+import type { ParserLimits } from '../protocol/codec/index.js';
 import type { HeartbeatScheduler } from './heartbeat-scheduler.js';
 
 /** Process-wide services every session uses; built once by the gateway. */
@@ -13,17 +13,17 @@ export interface SessionContext {
   config: ChorusConfig;
   chat: ChatService;
   tokens: TokenService;
-  hub: RoomHub;
+  roomHub: RoomHub;
   metrics: Metrics;
   logger: Logger;
   sendLimiter: UserRateLimiter;
   typingLimiter: UserRateLimiter;
   /** SUBSCRIBE buckets shared by every session of a user in this process (each session also has its own). */
   subscribeLimiter: UserRateLimiter;
-  roomEvents: RoomEventHub;
+  roomEventHub: RoomEventHub;
   userHub: UserHub;
   unread: UnreadTracker;
-  presence: PresenceTracker;
+  presenceTracker: PresenceTracker;
   /** Unique per process; presence entries are named `<processId>:<session>:<subscription>`. */
   processId: string;
   serverName: string;

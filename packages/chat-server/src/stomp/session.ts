@@ -1,38 +1,29 @@
-import { bearerToken, ChorusError, isChorusError, validateMessageText, type Actor } from '@chorus/core';
-import { CloseCodes, type Transport } from '../gateway/transport.js';
-import { ownString } from '../util/own-string.js';
-import { TokenBucket } from '../util/token-bucket.js';
-import { encodeFrame, FrameParser, HEARTBEAT_EOL, StompParseError, type ParseEvent, type StompFrame, type StompVersion } from './codec/index.js';
-import { UNREAD_QUEUE } from '../fanout/unread-tracker.js';
-import { parseDestination, roomTopicDestination, USER_ERRORS_QUEUE } from './destinations.js';
-import { negotiateHeartbeat, parseHeartbeatHeader } from './heartbeat.js';
-import { RoomSubscription } from './room-subscription.js';
-import { SubscriptionTable } from './subscription-table.js';
-import { TransactionBuffer } from './transaction-buffer.js';
+import { ChorusError, type Actor } from '@chorus/core';
+import { encodeFrame, FrameParser, HEARTBEAT_EOL, StompParseError, type ParseEvent, type StompFrame, type StompVersion } from '../protocol/codec/index.js';
+import { CloseCodes } from '../protocol/close-codes.js';
+import { describeRefusal, refusalErrorHeaders, renderErrorFrame, renderErrorMessage } from './error-renderer.js';
+import { negotiateConnect } from './connect.js';
+import { negotiateHeartbeat } from './heartbeat.js';
 import { withOwnBody } from './own-frame.js';
 import { ReplayBudget } from './replay-budget.js';
-import { MembershipWatch } from './membership-watch.js';
-import { readSendText } from './send-body.js';
+import { SendPath, sendRoomOf } from './send-path.js';
 import type { SessionContext } from './session-context.js';
+import { SessionLimits } from './session-limits.js';
+import { SessionSubscriptions } from './session-subscriptions.js';
+import { closeThenTerminate, type Transport } from './transport.js';
 
 type State = 'awaiting-connect' | 'connected' | 'closed';
 
-interface ActiveSubscription {
-  /** The room a room, presence or typing subscription belongs to. */
-  readonly roomId?: string;
-  remove(): void;
-}
-
 /** Frames queued behind a slow one (a SEND waiting for the store) before the client is cut off. */
 const MAX_QUEUED_FRAMES = 256;
-/** Most pipelined SENDs stored in one statement. */
-const MAX_SEND_BATCH = 64;
-const SUPPORTED_VERSIONS: readonly StompVersion[] = ['1.2', '1.1', '1.0'];
 
 let nextSessionId = 1;
 
 /**
- * One client's STOMP conversation, independent of the transport under it.
+ * One client's STOMP conversation, independent of the transport under it: the state
+ * machine (awaiting CONNECT → connected → closed) that pumps received frames in order
+ * and hands them to its collaborators (SendPath, SessionSubscriptions, SessionLimits,
+ * the error renderer).
  * Frames are handled strictly in arrival order (a SEND's RECEIPT precedes
  * anything sent after it), heart-beats are negotiated and enforced both ways,
  * and every refusal reaches the client: as a MESSAGE on /user/queue/errors when
@@ -51,19 +42,13 @@ export class StompSession {
   /** Set when the parser met a protocol violation; the ERROR goes out once earlier frames are handled. */
   #protocolFailure: string | null = null;
   #user: Actor | null = null;
-  readonly #subscriptions = new SubscriptionTable<ActiveSubscription>();
-  #errorsSubscriptionId: string | null = null;
-  /** Open transactions, created by the first BEGIN (few clients use them). */
-  #transactions: TransactionBuffer | null = null;
-  /** Created by the first room-scoped subscription. */
-  #membership: MembershipWatch | null = null;
+  /** Set on CONNECT, with the user. */
+  #limits: SessionLimits | null = null;
+  #subscriptions: SessionSubscriptions | null = null;
+  /** Made on the first SEND or BEGIN. */
+  #sendPath: SendPath | null = null;
   /** Created by the first replayed frame (most connections never replay). */
   #replayBudget: ReplayBudget | null = null;
-  #sendBucket: TokenBucket | null = null;
-  #userSendBucket: TokenBucket | null = null;
-  #subscribeBucket: TokenBucket | null = null;
-  #userSubscribeBucket: TokenBucket | null = null;
-  #typingBucket: TokenBucket | null = null;
   /** When the last frame or beat went out, on the heart-beat scheduler's clock. */
   #lastWriteAt = 0;
   #lastReceivedAt = Date.now();
@@ -82,12 +67,6 @@ export class StompSession {
     this.#connectTimer.unref();
   }
 
-  /** Created on the first SEND: most connections only listen. */
-  get #ownSendBucket(): TokenBucket {
-    const { limits } = this.ctx.config;
-    return (this.#sendBucket ??= new TokenBucket(limits.sendRatePerSecond, limits.sendBurst));
-  }
-
   get transportKind(): Transport['kind'] {
     return this.transport.kind;
   }
@@ -97,7 +76,21 @@ export class StompSession {
   }
 
   get subscriptionCount(): number {
-    return this.#subscriptions.size;
+    return this.#subscriptions?.size ?? 0;
+  }
+
+  /** Whether the session has ended (its collaborators check it after awaiting). */
+  get isClosed(): boolean {
+    return this.#state === 'closed';
+  }
+
+  /** The negotiated STOMP version (1.2 until CONNECTED): collaborators encode frames with it. */
+  get version(): StompVersion {
+    return this.#version;
+  }
+
+  get #sends(): SendPath {
+    return (this.#sendPath ??= new SendPath(this, this.ctx, this.#user!, this.#limits!, this.#queue));
   }
 
   /** Bytes (or a string, for SockJS) received from the client. */
@@ -144,17 +137,10 @@ export class StompSession {
     this.#state = 'closed';
     clearTimeout(this.#connectTimer);
     this.ctx.heartbeats.remove(this);
-    for (const sub of this.#subscriptions.values()) sub.remove();
-    this.ctx.metrics.subscriptions.dec(this.#subscriptions.size);
-    this.#subscriptions.clear();
+    this.#subscriptions?.removeAll();
+    this.#sendPath?.discard();
     this.#queue.length = 0;
-    this.#transactions = null;
-    this.#membership?.stop();
-    if (this.#user) {
-      this.ctx.sendLimiter.release(this.#user.id);
-      this.ctx.typingLimiter.release(this.#user.id);
-      this.ctx.subscribeLimiter.release(this.#user.id);
-    }
+    this.#limits?.release();
     this.ctx.onClosed(this);
   }
 
@@ -181,15 +167,11 @@ export class StompSession {
   write(frame: Buffer, replay = false): void {
     if (this.#state === 'closed') return;
     const transport = this.transport;
-    const { limits } = this.ctx.config;
     const buffered = transport.bufferedAmount;
-    if ((replay || buffered > limits.sendBufferBytes) && !this.#withinReplayBudget(frame.length, buffered, replay)) {
+    if ((replay || buffered > this.ctx.config.limits.sendBufferBytes) && !this.#withinReplayBudget(frame.length, buffered, replay)) {
       this.ctx.metrics.slowConsumerDisconnects.inc();
       this.ctx.logger.info({ session: this.id, user: this.#user?.id, buffered }, 'slow consumer disconnected');
-      transport.close(CloseCodes.slowConsumer, 'slow consumer: send buffer limit exceeded');
-      // A client that does not read will not read our close frame either.
-      const kill = setTimeout(() => transport.terminate(), 2000);
-      kill.unref();
+      closeThenTerminate(transport, CloseCodes.slowConsumer, 'slow consumer: send buffer limit exceeded');
       this.closed();
       return;
     }
@@ -216,12 +198,12 @@ export class StompSession {
         const frame = this.#queue.shift()!;
         this.ctx.metrics.framesReceived.inc({ command: frame.command });
         if (this.#state === 'connected' && this.#queue.length > 0 && sendRoomOf(frame) !== undefined) {
-          if (await this.#sendPipelined(frame)) continue;
+          if (await this.#sends.sendPipelined(frame)) continue;
         }
         try {
           await this.#handle(frame);
         } catch (err) {
-          this.#refuse(frame, err);
+          this.refuse(frame, err);
         }
       }
     } finally {
@@ -252,17 +234,17 @@ export class StompSession {
     }
     switch (frame.command) {
       case 'SEND':
-        return this.#onSend(frame);
+        return this.#sends.onSend(frame);
       case 'SUBSCRIBE':
-        return this.#onSubscribe(frame);
+        return this.#subscriptions!.subscribe(frame);
       case 'UNSUBSCRIBE':
-        return this.#onUnsubscribe(frame);
+        return this.#subscriptions!.unsubscribe(frame);
       case 'BEGIN':
       case 'COMMIT':
       case 'ABORT':
-        return this.#onTransaction(frame);
+        return this.#sends.onTransaction(frame);
       case 'DISCONNECT':
-        this.#receipt(frame);
+        this.receipt(frame);
         this.transport.close(CloseCodes.normal, 'client disconnected');
         this.closed();
         return;
@@ -279,43 +261,19 @@ export class StompSession {
   }
 
   async #connect(frame: StompFrame): Promise<void> {
-    const accepted = (frame.headers.get('accept-version') ?? '1.0').split(',').map((v) => v.trim());
-    const version = SUPPORTED_VERSIONS.find((v) => accepted.includes(v));
-    if (!version) {
-      this.#fatal(`unsupported STOMP version; this server speaks ${SUPPORTED_VERSIONS.join(',')}`, CloseCodes.protocolError, {
-        version: SUPPORTED_VERSIONS.join(','),
-      });
+    const outcome = await negotiateConnect(frame, this.ctx);
+    if (!outcome.accepted) {
+      this.#fatal(outcome.message, outcome.closeCode, outcome.headers);
       return;
     }
-    const heartbeat = parseHeartbeatHeader(frame.headers.get('heart-beat'));
-    if (!heartbeat) {
-      this.#fatal('invalid heart-beat header: expected "cx,cy" in milliseconds', CloseCodes.protocolError);
-      return;
-    }
-    const token = bearerToken(frame.headers.get('authorization') ?? frame.headers.get('Authorization')) ?? frame.headers.get('passcode');
-    if (!token) {
-      this.ctx.metrics.stompErrors.inc({ code: 'unauthorized' });
-      this.#fatal('authentication required: send "Authorization: Bearer <token>" (or the token as passcode)', CloseCodes.policyViolation);
-      return;
-    }
-    let claims;
-    try {
-      claims = await this.ctx.tokens.verify(token);
-    } catch (err) {
-      const code = isChorusError(err) ? err.code : 'unauthorized';
-      this.ctx.metrics.stompErrors.inc({ code });
-      this.#fatal(code === 'token_expired' ? 'token expired' : 'invalid token', CloseCodes.policyViolation);
-      return;
-    }
+    const { version, heartbeat, claims } = outcome;
     if (this.#state === 'closed') return;
     clearTimeout(this.#connectTimer);
     this.#connectTimer = undefined;
-    this.#user = { id: claims.userId, username: claims.username };
-    const { limits } = this.ctx.config;
-    this.#subscribeBucket = new TokenBucket(limits.subscribeRatePerSecond, limits.subscribeBurst);
-    this.#userSendBucket = this.ctx.sendLimiter.acquire(claims.userId);
-    this.#typingBucket = this.ctx.typingLimiter.acquire(claims.userId);
-    this.#userSubscribeBucket = this.ctx.subscribeLimiter.acquire(claims.userId);
+    const user: Actor = { id: claims.userId, username: claims.username };
+    this.#user = user;
+    this.#limits = new SessionLimits(this.ctx, user.id);
+    this.#subscriptions = new SessionSubscriptions(this, this.ctx, user, this.#limits);
     this.#state = 'connected';
 
     const plan = negotiateHeartbeat(heartbeat, this.ctx.config.heartbeat.serverMs, this.ctx.config.heartbeat.clientMs);
@@ -349,290 +307,18 @@ export class StompSession {
     // The spec allows for network latency; we allow two missed beats.
     if (this.#expectEveryMs > 0 && now - this.#lastReceivedAt > this.#expectEveryMs * 2) {
       this.ctx.logger.info({ session: this.id, user: this.#user?.id }, 'heart-beat timeout');
-      this.transport.close(CloseCodes.heartbeatTimeout, 'no heart-beat from client');
-      const kill = setTimeout(() => this.transport.terminate(), 2000);
-      kill.unref();
+      closeThenTerminate(this.transport, CloseCodes.heartbeatTimeout, 'no heart-beat from client');
       this.closed();
     }
   }
 
-  async #onSend(frame: StompFrame): Promise<void> {
-    const destination = requireHeader(frame, 'destination');
-    const tx = frame.headers.get('transaction');
-    if (tx !== undefined) {
-      if (!this.#transactions?.has(tx)) throw new ChorusError('bad_request', `unknown transaction ${tx}`);
-      // A buffered SEND is paid for now, not at COMMIT: a transaction cannot hoard a burst.
-      this.#takeSendTokens();
-      this.#transactions.add(tx, frame);
-      this.#receipt(frame);
-      return;
-    }
-    await this.#deliverSend(frame, destination);
-    this.#receipt(frame);
-  }
-
-  #takeSendTokens(): void {
-    const now = Date.now();
-    if (!this.#ownSendBucket.take(now) || !this.#userSendBucket!.take(now)) {
-      throw new ChorusError('rate_limited', 'sending too fast; slow down', {
-        retryAfter: Math.max(this.#ownSendBucket.retryAfterSeconds(), this.#userSendBucket!.retryAfterSeconds(), 1),
-      });
-    }
-  }
-
-  /** `paid`: the SEND's rate-limit tokens were taken when it was buffered in a transaction. */
-  async #deliverSend(frame: StompFrame, destination: string, paid = false): Promise<void> {
-    const target = parseDestination(destination);
-    if (target.kind === 'send-typing') return this.#sendTyping(target.roomId);
-    if (target.kind !== 'send-room') {
-      throw new ChorusError('not_found', `cannot SEND to ${destination}: use /app/rooms/<roomId> or /app/rooms/<roomId>/typing`);
-    }
-    if (!paid) this.#takeSendTokens();
-    const text = readSendText(frame.body, frame.headers.get('content-type'));
-    await this.ctx.chat.send(this.#user!, target.roomId, text, 'stomp');
-  }
-
-  /**
-   * Group commit: SENDs a client pipelined to the same room (no transaction) are
-   * stored in one statement. Each still gets its RECEIPT in order. Frames are
-   * taken only while they are valid and within the rate limits, so a refusal is
-   * handled by the ordinary path at the same point in the stream as before.
-   * Returns false when there was nothing to batch (the caller handles `first`).
-   */
-  async #sendPipelined(first: StompFrame): Promise<boolean> {
-    const roomId = sendRoomOf(first)!;
-    const destination = first.headers.get('destination');
-    const frames: StompFrame[] = [];
-    const texts: string[] = [];
-    const take = (frame: StompFrame): boolean => {
-      let text: string;
-      try {
-        text = validateMessageText(readSendText(frame.body, frame.headers.get('content-type')), this.ctx.chat.maxMessageLength);
-      } catch {
-        return false;
-      }
-      const now = Date.now();
-      if (!this.#ownSendBucket.take(now)) return false;
-      if (!this.#userSendBucket!.take(now)) return false;
-      frames.push(frame);
-      texts.push(text);
-      return true;
-    };
-    if (!take(first)) return false;
-    while (frames.length < MAX_SEND_BATCH && this.#queue.length > 0) {
-      const next = this.#queue[0]!;
-      if (sendRoomOf(next) !== roomId || next.headers.get('destination') !== destination || !take(next)) break;
-      this.#queue.shift();
-      this.ctx.metrics.framesReceived.inc({ command: next.command });
-    }
-    try {
-      await this.ctx.chat.sendMany(this.#user!, roomId, texts, 'stomp');
-    } catch (err) {
-      for (const frame of frames) this.#refuse(frame, err);
-      return true;
-    }
-    // Each RECEIPT is its own WebSocket message (some mobile STOMP clients read one frame
-    // per message); the transport still writes them to the socket together.
-    for (const frame of frames) {
-      const receipt = frame.headers.get('receipt');
-      if (receipt !== undefined) this.write(encodeFrame('RECEIPT', { 'receipt-id': receipt }, undefined, this.#version));
-    }
-    return true;
-  }
-
-  /** Typing indicators: members only, rate limited per user, never stored. */
-  async #sendTyping(roomId: string): Promise<void> {
-    if (!this.#typingBucket!.take()) {
-      throw new ChorusError('rate_limited', 'typing indicators too fast; send at most one per second', {
-        retryAfter: Math.max(this.#typingBucket!.retryAfterSeconds(), 1),
-      });
-    }
-    const user = this.#user!;
-    await this.ctx.chat.requireMember(user, roomId);
-    await this.ctx.roomEvents.publish({ type: 'typing', roomId, user: { id: user.id, username: user.username } });
-  }
-
-  async #onSubscribe(frame: StompFrame): Promise<void> {
-    // What a subscription keeps must not keep the frame's header block alive (see ownString).
-    const id = ownString(requireHeader(frame, 'id'));
-    const destination = requireHeader(frame, 'destination');
-    // MESSAGE frames are encoded once for every session, with 1.2 escaping of the subscription id.
-    if (this.#version === '1.0' && /[:\\]/.test(id)) {
-      throw new ChorusError('bad_request', 'with STOMP 1.0 a subscription id cannot contain ":" or "\\"; use other characters or STOMP 1.1+');
-    }
-    if (this.#subscriptions.has(id) || this.#errorsSubscriptionId === id) {
-      throw new ChorusError('conflict', `subscription id ${id} is already in use`);
-    }
-    const ack = frame.headers.get('ack');
-    if (ack !== undefined && ack !== 'auto') {
-      throw new ChorusError('bad_request', `ack:${ack} is not supported: Chorus subscriptions are ack:auto`);
-    }
-    const now = Date.now();
-    if (!this.#subscribeBucket!.take(now) || !this.#userSubscribeBucket!.take(now)) {
-      throw new ChorusError('rate_limited', 'subscribing too fast; slow down', {
-        retryAfter: Math.max(this.#subscribeBucket!.retryAfterSeconds(), this.#userSubscribeBucket!.retryAfterSeconds(), 1),
-      });
-    }
-    const target = parseDestination(destination);
-    switch (target.kind) {
-      case 'user-queue': {
-        if (target.queue === USER_ERRORS_QUEUE) {
-          this.#errorsSubscriptionId = id;
-          this.#receipt(frame);
-          return;
-        }
-        if (target.queue !== UNREAD_QUEUE) {
-          throw new ChorusError('not_found', `unknown destination ${destination}: user queues are /user/queue/errors and /user/queue/unread`);
-        }
-        const userId = this.#user!.id;
-        const stopTracking = await this.ctx.unread.track(userId);
-        let stopQueue: () => void;
-        try {
-          stopQueue = await this.ctx.userHub.subscribe(userId, target.queue, { subscriptionId: id, send: (data) => this.write(data) });
-        } catch (err) {
-          stopTracking();
-          throw err;
-        }
-        this.#activate(frame, id, {
-          remove: () => {
-            stopQueue();
-            stopTracking();
-          },
-        });
-        return;
-      }
-      case 'room-presence':
-      case 'room-typing': {
-        await this.#watchMembership();
-        await this.ctx.chat.requireMember(this.#user!, target.roomId);
-        const type = target.kind === 'room-presence' ? 'presence' : 'typing';
-        const roomId = this.ctx.hub.sharedRoomId(target.roomId);
-        const remove = await this.ctx.roomEvents.subscribe(roomId, type, { subscriptionId: id, send: (data) => this.write(data) });
-        this.#activate(frame, id, { remove, roomId });
-        return;
-      }
-      case 'room': {
-        const since = parseSince(frame.headers.get('since'));
-        await this.#watchMembership();
-        await this.ctx.chat.requireMember(this.#user!, target.roomId);
-        const roomId = this.ctx.hub.sharedRoomId(target.roomId);
-        const subscription = new RoomSubscription(this, id, roomId, this.#user!);
-        await subscription.join(this.ctx.hub, since);
-        if (subscription.failure !== null) {
-          subscription.remove();
-          this.#refuse(frame, new ChorusError('unavailable', subscription.failure));
-          return;
-        }
-        if (this.#state !== 'closed') {
-          subscription.enterPresence(this.ctx.presence, ownString(`${this.ctx.processId}:${this.id}:${subscription.subscriptionId}`));
-        }
-        this.#activate(frame, subscription.subscriptionId, subscription);
-        return;
-      }
-      default:
-        throw new ChorusError(
-          'not_found',
-          `unknown destination ${destination}: subscribe to /topic/rooms/<roomId>[/presence|/typing] or /user/queue/errors|unread`,
-        );
-    }
-  }
-
-  /** Records a subscription that is in place, or undoes it when the session closed meanwhile. */
-  #activate(frame: StompFrame, id: string, subscription: ActiveSubscription): void {
-    if (this.#state === 'closed') {
-      subscription.remove();
-      return;
-    }
-    this.#subscriptions.set(id, subscription);
-    this.ctx.metrics.subscriptions.inc();
-    this.#receipt(frame);
-  }
-
-  /**
-   * The user left the room (from any session or device): every subscription of
-   * this session to the room, its presence or its typing ends, and the client is
-   * told with a `forbidden` error for the room's destination.
-   */
+  /** The user left the room (from any session or device): see SessionSubscriptions.revokeRoom. */
   revokeRoom(roomId: string): void {
     if (this.#state === 'closed') return;
-    let ended = 0;
-    for (const [id, sub] of [...this.#subscriptions]) {
-      if (sub.roomId !== roomId) continue;
-      this.#subscriptions.delete(id);
-      sub.remove();
-      ended++;
-    }
-    if (ended === 0) return;
-    this.ctx.metrics.subscriptions.dec(ended);
-    const destination = roomTopicDestination(roomId);
-    const frame: StompFrame = { command: 'SUBSCRIBE', headers: new Map([['destination', destination]]), body: Buffer.alloc(0) };
-    this.#refuse(frame, new ChorusError('forbidden', `you left room ${roomId}: its subscriptions ended`));
+    this.#subscriptions?.revokeRoom(roomId);
   }
 
-  async #watchMembership(): Promise<void> {
-    this.#membership ??= new MembershipWatch(this.ctx.userHub, this.#user!.id, (roomId) => void this.#membershipChanged(roomId));
-    await this.#membership.start();
-  }
-
-  /** The user's membership of `roomId` changed somewhere: if they are no longer a member, its subscriptions end. */
-  async #membershipChanged(roomId: string): Promise<void> {
-    if (this.#state === 'closed' || !this.#holdsRoom(roomId)) return;
-    try {
-      await this.ctx.chat.requireMember(this.#user!, roomId);
-    } catch (err) {
-      if (isChorusError(err) && (err.code === 'forbidden' || err.code === 'not_found')) this.revokeRoom(roomId);
-      else this.ctx.logger.warn({ err, session: this.id, roomId }, 'could not recheck a room membership');
-    }
-  }
-
-  #holdsRoom(roomId: string): boolean {
-    for (const sub of this.#subscriptions.values()) if (sub.roomId === roomId) return true;
-    return false;
-  }
-
-  #onUnsubscribe(frame: StompFrame): void {
-    const id = requireHeader(frame, 'id');
-    if (this.#errorsSubscriptionId === id) {
-      this.#errorsSubscriptionId = null;
-      this.#receipt(frame);
-      return;
-    }
-    const sub = this.#subscriptions.get(id);
-    if (!sub) throw new ChorusError('not_found', `no subscription with id ${id}`);
-    sub.remove();
-    this.#subscriptions.delete(id);
-    this.ctx.metrics.subscriptions.dec();
-    this.#receipt(frame);
-  }
-
-  async #onTransaction(frame: StompFrame): Promise<void> {
-    const tx = requireHeader(frame, 'transaction');
-    if (frame.command === 'BEGIN') {
-      const { limits } = this.ctx.config;
-      this.#transactions ??= new TransactionBuffer({
-        maxOpen: limits.maxOpenTransactions,
-        maxFrames: limits.transactionMaxFrames,
-        maxBytes: limits.transactionMaxBytes,
-      });
-      this.#transactions.begin(tx);
-      this.#receipt(frame);
-      return;
-    }
-    const frames = this.#transactions?.take(tx);
-    if (!frames) throw new ChorusError('bad_request', `unknown transaction ${tx}`);
-    if (frame.command === 'COMMIT') {
-      for (const send of frames) {
-        try {
-          await this.#deliverSend(send, send.headers.get('destination')!, true);
-        } catch (err) {
-          this.#refuse(send, err);
-        }
-      }
-    }
-    this.#receipt(frame);
-  }
-
-  #receipt(frame: StompFrame): void {
+  receipt(frame: StompFrame): void {
     const receipt = frame.headers.get('receipt');
     if (receipt !== undefined) this.write(encodeFrame('RECEIPT', { 'receipt-id': receipt }, undefined, this.#version));
   }
@@ -641,66 +327,24 @@ export class StompSession {
    * A frame was refused. With a /user/queue/errors subscription the client gets a
    * MESSAGE there and stays connected; otherwise an ERROR frame closes the session.
    */
-  #refuse(frame: StompFrame, err: unknown): void {
+  refuse(frame: StompFrame, err: unknown): void {
     if (this.#state === 'closed') return;
-    const error = isChorusError(err) ? err : null;
-    if (!error) this.ctx.logger.error({ err, session: this.id, command: frame.command }, 'unexpected error handling frame');
-    const code = error?.code ?? 'internal';
-    const message = error?.message ?? 'internal error';
-    this.ctx.metrics.stompErrors.inc({ code });
-    const receipt = frame.headers.get('receipt');
-    const destination = frame.headers.get('destination');
-    if (this.#errorsSubscriptionId !== null) {
-      const body = JSON.stringify({
-        code,
-        message,
-        command: frame.command,
-        ...(receipt !== undefined ? { receiptId: receipt } : {}),
-        ...(destination !== undefined ? { destination } : {}),
-        ...(error?.retryAfter !== undefined ? { retryAfter: error.retryAfter } : {}),
-      });
-      const headers: Record<string, string> = {
-        destination: `/user/queue/${USER_ERRORS_QUEUE}`,
-        subscription: this.#errorsSubscriptionId,
-        'message-id': `error-${this.id}-${Date.now()}`,
-        'content-type': 'application/json',
-        'error-code': code,
-      };
-      if (receipt !== undefined) headers['receipt-id'] = receipt;
-      this.write(encodeFrame('MESSAGE', headers, body, this.#version));
+    const refusal = describeRefusal(err);
+    if (!refusal.error) this.ctx.logger.error({ err, session: this.id, command: frame.command }, 'unexpected error handling frame');
+    this.ctx.metrics.stompErrors.inc({ code: refusal.code });
+    const errorsSubscriptionId = this.#subscriptions?.errorsSubscriptionId ?? null;
+    if (errorsSubscriptionId !== null) {
+      this.write(renderErrorMessage(frame, refusal, errorsSubscriptionId, this.id, this.#version));
       return;
     }
-    const headers: Record<string, string> = { 'error-code': code };
-    if (receipt !== undefined) headers['receipt-id'] = receipt;
-    this.#fatal(message, CloseCodes.policyViolation, headers);
+    this.#fatal(refusal.message, CloseCodes.policyViolation, refusalErrorHeaders(frame, refusal));
   }
 
   /** Sends ERROR (message header + text body) and closes, as the spec requires. */
   #fatal(message: string, closeCode: number, extraHeaders: Record<string, string> = {}): void {
     if (this.#state === 'closed') return;
-    this.write(encodeFrame('ERROR', { message, 'content-type': 'text/plain', ...extraHeaders }, message, this.#version));
+    this.write(renderErrorFrame(message, extraHeaders, this.#version));
     this.transport.close(closeCode, message.slice(0, 120));
     this.closed();
   }
-}
-
-/** The room of a plain (non-transactional) SEND to /app/rooms/<id>, else undefined. */
-function sendRoomOf(frame: StompFrame): string | undefined {
-  if (frame.command !== 'SEND' || frame.headers.has('transaction')) return undefined;
-  const destination = frame.headers.get('destination');
-  if (destination === undefined) return undefined;
-  const target = parseDestination(destination);
-  return target.kind === 'send-room' ? target.roomId : undefined;
-}
-
-function requireHeader(frame: StompFrame, name: string): string {
-  const value = frame.headers.get(name);
-  if (value === undefined || value === '') throw new ChorusError('bad_request', `${frame.command} requires a ${name} header`);
-  return value;
-}
-
-function parseSince(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d{1,15}$/.test(value)) throw new ChorusError('bad_request', 'since must be a non-negative integer seq');
-  return Number(value);
 }

@@ -1,7 +1,7 @@
 import { ChorusError } from '@chorus/core';
 import { ownString } from '../util/own-string.js';
 import { ownFrame } from './own-frame.js';
-import type { StompFrame } from './codec/index.js';
+import type { StompFrame } from '../protocol/codec/index.js';
 
 export interface TransactionLimits {
   /** Open transactions per connection. */

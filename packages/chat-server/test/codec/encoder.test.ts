@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeFrame, HEARTBEAT_EOL, StompEncodeError } from '../../src/stomp/codec/index.js';
+import { encodeFrame, HEARTBEAT_EOL, StompEncodeError } from '../../src/protocol/codec/index.js';
 import { frame, run } from './support.js';
 
 describe('encodeFrame', () => {

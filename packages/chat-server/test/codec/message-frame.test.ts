@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeFrame, PreparedMessage, StompEncodeError } from '../../src/stomp/codec/index.js';
+import { encodeFrame, PreparedMessage, StompEncodeError } from '../../src/protocol/codec/index.js';
 import { frame, run } from './support.js';
 
 const BODY = JSON.stringify({ id: 'm1', text: 'héllo 😀', room: 'r1' });

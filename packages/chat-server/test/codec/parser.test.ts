@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FrameParser, StompParseError, type ParserLimits } from '../../src/stomp/codec/index.js';
+import { FrameParser, StompParseError, type ParserLimits } from '../../src/protocol/codec/index.js';
 import { frame, LARGE_LIMITS, parseError, plain, reasonOf, run } from './support.js';
 
 const SEND = 'SEND\ndestination:/topic/room.1\ncontent-type:application/json\n\n{"text":"hi"}\0';

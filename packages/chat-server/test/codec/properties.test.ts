@@ -10,7 +10,7 @@ import {
   StompParseError,
   type ParserLimits,
   type StompParseErrorReason,
-} from '../../src/stomp/codec/index.js';
+} from '../../src/protocol/codec/index.js';
 import { LARGE_LIMITS, run, splitAt, type Plain } from './support.js';
 
 const SEED = 42;

@@ -1,6 +1,6 @@
 import { FrameImpl, Parser, type IRawFrameType } from '@stomp/stompjs';
 import { describe, expect, it } from 'vitest';
-import { encodeFrame, HEARTBEAT_EOL, PreparedMessage } from '../../src/stomp/codec/index.js';
+import { encodeFrame, HEARTBEAT_EOL, PreparedMessage } from '../../src/protocol/codec/index.js';
 import { frame, run } from './support.js';
 
 /** Parses bytes with @stomp/stompjs's own parser, as a browser client would. */

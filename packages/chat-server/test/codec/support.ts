@@ -1,4 +1,4 @@
-import { FrameParser, StompParseError, type ParseEvent, type ParserLimits, type StompParseErrorReason } from '../../src/stomp/codec/index.js';
+import { FrameParser, StompParseError, type ParseEvent, type ParserLimits, type StompParseErrorReason } from '../../src/protocol/codec/index.js';
 
 export const LARGE_LIMITS: ParserLimits = { maxFrameBytes: 1 << 20, maxHeaders: 1000, maxHeaderBytes: 1 << 16 };
 

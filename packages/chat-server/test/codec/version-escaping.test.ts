@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeFrame, FrameParser, StompParseError, type StompVersion } from '../../src/stomp/codec/index.js';
+import { encodeFrame, FrameParser, StompParseError, type StompVersion } from '../../src/protocol/codec/index.js';
 import { LARGE_LIMITS } from './support.js';
 
 /** The headers of the one frame `text` holds, read by a parser set to `version`. */

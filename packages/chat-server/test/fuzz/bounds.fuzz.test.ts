@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isChorusError } from '@chorus/core';
-import { FrameParser, type StompFrame } from '../../src/stomp/codec/index.js';
+import { FrameParser, type StompFrame } from '../../src/protocol/codec/index.js';
 import { withOwnBody } from '../../src/stomp/own-frame.js';
 import { ReplayBudget } from '../../src/stomp/replay-budget.js';
 import { TransactionBuffer } from '../../src/stomp/transaction-buffer.js';

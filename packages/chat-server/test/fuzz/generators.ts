@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { encodeFrame, type ParserLimits } from '../../src/stomp/codec/index.js';
+import { encodeFrame, type ParserLimits } from '../../src/protocol/codec/index.js';
 
 /** fast-check generators of hostile STOMP input, shared by the parser and live-endpoint fuzz suites. */
 

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Room } from '@chorus/core';
-import { encodeFrame, FrameParser, StompParseError, type ParseEvent, type ParserLimits } from '../../src/stomp/codec/index.js';
+import { encodeFrame, FrameParser, StompParseError, type ParseEvent, type ParserLimits } from '../../src/protocol/codec/index.js';
 import { startHarness, type Harness, type TestUser } from '../support/harness.js';
 import { RawStompClient, type RawFrame } from '../support/raw-client.js';
 import { CaseCounter, FUZZ_SEED, runs } from './fuzz-config.js';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FrameParser, StompParseError, type ParserLimits, type StompParseErrorReason } from '../../src/stomp/codec/index.js';
+import { FrameParser, StompParseError, type ParserLimits, type StompParseErrorReason } from '../../src/protocol/codec/index.js';
 import { run, splitAt, type Plain } from '../codec/support.js';
 import { CaseCounter, FUZZ_SEED, runs } from './fuzz-config.js';
 import {

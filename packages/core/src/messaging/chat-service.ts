@@ -1,6 +1,6 @@
 import type { Broker } from '../broker/broker.js';
 import { topics } from '../broker/topics.js';
-import type { Message, Room } from '../domain/types.js';
+import type { MemberRoom, Message, Page, Room, RoomMute } from '../domain/types.js';
 import { badRequest, ChorusError, forbidden, notFound } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -24,6 +24,9 @@ export interface Actor {
 
 export type SendSource = 'stomp' | 'http';
 
+/** Told of every message this process stores: the message and its JSON as published. */
+export type StoredListener = (message: Message, payload: string) => void;
+
 export interface ChatServiceOptions {
   store: Store;
   broker: Broker;
@@ -43,7 +46,7 @@ export class ChatService {
   readonly #metrics: Metrics;
   readonly #logger: Logger;
   readonly #maxLength: number;
-  readonly #storedListeners = new Set<(message: Message) => void>();
+  readonly #storedListeners = new Set<StoredListener>();
   /** Every text message this process stores goes through here: one statement per batch. */
   readonly #appends: GroupCommit<NewMemberMessage, Message | null>;
 
@@ -66,9 +69,10 @@ export class ChatService {
    * Runs `listener` for every message this process stores, right after it is
    * published. The chat-server delivers them to its own subscribers this way, so
    * local delivery does not depend on the broker (its per-room seq check drops
-   * the copy that arrives over pub/sub).
+   * the copy that arrives over pub/sub). `payload` is the message's JSON as published,
+   * so a listener need not encode it again.
    */
-  onStored(listener: (message: Message) => void): () => void {
+  onStored(listener: StoredListener): () => void {
     this.#storedListeners.add(listener);
     return () => this.#storedListeners.delete(listener);
   }
@@ -100,10 +104,7 @@ export class ChatService {
     }
     const messages = stored as Message[];
     this.#metrics.messagesStored.inc({ type: 'text', source }, messages.length);
-    for (const message of messages) {
-      this.publish(message);
-      this.#notifyStored(message);
-    }
+    for (const message of messages) this.#notifyStored(message, this.publish(message));
     return messages;
   }
 
@@ -181,16 +182,52 @@ export class ChatService {
     return found.room;
   }
 
-  #stored(message: Message, source: SendSource): void {
-    this.#metrics.messagesStored.inc({ type: message.type, source });
-    this.publish(message);
-    this.#notifyStored(message);
+  /** Public rooms, newest first (anyone signed in may list them). */
+  listPublicRooms(query: { limit: number; cursor?: string | undefined }): Promise<Page<Room>> {
+    return this.#store.listPublicRooms(query);
   }
 
-  #notifyStored(message: Message): void {
+  /** The rooms the actor belongs to, with unread counts. */
+  listMemberRooms(actor: Actor): Promise<MemberRoom[]> {
+    return this.#store.listMemberRooms(actor.id);
+  }
+
+  /** Full-text search over the actor's rooms, newest first, or over one room of theirs. */
+  async searchMessages(actor: Actor, query: { text: string; roomId?: string | undefined; limit: number }): Promise<Message[]> {
+    // The store scopes to the user's rooms too; naming a foreign room is an error, not an empty result.
+    if (query.roomId !== undefined) await this.requireMember(actor, query.roomId);
+    return this.#store.searchMessages({ userId: actor.id, text: query.text, roomId: query.roomId, limit: query.limit });
+  }
+
+  /** Mutes a room's push notifications for the actor until `until` (null: until unmuted); again replaces the end. */
+  async muteRoom(actor: Actor, roomId: string, until: string | null): Promise<RoomMute> {
+    await this.requireMember(actor, roomId);
+    return this.#store.muteRoom(roomId, actor.id, until);
+  }
+
+  /** The actor's mute of a room; not_found when it is not muted. */
+  async getRoomMute(actor: Actor, roomId: string): Promise<RoomMute> {
+    await this.requireMember(actor, roomId);
+    const mute = await this.#store.getRoomMute(roomId, actor.id);
+    if (!mute) throw notFound('room is not muted');
+    return mute;
+  }
+
+  /** Unmutes a room for the actor (idempotent). */
+  async unmuteRoom(actor: Actor, roomId: string): Promise<void> {
+    await this.requireMember(actor, roomId);
+    await this.#store.unmuteRoom(roomId, actor.id);
+  }
+
+  #stored(message: Message, source: SendSource): void {
+    this.#metrics.messagesStored.inc({ type: message.type, source });
+    this.#notifyStored(message, this.publish(message));
+  }
+
+  #notifyStored(message: Message, payload: string): void {
     for (const listener of this.#storedListeners) {
       try {
-        listener(message);
+        listener(message, payload);
       } catch (err) {
         this.#logger.error({ err, roomId: message.roomId, seq: message.seq }, 'stored-message listener threw');
       }
@@ -207,10 +244,13 @@ export class ChatService {
   /**
    * Publishes a stored message. A failed publish does not fail the caller: the
    * message is durable, and chat-servers backfill gaps from the store by seq.
+   * Returns the published payload (the message's JSON).
    */
-  publish(message: Message): void {
-    this.#broker.publish(topics.room(message.roomId), JSON.stringify(message)).catch((err: unknown) => {
+  publish(message: Message): string {
+    const payload = JSON.stringify(message);
+    this.#broker.publish(topics.room(message.roomId), payload).catch((err: unknown) => {
       this.#logger.warn({ err, roomId: message.roomId, seq: message.seq }, 'publish failed; subscribers will backfill');
     });
+    return payload;
   }
 }

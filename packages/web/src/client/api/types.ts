@@ -1,5 +1,6 @@
 /** Wire types of the Chorus REST and STOMP API, as seen by the browser. */
 import type { MemberRoom, Message, MessageSender, Room, User } from '@chorus/core';
+import type { ErrorBody, UnreadUpdate } from '@chorus/protocol';
 
 export type { MemberRoom, Message, MessageSender, Room };
 
@@ -22,19 +23,8 @@ export interface HistoryRange {
   limit: number;
 }
 
-/** Body of a MESSAGE on /user/queue/errors: a refused SEND or SUBSCRIBE. */
-export interface StompUserError {
-  code: string;
-  message: string;
-  receiptId?: string;
-  destination?: string;
-  /** Seconds to wait before retrying, for rate_limited. */
-  retryAfter?: number;
-}
+/** Body of a MESSAGE on /user/queue/errors (a refused SEND or SUBSCRIBE), as the app uses it. */
+export type StompUserError = Omit<ErrorBody, 'command'>;
 
 /** Body of a MESSAGE on /user/queue/unread. */
-export interface UnreadEvent {
-  roomId: string;
-  lastSeq: number;
-  unread: number;
-}
+export type UnreadEvent = UnreadUpdate;

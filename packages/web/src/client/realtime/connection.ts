@@ -1,3 +1,12 @@
+import {
+  roomEventsDestination,
+  roomSendDestination,
+  roomTopicDestination,
+  typingSendDestination,
+  UNREAD_QUEUE,
+  USER_ERRORS_QUEUE,
+  userQueueDestination,
+} from '@chorus/protocol';
 import { Client, type IFrame, type IMessage, type IStompSocket, type StompSubscription } from '@stomp/stompjs';
 import { ApiError } from '../api/api-error.js';
 import type { Message, StompUserError, UnreadEvent } from '../api/types.js';
@@ -48,7 +57,6 @@ interface PendingSend {
   timer: ReturnType<typeof setTimeout>;
 }
 
-const roomTopic = (roomId: string) => `/topic/rooms/${roomId}`;
 /** WebSocket close code 1008, with which the server refuses a page's origin. */
 const POLICY_VIOLATION = 1008;
 
@@ -148,7 +156,7 @@ export class ChatConnection {
       this.#pending.set(receipt, { resolve, reject, timer });
       client.watchForReceipt(receipt, () => this.#settle(receipt));
       client.publish({
-        destination: `/app/rooms/${roomId}`,
+        destination: roomSendDestination(roomId),
         body: JSON.stringify({ text }),
         headers: { 'content-type': 'application/json', receipt },
       });
@@ -159,7 +167,7 @@ export class ChatConnection {
   sendTyping(roomId: string): void {
     if (!this.#client?.connected) return;
     this.#client.publish({
-      destination: `/app/rooms/${roomId}/typing`,
+      destination: typingSendDestination(roomId),
       body: JSON.stringify({ typing: true }),
       headers: { 'content-type': 'application/json' },
     });
@@ -225,8 +233,8 @@ export class ChatConnection {
     this.#backoff.reset();
     const resumed = this.#everConnected;
     this.#everConnected = true;
-    client.subscribe('/user/queue/errors', (frame) => this.#onUserError(frame));
-    client.subscribe('/user/queue/unread', (frame) => {
+    client.subscribe(userQueueDestination(USER_ERRORS_QUEUE), (frame) => this.#onUserError(frame));
+    client.subscribe(userQueueDestination(UNREAD_QUEUE), (frame) => {
       const event = parseJson<UnreadEvent>(frame.body);
       if (event && typeof event.roomId === 'string') this.#options.handlers.unread(event);
     });
@@ -239,7 +247,7 @@ export class ChatConnection {
   #subscribeRoom(client: Client, roomId: string): void {
     const since = this.#options.since(roomId);
     const subscription = client.subscribe(
-      roomTopic(roomId),
+      roomTopicDestination(roomId),
       (frame: IMessage) => {
         const message = parseJson<Message>(frame.body);
         if (!message || typeof message.seq !== 'number') return;
@@ -255,8 +263,8 @@ export class ChatConnection {
     if (roomId === null) return;
     const { presence, typing } = this.#options.handlers;
     this.#focusSubscriptions = [
-      client.subscribe(`${roomTopic(roomId)}/presence`, (frame) => presence(roomId, parseJson(frame.body))),
-      client.subscribe(`${roomTopic(roomId)}/typing`, (frame) => typing(roomId, parseJson(frame.body))),
+      client.subscribe(roomEventsDestination(roomId, 'presence'), (frame) => presence(roomId, parseJson(frame.body))),
+      client.subscribe(roomEventsDestination(roomId, 'typing'), (frame) => typing(roomId, parseJson(frame.body))),
     ];
   }
 

@@ -1,24 +1,16 @@
+import type { PresenceEvent, TypingEvent } from '@chorus/protocol';
 import type { MessageSender } from '../api/types.js';
 
-/** A change to a room's online list, read from whatever shape the server sends. */
+/** A change to a room's online list: a REST snapshot, or a STOMP presence event. */
 export type PresenceChange =
   | { kind: 'snapshot'; online: MessageSender[] }
   | { kind: 'online' | 'offline'; user: MessageSender };
 
-/** Accepts `{online:[users]}` snapshots and `{type|event|status, user}` or `{userId, username, online}` deltas. */
+/** Reads a `/topic/rooms/<id>/presence` body (a PresenceEvent), or null. */
 export function parsePresence(body: unknown): PresenceChange | null {
-  if (!isRecord(body)) return null;
-  if (Array.isArray(body.online)) {
-    return { kind: 'snapshot', online: body.online.map(toUser).filter((u): u is MessageSender => u !== null) };
-  }
-  const user = toUser(body.user) ?? toUser(body);
-  if (!user) return null;
-  const word = [body.type, body.event, body.status, body.state].find((v) => typeof v === 'string');
-  if (typeof body.online === 'boolean') return { kind: body.online ? 'online' : 'offline', user };
-  if (typeof word !== 'string') return null;
-  if (/^(online|join|joined|connect|connected|enter|present)$/i.test(word)) return { kind: 'online', user };
-  if (/^(offline|leave|left|disconnect|disconnected|exit|absent)$/i.test(word)) return { kind: 'offline', user };
-  return null;
+  if (!isRecord(body) || body.type !== ('presence' satisfies PresenceEvent['type']) || typeof body.online !== 'boolean') return null;
+  const user = toUser(body.user);
+  return user && { kind: body.online ? 'online' : 'offline', user };
 }
 
 export interface TypingSignal {
@@ -26,12 +18,11 @@ export interface TypingSignal {
   typing: boolean;
 }
 
-/** Accepts `{user:{id,username}, typing?}`, `{sender:{...}}` or `{userId, username, typing?}`. */
+/** Reads a `/topic/rooms/<id>/typing` body (a TypingEvent), or null. */
 export function parseTyping(body: unknown): TypingSignal | null {
-  if (!isRecord(body)) return null;
-  const user = toUser(body.user) ?? toUser(body.sender) ?? toUser(body);
-  if (!user) return null;
-  return { user, typing: body.typing !== false };
+  if (!isRecord(body) || body.type !== ('typing' satisfies TypingEvent['type'])) return null;
+  const user = toUser(body.user);
+  return user && { user, typing: true };
 }
 
 /** Applies a presence change to an online list (kept sorted by name). */
@@ -48,8 +39,7 @@ export function applyPresence(online: readonly MessageSender[], change: Presence
 
 function toUser(value: unknown): MessageSender | null {
   if (!isRecord(value)) return null;
-  const id = value.id ?? value.userId;
-  const username = value.username ?? value.name;
+  const { id, username } = value;
   if (typeof id !== 'string' || typeof username !== 'string') return null;
   return { id, username };
 }

@@ -1,6 +1,7 @@
 /**
- * The STOMP destinations Chorus understands. Parsing is strict: anything else
- * is `unknown` and gets a clear error, never a silent subscription.
+ * The STOMP destinations Chorus understands, parsed and built here only (server and
+ * web client alike). Parsing is strict: anything else is `unknown` and gets a clear
+ * error, never a silent subscription.
  */
 export type Destination =
   | { kind: 'room'; roomId: string }
@@ -34,5 +35,20 @@ export function parseDestination(destination: string): Destination {
   return { kind: 'unknown' };
 }
 
-export const roomTopicDestination = (roomId: string) => `/topic/rooms/${roomId}`;
+/** The user queues: refusals of the session's frames, and unread counts. */
 export const USER_ERRORS_QUEUE = 'errors';
+export const UNREAD_QUEUE = 'unread';
+
+/** The ephemeral event streams of a room. */
+export type RoomEventType = 'presence' | 'typing';
+
+/** Where a room's messages are delivered (SUBSCRIBE). */
+export const roomTopicDestination = (roomId: string) => `/topic/rooms/${roomId}`;
+/** Where a room's presence or typing events are delivered (SUBSCRIBE). */
+export const roomEventsDestination = (roomId: string, type: RoomEventType) => `/topic/rooms/${roomId}/${type}`;
+/** Where a message to a room is sent (SEND). */
+export const roomSendDestination = (roomId: string) => `/app/rooms/${roomId}`;
+/** Where a typing indicator for a room is sent (SEND). */
+export const typingSendDestination = (roomId: string) => `/app/rooms/${roomId}/typing`;
+/** A queue of the connected user (SUBSCRIBE). */
+export const userQueueDestination = (queue: string) => `/user/queue/${queue}`;

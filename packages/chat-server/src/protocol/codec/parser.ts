@@ -1,10 +1,11 @@
+// Longer than the package's other files on purpose: the parser is one byte-level state
+// machine whose states share the frame-in-progress fields and the per-chunk NUL cache, and
+// splitting its states across modules would put those fields behind calls on the hot path.
 import { isUtf8 } from 'node:buffer';
 import { StompParseError, type StompParseErrorReason } from './errors.js';
 import { unescapeHeader, type StompVersion } from './escape.js';
-import { CLIENT_COMMANDS, hasVerbatimHeaders, MAX_COMMAND_LENGTH, SERVER_COMMANDS, type StompFrame } from './frame.js';
+import { CLIENT_COMMANDS, hasVerbatimHeaders, MAX_COMMAND_LENGTH, SERVER_COMMANDS, type ParseEvent } from './frame.js';
 import { assertValidLimits, type ParserLimits } from './limits.js';
-
-export type ParseEvent = { type: 'frame'; frame: StompFrame } | { type: 'heartbeat' };
 
 const HEARTBEAT: ParseEvent = Object.freeze({ type: 'heartbeat' });
 const EMPTY = Buffer.alloc(0);

@@ -11,16 +11,12 @@ export interface Transport {
   terminate(): void;
 }
 
-/** Close codes Chorus uses (RFC 6455 and the 4000–4999 private range). */
-export const CloseCodes = {
-  normal: 1000,
-  protocolError: 1002,
-  policyViolation: 1008,
-  tooBig: 1009,
-  serviceRestart: 1012,
-  tryAgainLater: 1013,
-  /** The client did not read fast enough; its send buffer passed SEND_BUFFER_BYTES. */
-  slowConsumer: 4008,
-  /** No heart-beat from the client within the negotiated window. */
-  heartbeatTimeout: 4009,
-} as const;
+/** How long a client that does not read gets to take our close frame before the socket is dropped. */
+const TERMINATE_AFTER_MS = 2000;
+
+/** Closes with `code`, and drops the connection if it has not closed within 2 s (a client that does not read will not read our close frame either). */
+export function closeThenTerminate(transport: Transport, code: number, reason: string): void {
+  transport.close(code, reason);
+  const kill = setTimeout(() => transport.terminate(), TERMINATE_AFTER_MS);
+  kill.unref();
+}

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { topics, type Broker, type Logger, type RoomEvent } from '@chorus/core';
-import { PreparedMessage } from '../stomp/codec/index.js';
-import { parseTypedEvent, TopicFanout } from './topic-fanout.js';
+import { PreparedMessage } from '../protocol/codec/index.js';
+import { roomEventsDestination, type PresenceEvent, type TypingEvent } from '../protocol/destinations.js';
+import { ROOM_EVENTS, type TopicRegistry } from './topic-registry.js';
 
 /** A local subscription to a room's presence or typing events. */
 export interface EventSubscriber {
@@ -15,20 +16,18 @@ export interface EventSubscriber {
  * the subscribers of `/topic/rooms/<id>/presence` or `/topic/rooms/<id>/typing`.
  */
 export class RoomEventHub {
-  readonly #fanout: TopicFanout<RoomEvent>;
   /** The last payload's prepared frame, shared by every local subscriber of it. */
   #last: { payload: string; destination: string; prepared: PreparedMessage } | null = null;
 
   constructor(
     private readonly broker: Broker,
+    private readonly registry: TopicRegistry,
     private readonly logger: Logger,
-  ) {
-    this.#fanout = new TopicFanout<RoomEvent>(broker, logger, (payload) => parseTypedEvent<RoomEvent>(payload));
-  }
+  ) {}
 
   async subscribe(roomId: string, type: RoomEvent['type'], subscriber: EventSubscriber): Promise<() => void> {
-    const destination = `/topic/rooms/${roomId}/${type}`;
-    return this.#fanout.listen(topics.roomEvents(roomId), (event, payload) => {
+    const destination = roomEventsDestination(roomId, type);
+    return this.registry.listen(ROOM_EVENTS, topics.roomEvents(roomId), (event, payload) => {
       if (event.type !== type || event.roomId !== roomId) return;
       subscriber.send(this.#prepare(payload, destination).forSubscription(subscriber.subscriptionId));
     });
@@ -40,15 +39,11 @@ export class RoomEventHub {
    */
   async publish(event: RoomEvent): Promise<void> {
     try {
-      await this.broker.publish(topics.roomEvents(event.roomId), JSON.stringify(event));
+      await this.broker.publish(topics.roomEvents(event.roomId), JSON.stringify(event satisfies PresenceEvent | TypingEvent));
     } catch (err) {
       this.logger.debug({ err, roomId: event.roomId, type: event.type }, 'room event publish failed; delivering locally only');
-      this.#fanout.deliverLocally(topics.roomEvents(event.roomId), event);
+      this.registry.deliverLocally(topics.roomEvents(event.roomId), event);
     }
-  }
-
-  close(): void {
-    this.#fanout.close();
   }
 
   #prepare(payload: string, destination: string): PreparedMessage {

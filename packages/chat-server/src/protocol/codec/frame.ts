@@ -8,6 +8,9 @@ export interface StompFrame {
   body: Buffer;
 }
 
+/** What the parser yields: a whole frame, or a heart-beat (an EOL between frames). */
+export type ParseEvent = { type: 'frame'; frame: StompFrame } | { type: 'heartbeat' };
+
 export const CLIENT_COMMANDS: ReadonlySet<string> = new Set([
   'CONNECT',
   'STOMP',

@@ -1,4 +1,4 @@
-import type { ParseEvent } from './parser.js';
+import type { ParseEvent } from './frame.js';
 
 export type StompParseErrorReason =
   | 'frame_too_large'

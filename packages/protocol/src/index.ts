@@ -1,0 +1,2 @@
+export * from './destinations.js';
+export * from './wire.js';

@@ -1,0 +1,54 @@
+/**
+ * The JSON bodies of the MESSAGE frames Chorus sends, by destination. The server builds
+ * them from these types and the web client reads them as these types.
+ */
+
+export interface WireUser {
+  id: string;
+  username: string;
+}
+
+/** On `/topic/rooms/<id>`: a stored message. */
+export interface MessageBody {
+  id: string;
+  roomId: string;
+  seq: number;
+  type: string;
+  sender: WireUser;
+  text: string;
+  createdAt: string;
+}
+
+/** On `/topic/rooms/<id>/presence`: a user came online in the room (first connection anywhere) or went offline (last one gone). */
+export interface PresenceEvent {
+  type: 'presence';
+  roomId: string;
+  user: WireUser;
+  online: boolean;
+}
+
+/** On `/topic/rooms/<id>/typing`: a user is typing in the room. */
+export interface TypingEvent {
+  type: 'typing';
+  roomId: string;
+  user: WireUser;
+}
+
+/** On `/user/queue/unread`: the user's unread count in a room changed. */
+export interface UnreadUpdate {
+  roomId: string;
+  lastSeq: number;
+  unread: number;
+}
+
+/** On `/user/queue/errors`: a frame of this session was refused (the connection stays open). */
+export interface ErrorBody {
+  code: string;
+  message: string;
+  /** The refused frame's command. */
+  command: string;
+  receiptId?: string;
+  destination?: string;
+  /** Seconds to wait before retrying, for rate_limited. */
+  retryAfter?: number;
+}
