@@ -27,3 +27,4 @@ export * from './kubernetes/index.js';
 export * from './push/push-queue.js';
 export { SqlPushQueue } from './push/sql-push-queue.js';
 export * from './runtime/services.js';
+export * from './runtime/http-server.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { createLogger, DEV_JWT_SECRET, DUMMY_PASSWORD_HASH, hashPassword, loadConfig, TokenService, verifyPassword } from '../src/index.js';
+import { createLogger, DUMMY_PASSWORD_HASH, hashPassword, loadConfig, PUBLIC_JWT_SECRETS, TokenService, verifyPassword } from '../src/index.js';
 import { toStoreError } from '../src/store/sql-errors.js';
 
 describe('security defaults (core)', () => {
@@ -66,15 +66,17 @@ describe('security defaults (core)', () => {
   });
 
   describe('configuration', () => {
-    it('refuses to start in production with the development JWT secret, however it is padded', () => {
+    it('refuses to start with a published JWT secret, however it is padded', () => {
       expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET/);
-      expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: ` ${DEV_JWT_SECRET}  ` })).toThrow(/JWT_SECRET/);
+      for (const secret of PUBLIC_JWT_SECRETS) expect(() => loadConfig({ JWT_SECRET: ` ${secret}  ` })).toThrow(/JWT_SECRET/);
       expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'short' })).toThrow(/JWT_SECRET/);
       expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(48) }).jwt.secret).toBe('p'.repeat(48));
     });
 
     it('has bounded request bodies, frames and login attempts by default, and no CORS or WebSocket origins open', () => {
-      const config = loadConfig({});
+      const config = loadConfig({ NODE_ENV: 'test' });
+      expect(config.trustProxy).toEqual([]);
+      expect(config.http.requestTimeoutMs).toBeGreaterThan(0);
       expect(config.limits.maxBodyBytes).toBe(65_536);
       expect(config.limits.maxFrameBytes).toBe(65_536);
       expect(config.limits.loginAttemptsPerMinute).toBe(10);
