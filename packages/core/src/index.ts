@@ -7,6 +7,7 @@ export * from './observability/metrics.js';
 export * from './observability/readiness.js';
 export * from './auth/passwords.js';
 export * from './auth/tokens.js';
+export * from './auth/bounded-work.js';
 export * from './store/store.js';
 export * from './broker/broker.js';
 export * from './broker/topics.js';

@@ -7,7 +7,7 @@ import { Client } from '@stomp/stompjs';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '@chorus/core/testing';
+import { freePort, RELAXED_LIMITS_ENV } from '@chorus/core/testing';
 import type { Message } from '@chorus/core';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -21,7 +21,7 @@ function service(entry: string, env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, ['--conditions=source', '--import', 'tsx', join(root, entry)], {
     cwd: root,
     // Both processes must verify each other's tokens: one secret for the pair.
-    env: { ...process.env, LOG_LEVEL: 'warn', NODE_ENV: 'test', JWT_SECRET: SHARED_JWT_SECRET, ...env },
+    env: { ...process.env, ...RELAXED_LIMITS_ENV, LOG_LEVEL: 'warn', NODE_ENV: 'test', JWT_SECRET: SHARED_JWT_SECRET, ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
 }

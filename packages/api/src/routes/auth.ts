@@ -1,9 +1,10 @@
-import { DUMMY_PASSWORD_HASH, hashPassword, rateLimited, unauthorized, verifyPassword, type User } from '@chorus/core';
+import { BoundedWork, DUMMY_PASSWORD_HASH, hashPassword, rateLimited, unauthorized, verifyPassword, type User } from '@chorus/core';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { ApiDeps } from '../deps.js';
 import { actorOf } from '../plugins/authenticate.js';
+import { budget, budgets } from '../plugins/budget.js';
 import { bearerAuth, errorResponses, PublicUser } from '../schemas.js';
 
 const SignupBody = Type.Object(
@@ -27,26 +28,53 @@ const Session = Type.Object({ user: PublicUser, token: Type.String({ description
 
 const publicUser = (user: User) => ({ id: user.id, username: user.username, email: user.email });
 
-/** Per client IP and login name, so one attacker cannot lock others out of their accounts. */
-function loginRateKey(request: FastifyRequest): string {
+const loginName = (request: FastifyRequest): string => {
   const login = (request.body as { login?: unknown } | undefined)?.login;
-  return `${request.ip}|${typeof login === 'string' ? login.trim().toLowerCase() : ''}`;
-}
+  return typeof login === 'string' ? login.trim().toLowerCase() : '';
+};
+
+const retryAfter = (context: { ttl: number }) => Math.max(1, Math.ceil(context.ttl / 1000));
 
 export const authRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { store, tokens, config }) => {
+  const { limits } = config;
+  // scrypt runs on libuv's thread pool (4 threads by default), which file reads and DNS share:
+  // capping concurrent hashes keeps threads free for everyone else, and the bounded queue turns
+  // a flood of logins into quick 429s instead of minutes of backlog.
+  const hashing = new BoundedWork(limits.passwordHashConcurrency, limits.passwordHashQueue, 'too many logins and sign-ups at once; try again shortly');
+
+  // Two login budgets, both counted in Redis with REDIS_URL (shared by every replica):
+  // per address and login name, so one attacker cannot lock others out of their accounts; and per
+  // login name from all addresses together (a higher budget), so guessing one account from many
+  // addresses is no faster.
+  const message = 'too many login attempts; try again later';
+  // A preHandler (after validation), so the keys can include the login name.
+  const loginLimits = budgets(
+    budget(app, { max: limits.loginAttemptsPerMinute, timeWindowMs: 60_000, key: (request) => `login|${request.ip}|${loginName(request)}`, message }),
+    budget(app, { max: limits.loginAccountAttemptsPerMinute, timeWindowMs: 60_000, key: (request) => `login-account|${loginName(request)}`, message }),
+  );
+
   app.post(
     '/api/auth/signup',
     {
+      config: {
+        rateLimit: {
+          max: limits.signupsPerHour,
+          timeWindow: 3_600_000,
+          keyGenerator: (request: FastifyRequest) => `signup|${request.ip}`,
+          errorResponseBuilder: (_request, context) => rateLimited('too many sign-ups from this address; try again later', retryAfter(context)),
+        },
+      },
       schema: {
         tags: ['auth'],
         summary: 'Create an account',
         body: SignupBody,
-        response: { 201: Session, ...errorResponses(400, 409, 413) },
+        response: { 201: Session, ...errorResponses(400, 409, 413, 429) },
       },
     },
     async (request, reply) => {
       const { username, email, password } = request.body;
-      const user = await store.createUser({ username, email, passwordHash: await hashPassword(password) });
+      const passwordHash = await hashing.run(() => hashPassword(password));
+      const user = await store.createUser({ username, email, passwordHash });
       const token = await tokens.issue({ userId: user.id, username: user.username });
       return reply.status(201).send({ user: publicUser(user), token });
     },
@@ -55,17 +83,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { stor
   app.post(
     '/api/auth/login',
     {
-      config: {
-        rateLimit: {
-          max: config.limits.loginAttemptsPerMinute,
-          timeWindow: 60_000,
-          // After validation, so the key can include the login name.
-          hook: 'preHandler',
-          keyGenerator: loginRateKey,
-          errorResponseBuilder: (_request, context) =>
-            rateLimited('too many login attempts; try again later', Math.max(1, Math.ceil(context.ttl / 1000))),
-        },
-      },
+      preHandler: loginLimits,
       schema: {
         tags: ['auth'],
         summary: 'Log in with username or email',
@@ -77,7 +95,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { stor
       const { login, password } = request.body;
       const credentials = await store.findCredentials(login.trim());
       // Verify against a dummy hash for unknown users so that timing does not reveal which exist.
-      const ok = await verifyPassword(password, credentials?.passwordHash ?? DUMMY_PASSWORD_HASH);
+      const ok = await hashing.run(() => verifyPassword(password, credentials?.passwordHash ?? DUMMY_PASSWORD_HASH));
       if (!credentials || !ok) throw unauthorized('invalid login or password');
       const token = await tokens.issue({ userId: credentials.id, username: credentials.username });
       return { user: publicUser(credentials), token };

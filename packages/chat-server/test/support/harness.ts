@@ -52,7 +52,7 @@ export async function startHarness(
   const chat = new ChatService({ store, broker, metrics, logger, maxMessageLength: config.limits.maxMessageLength });
   const tokens = new TokenService(config.jwt);
   const gateway = new ChatGateway({ config, chat, tokens, store, broker, metrics, logger });
-  const server = createOpsServer(metrics, () => ({ ready: true, reasons: [] }));
+  const server = createOpsServer(metrics, () => ({ ready: true, reasons: [] }), config);
   gateway.attach(server);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RELAXED_LIMITS_ENV } from '@chorus/core/testing';
 
 const SHARED_JWT_SECRET = randomBytes(32).toString('base64url');
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -40,7 +41,7 @@ export class ServiceProcess {
     const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', join(root, this.entry)], {
       cwd: root,
       // Every replica (and every restart) must accept the same tokens: one secret per test run.
-      env: { ...process.env, NODE_ENV: 'test', JWT_SECRET: SHARED_JWT_SECRET, LOG_LEVEL: 'error', HOST: '127.0.0.1', PORT: String(this.port), ...this.env },
+      env: { ...process.env, ...RELAXED_LIMITS_ENV, NODE_ENV: 'test', JWT_SECRET: SHARED_JWT_SECRET, LOG_LEVEL: 'error', HOST: '127.0.0.1', PORT: String(this.port), ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.#child = child;
