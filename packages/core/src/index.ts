@@ -29,3 +29,4 @@ export * from './push/push-queue.js';
 export { SqlPushQueue } from './push/sql-push-queue.js';
 export * from './runtime/services.js';
 export * from './runtime/http-server.js';
+export * from './observability/redact.js';

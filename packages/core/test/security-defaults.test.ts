@@ -96,6 +96,18 @@ describe('security defaults (core)', () => {
       expect(output).toContain('[redacted]');
       for (const secret of ['pw-1', 'pw-2', 'tok-1', 'tok-2', 'tok-3', 'tok-4', 'pass-1']) expect(output).not.toContain(secret);
     });
+
+    it('redact query-string tokens in URLs and messages, Cookie and Authorization headers, and inline bearer values', () => {
+      const lines: string[] = [];
+      const logger = createLogger({ level: 'info', name: 'redact-test', destination: { write: (line: string) => void lines.push(line) } });
+      logger.info({ url: '/sockjs/1/2/websocket?access_token=tok-5&room=r' }, 'url field');
+      logger.warn('sockjs error on /sockjs/info?token=tok-6 from client');
+      logger.warn({ sockjs: 'GET /x?jwt=tok-7' }, 'request failed: Authorization: Bearer tok-8');
+      logger.info({ req: { headers: { cookie: 'session=tok-9', 'proxy-authorization': 'Basic tok-10' } }, headers: { cookie: 'c=tok-11' } }, 'headers');
+      const output = lines.join('');
+      expect(output).toContain('access_token=[redacted]&room=r');
+      for (const secret of ['tok-5', 'tok-6', 'tok-7', 'tok-8', 'tok-9', 'tok-10', 'tok-11']) expect(output).not.toContain(secret);
+    });
   });
 
   describe('database errors', () => {
