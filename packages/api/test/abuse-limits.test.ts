@@ -131,6 +131,30 @@ describe('abuse limits of the REST API', () => {
   });
 });
 
+describe('bidirectional control characters in names', () => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startTestApi(storeBackends()[0]!);
+  });
+  afterAll(() => api?.close());
+
+  it('are refused in room names and usernames with a clear 400, and nothing is stored', async () => {
+    const user = await api.signup('bidi');
+    for (const c of ['\u202E', '\u202A', '\u2066', '\u2069', '\u200F']) {
+      const name = `gnp${c}exe-${randomName('r')}`;
+      const room = await api.call('POST', '/api/rooms', { token: user.token, json: { name } });
+      expect(expectError(room, 400, 'bad_request')).toMatch(/bidirectional control/);
+      const username = `ev${c}il${Date.now() % 1000}`;
+      const signup = await api.call('POST', '/api/auth/signup', { json: { username, email: `x${Date.now()}@example.test`, password: 'long enough password' } });
+      expect(signup.status).toBe(400);
+      expect(await api.store.findCredentials(username)).toBeFalsy();
+    }
+    expect((await api.store.listMemberRooms(user.id)).length).toBe(0);
+    // Right-to-left names themselves are fine.
+    expect((await api.call('POST', '/api/rooms', { token: user.token, json: { name: 'שיחה כללית' } })).status).toBe(201);
+  });
+});
+
 describe('password hashing is bounded per process', () => {
   let api: TestApi;
   let webRoot: string;

@@ -7,7 +7,7 @@ import type { Metrics } from '../observability/metrics.js';
 import type { HistoryQuery, NewMemberMessage, Store } from '../store/store.js';
 import type { UserEvent } from './events.js';
 import { GroupCommit } from './group-commit.js';
-import { checkStorableText, validateMessageText } from './text.js';
+import { checkNoBidiControls, checkStorableText, validateMessageText } from './text.js';
 
 /**
  * Group commit sizing. A batch of 512 short messages is one statement of a few
@@ -111,6 +111,7 @@ export class ChatService {
     const trimmed = name.trim();
     if (trimmed === '') throw badRequest('name must not be empty');
     checkStorableText('name', trimmed);
+    checkNoBidiControls('name', trimmed);
     return this.#store.createRoom({ name: trimmed, private: isPrivate, createdBy: actor.id });
   }
 
