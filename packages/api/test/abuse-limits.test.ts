@@ -131,6 +131,37 @@ describe('abuse limits of the REST API', () => {
   });
 });
 
+describe('membership needs consent', () => {
+  let api: TestApi;
+  beforeAll(async () => {
+    api = await startTestApi(storeBackends()[0]!);
+  });
+  afterAll(() => api?.close());
+
+  it('a user who left cannot be added back by others; they may rejoin a public room themselves', async () => {
+    const owner = await api.signup('owner');
+    const bob = await api.signup('bob');
+    for (const isPrivate of [false, true]) {
+      const room = (await api.call('POST', '/api/rooms', { token: owner.token, json: { name: randomName('consent'), private: isPrivate } })).body;
+      const add = () => api.call('POST', `/api/rooms/${room.id}/members`, { token: owner.token, json: { userId: bob.id } });
+      expect((await add()).status).toBe(200);
+      expect((await api.call('POST', `/api/rooms/${room.id}/leave`, { token: bob.token })).status).toBe(204);
+      const seq = await api.store.lastSeq(room.id);
+      expect(expectError(await add(), 403, 'forbidden')).toMatch(/left the room/);
+      expect(await api.store.isMember(room.id, bob.id)).toBe(false);
+      // The refusal stored and broadcast nothing.
+      expect(await api.store.lastSeq(room.id)).toBe(seq);
+      if (!isPrivate) {
+        expect((await api.call('POST', `/api/rooms/${room.id}/join`, { token: bob.token })).status).toBe(200);
+        expect(await api.store.isMember(room.id, bob.id)).toBe(true);
+        // Having come back by choice, bob can be added again after a later leave only if he rejoins.
+        expect((await api.call('POST', `/api/rooms/${room.id}/leave`, { token: bob.token })).status).toBe(204);
+        expectError(await add(), 403, 'forbidden');
+      }
+    }
+  });
+});
+
 describe('bidirectional control characters in names', () => {
   let api: TestApi;
   beforeAll(async () => {

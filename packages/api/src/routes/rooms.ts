@@ -126,7 +126,7 @@ export const roomRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { stor
       preHandler: membershipBudget,
       schema: {
         ...schema,
-        summary: 'Add a user to a room (members only; the way into private rooms)',
+        summary: 'Add a user to a room (members only; the way into private rooms). A user who left the room cannot be added back (403).',
         params: RoomIdParams,
         body: AddMemberBody,
         response: { 200: Room, ...errorResponses(400, 401, 403, 404, 413, 429) },
