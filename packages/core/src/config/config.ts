@@ -1,6 +1,6 @@
 import { bool, ConfigError, int, list, oneOf, optionalStr, str, url, type Env } from './env.js';
 import { jwtSecret, type JwtSecretSource } from './jwt-secret.js';
-import { trustProxy } from './trust-proxy.js';
+import { checkTrustProxy } from './trust-proxy.js';
 
 export { PUBLIC_JWT_SECRETS } from './jwt-secret.js';
 
@@ -95,7 +95,7 @@ export interface ChorusConfig {
 export function loadConfig(env: Env = process.env): ChorusConfig {
   const mode = oneOf(env, 'NODE_ENV', 'development', ['development', 'production', 'test'] as const);
   const dataDir = str(env, 'DATA_DIR', './data');
-  const { secret, source: jwtSecretSource } = jwtSecret(env, mode, dataDir);
+  const { secret, source: jwtSecretSource } = jwtSecret(optionalStr(env, 'JWT_SECRET'), mode, dataDir);
   const requestTimeoutMs = int(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 0, 3_600_000);
   const headersTimeoutMs = int(env, 'HTTP_HEADERS_TIMEOUT_MS', Math.min(10_000, requestTimeoutMs || 10_000), 100, 3_600_000);
   if (requestTimeoutMs > 0 && headersTimeoutMs > requestTimeoutMs) {
@@ -119,7 +119,7 @@ export function loadConfig(env: Env = process.env): ChorusConfig {
       ttlSeconds: int(env, 'JWT_TTL_SECONDS', 86_400, 60, 31_536_000),
     },
     jwtSecretSource,
-    trustProxy: trustProxy(env, 'TRUST_PROXY'),
+    trustProxy: checkTrustProxy('TRUST_PROXY', list(env, 'TRUST_PROXY', [])),
     http: { requestTimeoutMs, headersTimeoutMs },
     limits: {
       maxMessageLength: int(env, 'MAX_MESSAGE_LENGTH', 4000, 1, 1_000_000),

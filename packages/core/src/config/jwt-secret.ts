@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, optionalStr, type Env } from './env.js';
+import { ConfigError } from './env.js';
 
 /**
  * Secrets that have been published in the Chorus repository (old development defaults, the dev
@@ -23,12 +23,11 @@ const MIN_LENGTH = 32;
 let ephemeral: string | undefined;
 
 /**
- * JWT_SECRET when set (at least 32 characters, never a published one). Otherwise production
+ * `given` (JWT_SECRET) when set (at least 32 characters, never a published one). Otherwise production
  * refuses to start (replicas must share one secret), tests get a random secret per process, and
  * development generates one into DATA_DIR once and reuses it, so tokens survive restarts.
  */
-export function jwtSecret(env: Env, mode: 'development' | 'production' | 'test', dataDir: string): { secret: string; source: JwtSecretSource } {
-  const given = optionalStr(env, 'JWT_SECRET');
+export function jwtSecret(given: string | undefined, mode: 'development' | 'production' | 'test', dataDir: string): { secret: string; source: JwtSecretSource } {
   if (given !== undefined) return { secret: checkSecret('JWT_SECRET', given), source: 'env' };
   if (mode === 'production') throw new ConfigError('JWT_SECRET', 'must be set in production (e.g. openssl rand -base64 48)');
   if (mode === 'test') {

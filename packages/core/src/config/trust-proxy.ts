@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { ConfigError, list, type Env } from './env.js';
+import { ConfigError } from './env.js';
 
 /** proxy-addr's names for address ranges (what fastify's trustProxy accepts besides addresses). */
 const RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
@@ -9,8 +9,7 @@ const RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
  * CIDRs (10.0.0.0/8, fd00::/8) or range names. Empty by default: a process reachable directly
  * must not let its clients choose the address their rate limits are keyed on.
  */
-export function trustProxy(env: Env, name: string): string[] {
-  const entries = list(env, name, []);
+export function checkTrustProxy(name: string, entries: string[]): string[] {
   for (const entry of entries) {
     if (RANGE_NAMES.has(entry)) continue;
     const [address, prefix, extra] = entry.split('/');
