@@ -124,8 +124,9 @@ describe('abuse limits of the REST API', () => {
       expect(statuses).toEqual([200, 204, 200, 204, 429, 429, 429, 429, 429, 429]);
       // Four membership messages at most reached the room's history.
       expect(((await proxied.store.lastSeq(room.id)) ?? 0) - seqBefore).toBeLessThanOrEqual(4);
-      // Adding members is charged to the owner's own budget.
-      const added = await proxied.call('POST', `/api/rooms/${room.id}/members`, { token: owner.token, json: { userId: flooder.id } });
+      // Adding members is charged to the adder's own budget, not the flooder's.
+      const newcomer = await base.signup('newcomer');
+      const added = await proxied.call('POST', `/api/rooms/${room.id}/members`, { token: owner.token, json: { userId: newcomer.id } });
       expect(added.status).toBe(200);
     });
   });
