@@ -14,10 +14,10 @@ describe('bidirectional controls in user text', () => {
   });
 
   it('every name and room name is rendered through userText (isolated), message text with dir=auto', () => {
-    const sources = ['message-list.ts', 'chat-view.ts', 'sidebar-view.ts'].map((file) => readFileSync(`${UI}${file}`, 'utf8'));
+    const sources = ['message-list.ts', 'chat-view.ts', 'sidebar-view.ts', '../app.ts'].map((file) => readFileSync(`${UI}${file}`, 'utf8'));
     const all = sources.join('\n');
     // No raw name, room name or message text goes straight into an element.
-    expect(all).not.toMatch(/,\s*(?:room\.name|roomName|message\.sender\.username|u\.username|message\.text)\s*\)/);
+    expect(all).not.toMatch(/,\s*(?:room\.name|roomName|message\.sender\.username|u\.username|user\.username|message\.text)\s*\)/);
     expect(all).toMatch(/userText\(message\.sender\.username\)/);
     expect(all).toMatch(/userText\(room\.name\)/);
     expect(all).toMatch(/attrs: \{ dir: 'auto' \} \}, displayText\(message\.text\)/);
