@@ -74,8 +74,11 @@ describe('abuse limits of the REST API', () => {
       const { loginAccountAttemptsPerMinute } = proxied.config.limits;
       const guess = (login: string) =>
         proxied.call('POST', '/api/auth/login', { json: { login, password: 'guessing password' }, headers: from(freshAddress()) });
-      for (let i = 0; i < loginAccountAttemptsPerMinute; i++) expectError(await guess(i % 2 ? victim.username : victim.username.toUpperCase()), 401, 'unauthorized');
+      // By username, in any case, and by email: one account, one budget.
+      const names = [victim.username, victim.username.toUpperCase(), victim.email];
+      for (let i = 0; i < loginAccountAttemptsPerMinute; i++) expectError(await guess(names[i % names.length]!), 401, 'unauthorized');
       expectRetryAfter(await guess(victim.username));
+      expectRetryAfter(await guess(victim.email));
       // Other accounts are not affected.
       const bystander = await base.signup('bystander');
       const ok = await proxied.call('POST', '/api/auth/login', { json: { login: bystander.username, password: bystander.password }, headers: from(freshAddress()) });

@@ -10,25 +10,31 @@ export interface Budget {
   message: string;
 }
 
+/** A preHandler that charges the request to its budget, and `charge` for a key known only in a handler. */
+export interface BudgetCheck {
+  (request: FastifyRequest): Promise<void>;
+  charge(request: FastifyRequest, key: string): Promise<void>;
+}
+
 /**
- * A preHandler charging each request to a fixed-window counter of @fastify/rate-limit (in Redis
- * when the api has REDIS_URL, so every replica shares it) and refusing with 429 and Retry-After
- * once it is spent. Unlike a route's `config.rateLimit`, one budget can cover several routes and a
- * route can be charged to several budgets. Needs @fastify/rate-limit registered on `app`.
+ * Charges requests to a fixed-window counter of @fastify/rate-limit (in Redis when the api has
+ * REDIS_URL, so every replica shares it) and refuses with 429 and Retry-After once it is spent.
+ * Unlike a route's `config.rateLimit`, one budget can cover several routes and a route can be
+ * charged to several budgets. Needs @fastify/rate-limit registered on `app`.
  */
-export function budget(app: FastifyInstance, options: Budget): (request: FastifyRequest) => Promise<void> {
-  const limit = app.createRateLimit({ max: options.max, timeWindow: options.timeWindowMs, keyGenerator: options.key });
-  return async (request) => {
+export function budget(app: FastifyInstance, options: Budget): BudgetCheck {
+  const given = new WeakMap<FastifyRequest, string>();
+  const limit = app.createRateLimit({ max: options.max, timeWindow: options.timeWindowMs, keyGenerator: (request) => given.get(request) ?? options.key(request) });
+  const check = async (request: FastifyRequest): Promise<void> => {
     const result = await limit(request);
     if (!result.isAllowed && result.isExceeded) {
       throw rateLimited(options.message, Math.max(1, Math.ceil(result.ttl / 1000)));
     }
   };
-}
-
-/** Several budgets, in order; the first spent one refuses the request. */
-export function budgets(...checks: ((request: FastifyRequest) => Promise<void>)[]): (request: FastifyRequest) => Promise<void> {
-  return async (request) => {
-    for (const check of checks) await check(request);
-  };
+  return Object.assign((request: FastifyRequest) => check(request), {
+    charge: (request: FastifyRequest, key: string) => {
+      given.set(request, key);
+      return check(request);
+    },
+  });
 }

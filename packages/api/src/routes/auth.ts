@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { ApiDeps } from '../deps.js';
 import { actorOf } from '../plugins/authenticate.js';
-import { budget, budgets } from '../plugins/budget.js';
+import { budget } from '../plugins/budget.js';
 import { bearerAuth, errorResponses, PublicUser } from '../schemas.js';
 
 const SignupBody = Type.Object(
@@ -44,14 +44,13 @@ export const authRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { stor
 
   // Two login budgets, both counted in Redis with REDIS_URL (shared by every replica):
   // per address and login name, so one attacker cannot lock others out of their accounts; and per
-  // login name from all addresses together (a higher budget), so guessing one account from many
-  // addresses is no faster.
+  // account from all addresses together (a higher budget), so guessing one account from many
+  // addresses is no faster. The account is keyed by its id once looked up, so its username and
+  // email share one budget (unknown names are keyed by the name).
   const message = 'too many login attempts; try again later';
-  // A preHandler (after validation), so the keys can include the login name.
-  const loginLimits = budgets(
-    budget(app, { max: limits.loginAttemptsPerMinute, timeWindowMs: 60_000, key: (request) => `login|${request.ip}|${loginName(request)}`, message }),
-    budget(app, { max: limits.loginAccountAttemptsPerMinute, timeWindowMs: 60_000, key: (request) => `login-account|${loginName(request)}`, message }),
-  );
+  // A preHandler (after validation), so the key can include the login name.
+  const perAddress = budget(app, { max: limits.loginAttemptsPerMinute, timeWindowMs: 60_000, key: (request) => `login|${request.ip}|${loginName(request)}`, message });
+  const perAccount = budget(app, { max: limits.loginAccountAttemptsPerMinute, timeWindowMs: 60_000, key: (request) => `login-account|${loginName(request)}`, message });
 
   app.post(
     '/api/auth/signup',
@@ -83,7 +82,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { stor
   app.post(
     '/api/auth/login',
     {
-      preHandler: loginLimits,
+      preHandler: perAddress,
       schema: {
         tags: ['auth'],
         summary: 'Log in with username or email',
@@ -94,6 +93,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, { stor
     async (request) => {
       const { login, password } = request.body;
       const credentials = await store.findCredentials(login.trim());
+      await (credentials ? perAccount.charge(request, `login-account|${credentials.id}`) : perAccount(request));
       // Verify against a dummy hash for unknown users so that timing does not reveal which exist.
       const ok = await hashing.run(() => verifyPassword(password, credentials?.passwordHash ?? DUMMY_PASSWORD_HASH));
       if (!credentials || !ok) throw unauthorized('invalid login or password');
