@@ -1,8 +1,9 @@
 import rateLimit from '@fastify/rate-limit';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { AccountService, DeviceService } from '@chorus/core';
+import { AccountService, BoundedWork, DeviceService, type ChorusConfig } from '@chorus/core';
 import { Redis } from 'ioredis';
+import { httpServerOptions } from '@chorus/core';
 import type { ApiDeps, RouteDeps } from './deps.js';
 import authenticate from './plugins/authenticate.js';
 import { clientErrorHandler, frameworkErrors } from './plugins/connection-errors.js';
@@ -26,13 +27,8 @@ import { searchRoutes } from './routes/search.js';
 
 export type { ApiDeps } from './deps.js';
 
-/**
- * Proxies trusted to set X-Forwarded-For: in-cluster and local hops only, so
- * a client cannot pick its own IP (which keys the login rate limit).
- */
-export const DEFAULT_TRUST_PROXY = ['loopback', 'linklocal', 'uniquelocal'];
-
 export interface ApiServerOptions {
+  /** Overrides TRUST_PROXY (config.trustProxy). */
   trustProxy?: FastifyServerOptions['trustProxy'];
 }
 
@@ -58,7 +54,7 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
     await api.register(rateLimit, { global: false, ...sharedRateLimitStore(api, deps) });
     await api.register(authenticate, { tokens: deps.tokens });
     const { store, ...shared } = deps;
-    const routeDeps: RouteDeps = { ...shared, accounts: new AccountService(store, deps.tokens), devices: new DeviceService(store) };
+    const routeDeps: RouteDeps = { ...shared, accounts: new AccountService(store, deps.tokens, passwordHashing(deps.config)), devices: new DeviceService(store) };
     await api.register(opsRoutes, routeDeps);
     await api.register(authRoutes, routeDeps);
     await api.register(roomRoutes, routeDeps);
@@ -95,14 +91,26 @@ function sharedRateLimitStore(api: FastifyInstance, deps: ApiDeps): { redis: Red
 
 /** Creates a fastify instance for the API alone (the `api` service) and registers the API into it. */
 export async function buildApiServer(deps: ApiDeps, options: ApiServerOptions = {}): Promise<FastifyInstance> {
+  const timeouts = httpServerOptions(deps.config);
   const app = Fastify({
     loggerInstance: deps.logger.child({}, { serializers: { req: requestLogSerializer } }),
     bodyLimit: deps.config.limits.maxBodyBytes,
-    trustProxy: options.trustProxy ?? DEFAULT_TRUST_PROXY,
+    // Only the configured proxies may set X-Forwarded-For: otherwise a client picks the address its
+    // rate limits are keyed on.
+    trustProxy: options.trustProxy ?? (deps.config.trustProxy.length > 0 ? deps.config.trustProxy : false),
+    // Slow request bodies and headers are cut off (see httpServerOptions).
+    requestTimeout: timeouts.requestTimeout,
+    http: { headersTimeout: timeouts.headersTimeout, connectionsCheckingInterval: timeouts.connectionsCheckingInterval },
     ajv: { customOptions: { ...API_AJV_OPTIONS } },
     frameworkErrors,
     clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
   await registerApi(app as unknown as FastifyInstance, deps);
   return app as unknown as FastifyInstance;
+}
+
+/** The process's cap on password hashing, shared by signup and login (see AccountService). */
+function passwordHashing(config: ChorusConfig): BoundedWork {
+  const { limits } = config;
+  return new BoundedWork(limits.passwordHashConcurrency, limits.passwordHashQueue, 'too many logins and sign-ups at once; try again shortly');
 }

@@ -1,3 +1,3 @@
-export { buildApiServer, DEFAULT_TRUST_PROXY, registerApi, type ApiServerOptions } from './app.js';
+export { buildApiServer, registerApi, type ApiServerOptions } from './app.js';
 export type { ApiDeps } from './deps.js';
 export { API_AJV_OPTIONS } from './plugins/validation.js';

@@ -115,5 +115,18 @@ describe('REST security defaults and regressions', () => {
       }
       expect(output).not.toMatch(/Bearer\s|scrypt\$/);
     });
+
+    it('redact credentials passed in query strings and Cookie headers, also in error logs', async () => {
+      logLines.length = 0;
+      const token = alice.token;
+      await api.call('GET', `/api/me?access_token=${token}&x=1`);
+      await api.call('GET', `/api/rooms?token=${token}`, { token });
+      await api.call('GET', `/no-such-route?jwt=${token}`, { headers: { cookie: `session=${token}` } });
+      await api.call('GET', `/api/me?ACCESS%5Ftoken=${token}`);
+      await api.call('GET', `/api/me?a=1;passcode=${token}`);
+      const output = logLines.join('');
+      expect(output).toContain('access_token=[redacted]');
+      for (const part of [token, ...token.split('.')]) expect(output).not.toContain(part);
+    });
   });
 });

@@ -16,7 +16,7 @@ import {
   type ReadinessState,
   type Store,
 } from '@chorus/core';
-import { createTestStore, type StoreBackend } from '@chorus/core/testing';
+import { createTestStore, RELAXED_LIMITS_ENV, type StoreBackend } from '@chorus/core/testing';
 import type { FastifyInstance } from 'fastify';
 import { buildApiServer } from '../src/index.js';
 
@@ -24,6 +24,7 @@ export { storeBackends } from '@chorus/core/testing';
 
 /** Settings the suites rely on: a short message limit and a small login budget. */
 export const TEST_ENV: Env = {
+  ...RELAXED_LIMITS_ENV,
   NODE_ENV: 'test',
   MAX_MESSAGE_LENGTH: '200',
   LOGIN_ATTEMPTS_PER_MINUTE: '5',

@@ -10,7 +10,7 @@ const metrics = createMetrics('chat-server');
 const services = await openServices(config, logger, metrics);
 const { store, broker, presence, readiness, chat, tokens, storeDescription, brokerDescription } = services;
 const gateway = new ChatGateway({ config, chat, tokens, store, broker, metrics, logger, presence });
-const server = createOpsServer(metrics, () => readiness.state());
+const server = createOpsServer(metrics, () => readiness.state(), config);
 gateway.attach(server);
 server.listen(config.port, config.host);
 await once(server, 'listening');

@@ -1,13 +1,13 @@
 import { createServer, type Server } from 'node:http';
-import type { Metrics, ReadinessState } from '@chorus/core';
+import { httpServerOptions, type ChorusConfig, type Metrics, type ReadinessState } from '@chorus/core';
 
 /**
  * The chat-server's own HTTP surface when it runs alone: /healthz, /readyz and
  * /metrics. (In the standalone process the api serves these.) WebSocket and
  * SockJS traffic is attached to the same server by the gateway.
  */
-export function createOpsServer(metrics: Metrics, readiness: () => ReadinessState): Server {
-  return createServer((req, res) => {
+export function createOpsServer(metrics: Metrics, readiness: () => ReadinessState, config: Pick<ChorusConfig, 'http'>): Server {
+  return createServer(httpServerOptions(config), (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { 'content-type': 'application/json' }).end(errorBody('method_not_allowed', 'use GET'));

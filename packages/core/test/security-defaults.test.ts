@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { createLogger, DEV_JWT_SECRET, DUMMY_PASSWORD_HASH, hashPassword, loadConfig, TokenService, verifyPassword } from '../src/index.js';
+import { createLogger, DUMMY_PASSWORD_HASH, hashPassword, loadConfig, PUBLIC_JWT_SECRETS, TokenService, verifyPassword } from '../src/index.js';
 import { toStoreError } from '../src/store/sql-errors.js';
 
 describe('security defaults (core)', () => {
@@ -66,15 +66,17 @@ describe('security defaults (core)', () => {
   });
 
   describe('configuration', () => {
-    it('refuses to start in production with the development JWT secret, however it is padded', () => {
+    it('refuses to start with a published JWT secret, however it is padded', () => {
       expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET/);
-      expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: ` ${DEV_JWT_SECRET}  ` })).toThrow(/JWT_SECRET/);
+      for (const secret of PUBLIC_JWT_SECRETS) expect(() => loadConfig({ JWT_SECRET: ` ${secret}  ` })).toThrow(/JWT_SECRET/);
       expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'short' })).toThrow(/JWT_SECRET/);
       expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'p'.repeat(48) }).jwt.secret).toBe('p'.repeat(48));
     });
 
     it('has bounded request bodies, frames and login attempts by default, and no CORS or WebSocket origins open', () => {
-      const config = loadConfig({});
+      const config = loadConfig({ NODE_ENV: 'test' });
+      expect(config.trustProxy).toEqual([]);
+      expect(config.http.requestTimeoutMs).toBeGreaterThan(0);
       expect(config.limits.maxBodyBytes).toBe(65_536);
       expect(config.limits.maxFrameBytes).toBe(65_536);
       expect(config.limits.loginAttemptsPerMinute).toBe(10);
@@ -98,6 +100,18 @@ describe('security defaults (core)', () => {
       const output = lines.join('');
       expect(output).toContain('[redacted]');
       for (const secret of ['pw-1', 'pw-2', 'tok-1', 'tok-2', 'tok-3', 'tok-4', 'pass-1']) expect(output).not.toContain(secret);
+    });
+
+    it('redact query-string tokens in URLs and messages, Cookie and Authorization headers, and inline bearer values', () => {
+      const lines: string[] = [];
+      const logger = createLogger({ level: 'info', name: 'redact-test', destination: { write: (line: string) => void lines.push(line) } });
+      logger.info({ url: '/sockjs/1/2/websocket?access_token=tok-5&room=r' }, 'url field');
+      logger.warn('sockjs error on /sockjs/info?token=tok-6 from client');
+      logger.warn({ sockjs: 'GET /x?jwt=tok-7' }, 'request failed: Authorization: Bearer tok-8');
+      logger.info({ req: { headers: { cookie: 'session=tok-9', 'proxy-authorization': 'Basic tok-10' } }, headers: { cookie: 'c=tok-11' } }, 'headers');
+      const output = lines.join('');
+      expect(output).toContain('access_token=[redacted]&room=r');
+      for (const secret of ['tok-5', 'tok-6', 'tok-7', 'tok-8', 'tok-9', 'tok-10', 'tok-11']) expect(output).not.toContain(secret);
     });
   });
 

@@ -34,7 +34,8 @@ describe('every rendered object is valid against the Kubernetes and CRD schemas,
 
 describe('cross-object references resolve in every overlay', () => {
   it.each(OVERLAYS)('%s', (overlay) => {
-    const external = overlay === 'dev' ? [] : ['chorus-secrets', `chorus-${overlay}-tls`];
+    // dev renders its database credentials; its JWT secret, like every environment's, stays out of Git.
+    const external = overlay === 'dev' ? ['chorus-jwt'] : ['chorus-secrets', `chorus-${overlay}-tls`];
     expect(integrityIssues(r.overlays[overlay], { externalSecrets: external })).toEqual([]);
     expect(new Set(r.overlays[overlay].map((o) => o.metadata.namespace))).toEqual(new Set([NAMESPACES[overlay]]));
   });
@@ -124,11 +125,11 @@ describe('ingress', () => {
   const paths = (ingress: K8sObject) =>
     (ingress.spec as { rules: { http: { paths: { path: string; backend: { service: { name: string } } }[] } }[] }).rules.flatMap((rule) => rule.http.paths.map((p) => `${p.path} -> ${p.backend.service.name}`));
 
-  it('routes /ws and /sockjs to the chat-server with long-lived-socket annotations, and /api, /docs, / to the api', () => {
+  it('routes /ws and /sockjs to the chat-server with long-lived-socket annotations, and the API, docs and web client to the api', () => {
     const realtime = find(r.base, 'Ingress', 'chorus-realtime');
     const api = find(r.base, 'Ingress', 'chorus-api');
     expect(paths(realtime)).toEqual(['/ws -> chorus-chat-server', '/sockjs -> chorus-chat-server']);
-    expect(paths(api)).toEqual(['/api -> chorus-api', '/docs -> chorus-api', '/ -> chorus-api']);
+    expect(paths(api)).toEqual(['/api -> chorus-api', '/docs -> chorus-api', '/assets -> chorus-api', '/ -> chorus-api', '/index.html -> chorus-api', '/favicon.svg -> chorus-api']);
     expect(annotations(realtime)).toMatchObject({
       'nginx.ingress.kubernetes.io/proxy-read-timeout': '3600',
       'nginx.ingress.kubernetes.io/proxy-send-timeout': '3600',
@@ -136,6 +137,18 @@ describe('ingress', () => {
       'nginx.ingress.kubernetes.io/affinity': 'cookie',
     });
     expect(annotations(api)['nginx.ingress.kubernetes.io/proxy-read-timeout']).toBeUndefined();
+  });
+
+  it.each(['chart', ...OVERLAYS] as const)('%s: /metrics, /healthz and /readyz are not routed by any Ingress', (where) => {
+    const objects = where === 'chart' ? r.chart : r.overlays[where];
+    type Rule = { http: { paths: { path: string; pathType: string }[] } };
+    const routes = byKind(objects, 'Ingress').flatMap((ingress) => (ingress.spec as { rules: Rule[] }).rules.flatMap((rule) => rule.http.paths));
+    expect(routes.length).toBeGreaterThan(0);
+    // How ingress-nginx matches: Exact is the whole path; Prefix matches whole path segments.
+    const routed = (path: string) =>
+      routes.some((route) => (route.pathType === 'Exact' ? path === route.path : route.path === '/' || path === route.path || path.startsWith(`${route.path.replace(/\/$/, '')}/`)));
+    for (const path of ['/metrics', '/healthz', '/readyz', '/metrics/x', '/healthz/']) expect(routed(path), path).toBe(false);
+    for (const path of ['/', '/index.html', '/assets/index-abc.js', '/favicon.svg', '/api/me', '/docs/json', '/ws', '/sockjs/info']) expect(routed(path), path).toBe(true);
   });
 
   it('staging and production terminate TLS for their own host; dev is plain HTTP', () => {
@@ -147,6 +160,18 @@ describe('ingress', () => {
         if (overlay === 'dev') expect(spec.tls).toBeUndefined();
         else expect(spec.tls).toEqual([{ hosts: [hosts[overlay]], secretName: `chorus-${overlay}-tls` }]);
       }
+    }
+  });
+});
+
+describe('JWT secrets', () => {
+  it.each(OVERLAYS)('%s: every Chorus container reads JWT_SECRET from a Secret that is not in Git', (overlay) => {
+    const objects = r.overlays[overlay];
+    const chorus = workloads(objects).filter((w) => w.metadata.labels?.['app.kubernetes.io/name'] === 'chorus');
+    for (const w of chorus) {
+      const ref = container(w).env?.find((e) => e.name === 'JWT_SECRET')?.valueFrom?.secretKeyRef;
+      expect(ref, key(w)).toBeDefined();
+      expect(byKind(objects, 'Secret').map((s) => s.metadata.name), key(w)).not.toContain(ref!.name);
     }
   });
 });

@@ -58,7 +58,7 @@ pinger.unref();
 const server = createPushOpsServer(metrics, () => {
   const reasons = [...(draining ? ['draining'] : []), ...(storeOk ? [] : ['storage unavailable'])];
   return { ready: reasons.length === 0, reasons };
-});
+}, config);
 server.listen(config.port, config.host);
 await once(server, 'listening');
 logger.info({ port: config.port, store: description, sender: push.sender.kind }, `push-worker listening on ${config.host}:${config.port} (store: ${description})`);

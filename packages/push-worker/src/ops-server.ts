@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { Metrics } from '@chorus/core';
+import { httpServerOptions, type ChorusConfig, type Metrics } from '@chorus/core';
 
 export interface PushReadiness {
   ready: boolean;
@@ -7,8 +7,8 @@ export interface PushReadiness {
 }
 
 /** The push worker's HTTP surface: /healthz, /readyz and /metrics. */
-export function createPushOpsServer(metrics: Metrics, readiness: () => PushReadiness): Server {
-  return createServer((req, res) => {
+export function createPushOpsServer(metrics: Metrics, readiness: () => PushReadiness, config: Pick<ChorusConfig, 'http'>): Server {
+  return createServer(httpServerOptions(config), (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     const json = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(405, { error: { code: 'method_not_allowed', message: 'use GET' } });

@@ -120,6 +120,28 @@ describe.each(storeBackends())('push worker through firebase-admin (%s)', (kind)
     expect(fcm.sends).toHaveLength(2);
   });
 
+  it('sends a device token only to the last user who registered it (POST /api/devices moves it)', async () => {
+    // The same phone: first alice registers its token, then bob signs in on it and registers it too.
+    const sender_ = await world.user('sam', []);
+    const alice = await world.user('alice', ['android']);
+    const bob = await world.user('bob', []);
+    const shared = alice.tokens[0]!;
+    await t.store.upsertDevice(bob.id, shared, 'android');
+    expect(await t.store.listDevices(alice.id)).toEqual([]);
+
+    // A message for alice alone: the phone now belongs to bob, so nothing is sent to it.
+    const alicesRoom = await world.room(sender_, [alice]);
+    await world.say(alicesRoom, sender_, 'for alice');
+    await worker().runOnce();
+    expect(fcm.sends).toHaveLength(0);
+
+    // A message for bob reaches the phone.
+    const bobsRoom = await world.room(sender_, [bob]);
+    await world.say(bobsRoom, sender_, 'for bob');
+    await worker().runOnce();
+    expect(fcm.sends.map((s) => [s.message.token, s.message.data?.['roomId']])).toEqual([[shared, bobsRoom.id]]);
+  });
+
   it('asks presence only about rooms where someone could be notified', async () => {
     const talker = await world.user('tara'); // no devices: nobody in the quiet room can be notified
     const listener = await world.user('lee');

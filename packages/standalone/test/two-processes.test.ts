@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,18 +7,21 @@ import { Client } from '@stomp/stompjs';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '@chorus/core/testing';
+import { freePort, RELAXED_LIMITS_ENV } from '@chorus/core/testing';
 import type { Message } from '@chorus/core';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const haveServices = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
 if (process.env.CI && !haveServices) throw new Error('CI requires DATABASE_URL and REDIS_URL for the two-process test');
 
+const SHARED_JWT_SECRET = randomBytes(32).toString('base64url');
+
 /** Runs a service entry point from source as its own OS process. */
 function service(entry: string, env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, ['--conditions=source', '--import', 'tsx', join(root, entry)], {
     cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'warn', NODE_ENV: 'test', ...env },
+    // Both processes must verify each other's tokens: one secret for the pair.
+    env: { ...process.env, ...RELAXED_LIMITS_ENV, LOG_LEVEL: 'warn', NODE_ENV: 'test', JWT_SECRET: SHARED_JWT_SECRET, ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
 }

@@ -4,6 +4,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { RouteDeps } from '../deps.js';
 import { actorOf } from '../plugins/authenticate.js';
+import { budget } from '../plugins/budget.js';
 import { bearerAuth, errorResponses, PublicUser } from '../schemas.js';
 
 const SignupBody = Type.Object(
@@ -27,21 +28,42 @@ const Session = Type.Object({ user: PublicUser, token: Type.String({ description
 
 const publicUser = (user: User) => ({ id: user.id, username: user.username, email: user.email });
 
-/** Per client IP and login name, so one attacker cannot lock others out of their accounts. */
-function loginRateKey(request: FastifyRequest): string {
+const loginName = (request: FastifyRequest): string => {
   const login = (request.body as { login?: unknown } | undefined)?.login;
-  return `${request.ip}|${typeof login === 'string' ? login.trim().toLowerCase() : ''}`;
-}
+  return typeof login === 'string' ? login.trim().toLowerCase() : '';
+};
+
+const retryAfter = (context: { ttl: number }) => Math.max(1, Math.ceil(context.ttl / 1000));
 
 export const authRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { accounts, config }) => {
+  const { limits } = config;
+
+  // Two login budgets, both counted in Redis with REDIS_URL (shared by every replica):
+  // per address and login name, so one attacker cannot lock others out of their accounts; and per
+  // account from all addresses together (a higher budget), so guessing one account from many
+  // addresses is no faster. The account is keyed by its id once looked up, so its username and
+  // email share one budget (unknown names are keyed by the name).
+  const message = 'too many login attempts; try again later';
+  // A preHandler (after validation), so the key can include the login name.
+  const perAddress = budget(app, { max: limits.loginAttemptsPerMinute, timeWindowMs: 60_000, key: (request) => `login|${request.ip}|${loginName(request)}`, message });
+  const perAccount = budget(app, { max: limits.loginAccountAttemptsPerMinute, timeWindowMs: 60_000, key: (request) => `login-account|${loginName(request)}`, message });
+
   app.post(
     '/api/auth/signup',
     {
+      config: {
+        rateLimit: {
+          max: limits.signupsPerHour,
+          timeWindow: 3_600_000,
+          keyGenerator: (request: FastifyRequest) => `signup|${request.ip}`,
+          errorResponseBuilder: (_request, context) => rateLimited('too many sign-ups from this address; try again later', retryAfter(context)),
+        },
+      },
       schema: {
         tags: ['auth'],
         summary: 'Create an account',
         body: SignupBody,
-        response: { 201: Session, ...errorResponses(400, 409, 413) },
+        response: { 201: Session, ...errorResponses(400, 409, 413, 429) },
       },
     },
     async (request, reply) => {
@@ -53,17 +75,7 @@ export const authRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { ac
   app.post(
     '/api/auth/login',
     {
-      config: {
-        rateLimit: {
-          max: config.limits.loginAttemptsPerMinute,
-          timeWindow: 60_000,
-          // After validation, so the key can include the login name.
-          hook: 'preHandler',
-          keyGenerator: loginRateKey,
-          errorResponseBuilder: (_request, context) =>
-            rateLimited('too many login attempts; try again later', Math.max(1, Math.ceil(context.ttl / 1000))),
-        },
-      },
+      preHandler: perAddress,
       schema: {
         tags: ['auth'],
         summary: 'Log in with username or email',
@@ -72,7 +84,9 @@ export const authRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { ac
       },
     },
     async (request) => {
-      const { user, token } = await accounts.login(request.body.login, request.body.password);
+      const { user, token } = await accounts.login(request.body.login, request.body.password, (accountId) =>
+        accountId !== null ? perAccount.charge(request, `login-account|${accountId}`) : perAccount(request),
+      );
       return { user: publicUser(user), token };
     },
   );
@@ -88,6 +102,8 @@ export const authRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { ac
         response: { 200: PublicUser, ...errorResponses(401) },
       },
     },
-    async (request) => publicUser(await accounts.current(actorOf(request))),
+    async (request) => {
+      return publicUser(await accounts.current(actorOf(request)));
+    },
   );
 };

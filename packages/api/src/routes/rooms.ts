@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { RouteDeps } from '../deps.js';
 import { actorOf } from '../plugins/authenticate.js';
+import { budget } from '../plugins/budget.js';
 import { bearerAuth, errorResponses, Room, RoomIdParams, Uuid } from '../schemas.js';
 
 const CreateRoomBody = Type.Object(
@@ -31,15 +32,33 @@ const MemberRoom = Type.Composite([
 const AddMemberBody = Type.Object({ userId: Uuid }, { additionalProperties: false });
 const ReadBody = Type.Object({ seq: Type.Integer({ minimum: 0 }) }, { additionalProperties: false });
 
-export const roomRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { chat }) => {
+export const roomRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { chat, config }) => {
   const common = { onRequest: app.authenticate };
   const schema = { tags: ['rooms'], security: bearerAuth };
+  const { roomCreateBurst, roomCreateRatePerMinute, membershipBurst, membershipRatePerMinute } = config.limits;
+  // Per-user budgets like HTTP_SEND_*: `burst` per window of burst/rate minutes. Each room is a row
+  // and each join, leave and added member a stored, broadcast system message: unbounded, they
+  // flood the database, histories and replay windows. Join, leave and add-member share one
+  // budget, since alternating them is the flood.
+  const createBudget = budget(app, {
+    max: roomCreateBurst,
+    timeWindowMs: Math.ceil((roomCreateBurst / roomCreateRatePerMinute) * 60_000),
+    key: (request) => `room-create|${actorOf(request).id}`,
+    message: 'creating rooms too fast; slow down',
+  });
+  const membershipBudget = budget(app, {
+    max: membershipBurst,
+    timeWindowMs: Math.ceil((membershipBurst / membershipRatePerMinute) * 60_000),
+    key: (request) => `membership|${actorOf(request).id}`,
+    message: 'joining and leaving rooms too fast; slow down',
+  });
 
   app.post(
     '/api/rooms',
     {
       ...common,
-      schema: { ...schema, summary: 'Create a room (the creator is its first member)', body: CreateRoomBody, response: { 201: Room, ...errorResponses(400, 401, 413) } },
+      preHandler: createBudget,
+      schema: { ...schema, summary: 'Create a room (the creator is its first member)', body: CreateRoomBody, response: { 201: Room, ...errorResponses(400, 401, 413, 429) } },
     },
     async (request, reply) => {
       const room = await chat.createRoom(actorOf(request), request.body.name, request.body.private ?? false);
@@ -81,7 +100,8 @@ export const roomRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { ch
     '/api/rooms/:id/join',
     {
       ...common,
-      schema: { ...schema, summary: 'Join a public room (idempotent)', params: RoomIdParams, response: { 200: Room, ...errorResponses(401, 404) } },
+      preHandler: membershipBudget,
+      schema: { ...schema, summary: 'Join a public room (idempotent)', params: RoomIdParams, response: { 200: Room, ...errorResponses(401, 404, 429) } },
     },
     async (request) => chat.join(actorOf(request), request.params.id),
   );
@@ -90,7 +110,8 @@ export const roomRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { ch
     '/api/rooms/:id/leave',
     {
       ...common,
-      schema: { ...schema, summary: 'Leave a room', params: RoomIdParams, response: { 204: Type.Null({ description: 'left' }), ...errorResponses(401, 403, 404) } },
+      preHandler: membershipBudget,
+      schema: { ...schema, summary: 'Leave a room', params: RoomIdParams, response: { 204: Type.Null({ description: 'left' }), ...errorResponses(401, 403, 404, 429) } },
     },
     async (request, reply) => {
       await chat.leave(actorOf(request), request.params.id);
@@ -102,12 +123,13 @@ export const roomRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { ch
     '/api/rooms/:id/members',
     {
       ...common,
+      preHandler: membershipBudget,
       schema: {
         ...schema,
-        summary: 'Add a user to a room (members only; the way into private rooms)',
+        summary: 'Add a user to a room (members only; the way into private rooms). A user who left the room cannot be added back (403).',
         params: RoomIdParams,
         body: AddMemberBody,
-        response: { 200: Room, ...errorResponses(400, 401, 403, 404, 413) },
+        response: { 200: Room, ...errorResponses(400, 401, 403, 404, 413, 429) },
       },
     },
     async (request) => chat.addMember(actorOf(request), request.params.id, request.body.userId),

@@ -12,7 +12,8 @@ import { inPool, type ConnectRequest, type Target, type TargetOptions } from './
 
 /** The Chorus server under test runs from its BUILT output (`pnpm build` first). */
 export const CHORUS_MAIN = fileURLToPath(new URL('../../../standalone/dist/main.js', import.meta.url));
-export const BENCH_JWT_SECRET = 'chorus-benchmark-secret-0123456789abcdef';
+/** Random per run: a secret written in the repository is refused by Chorus (anyone could sign with it). */
+export const BENCH_JWT_SECRET = randomBytes(32).toString('base64url');
 const PASSWORD = 'benchmark-password';
 /** Connections share a pool of signed-up users (signup costs a scrypt hash each). */
 const MAX_USERS = 32;
@@ -77,6 +78,13 @@ export class ChorusTarget implements Target {
             // so the per-user subscribe limit is raised too; per-connection limits still apply.
             SUBSCRIBE_RATE_PER_SECOND: '100000',
             SUBSCRIBE_BURST: '1000000',
+            // Setup signs up users and creates rooms from one address through the REST api.
+            SIGNUPS_PER_HOUR: '1000000',
+            PASSWORD_HASH_QUEUE: '10000',
+            ROOM_CREATE_RATE_PER_MINUTE: '100000',
+            ROOM_CREATE_BURST: '1000000',
+            MEMBERSHIP_RATE_PER_MINUTE: '100000',
+            MEMBERSHIP_BURST: '1000000',
             ...passThrough(process.env),
             ...storeEnv,
             ...(options.redisUrl && (options.replicas > 1 || options.databaseUrl) ? { REDIS_URL: options.redisUrl } : {}),

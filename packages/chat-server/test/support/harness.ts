@@ -63,7 +63,7 @@ export async function startHarness(
   const chat = new ChatService({ store, broker, metrics, logger, maxMessageLength: config.limits.maxMessageLength });
   const tokens = new TokenService(config.jwt);
   const gateway = new ChatGateway({ config, chat, tokens, store, broker, metrics, logger });
-  const server = createOpsServer(metrics, () => ({ ready: true, reasons: [] }));
+  const server = createOpsServer(metrics, () => ({ ready: true, reasons: [] }), config);
   gateway.attach(server);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -94,7 +94,7 @@ export async function startHarness(
       const replicaBroker = await createTestBroker(options.broker ?? 'memory', { name: 'chorus-test-replica' });
       const replicaChat = new ChatService({ store, broker: replicaBroker, metrics, logger, maxMessageLength: config.limits.maxMessageLength });
       const replicaGateway = new ChatGateway({ config, chat: replicaChat, tokens, store, broker: replicaBroker, metrics, logger });
-      const replicaServer = createOpsServer(metrics, () => ({ ready: true, reasons: [] }));
+      const replicaServer = createOpsServer(metrics, () => ({ ready: true, reasons: [] }), config);
       replicaGateway.attach(replicaServer);
       replicaServer.listen(0, '127.0.0.1');
       await once(replicaServer, 'listening');

@@ -1,6 +1,8 @@
 import { bool, ConfigError, int, list, oneOf, optionalStr, str, url, type Env } from './env.js';
+import { jwtSecret, type JwtSecretSource } from './jwt-secret.js';
+import { checkTrustProxy } from './trust-proxy.js';
 
-export const DEV_JWT_SECRET = 'chorus-development-secret-change-me-0000';
+export { PUBLIC_JWT_SECRETS } from './jwt-secret.js';
 
 /** Every setting of every Chorus service. The README's configuration table mirrors this file. */
 export interface ChorusConfig {
@@ -14,6 +16,20 @@ export interface ChorusConfig {
   databasePoolSize: number;
   redisUrl: string | undefined;
   jwt: { secret: string; issuer: string; audience: string; ttlSeconds: number };
+  /** Where jwt.secret came from (a generated one is logged once at start). */
+  jwtSecretSource: JwtSecretSource;
+  /**
+   * Proxies whose X-Forwarded-For is believed (addresses, CIDRs, or proxy-addr's names
+   * loopback/linklocal/uniquelocal). Empty: the socket's peer address is the client.
+   */
+  trustProxy: string[];
+  /** Node's http server timeouts for every server Chorus creates. */
+  http: {
+    /** Whole request (headers and body) must arrive within this; 0 turns it off. */
+    requestTimeoutMs: number;
+    /** Request headers must arrive within this. */
+    headersTimeoutMs: number;
+  };
   limits: {
     maxMessageLength: number;
     maxFrameBytes: number;
@@ -38,6 +54,19 @@ export interface ChorusConfig {
     subscribeRatePerSecond: number;
     subscribeBurst: number;
     loginAttemptsPerMinute: number;
+    /** Login attempts per login name per minute, from all addresses together. */
+    loginAccountAttemptsPerMinute: number;
+    /** Sign-ups per client address per hour. */
+    signupsPerHour: number;
+    /** scrypt hashes computed at once per process, and requests allowed to wait for one. */
+    passwordHashConcurrency: number;
+    passwordHashQueue: number;
+    /** POST /api/rooms per user: ROOM_CREATE_BURST per burst/rate minutes. */
+    roomCreateRatePerMinute: number;
+    roomCreateBurst: number;
+    /** Join, leave and add-member per user: MEMBERSHIP_BURST per burst/rate minutes. */
+    membershipRatePerMinute: number;
+    membershipBurst: number;
     typingRatePerSecond: number;
     typingBurst: number;
   };
@@ -75,11 +104,13 @@ export interface ChorusConfig {
 
 export function loadConfig(env: Env = process.env): ChorusConfig {
   const mode = oneOf(env, 'NODE_ENV', 'development', ['development', 'production', 'test'] as const);
-  const secret = str(env, 'JWT_SECRET', DEV_JWT_SECRET);
-  if (mode === 'production' && secret === DEV_JWT_SECRET) {
-    throw new ConfigError('JWT_SECRET', 'must be set in production (the development default is public)');
+  const dataDir = str(env, 'DATA_DIR', './data');
+  const { secret, source: jwtSecretSource } = jwtSecret(optionalStr(env, 'JWT_SECRET'), mode, dataDir);
+  const requestTimeoutMs = int(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 0, 3_600_000);
+  const headersTimeoutMs = int(env, 'HTTP_HEADERS_TIMEOUT_MS', Math.min(10_000, requestTimeoutMs || 10_000), 100, 3_600_000);
+  if (requestTimeoutMs > 0 && headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError('HTTP_HEADERS_TIMEOUT_MS', `must not exceed HTTP_REQUEST_TIMEOUT_MS (${requestTimeoutMs})`);
   }
-  if (secret.length < 32) throw new ConfigError('JWT_SECRET', 'must be at least 32 characters');
   const sendRatePerSecond = int(env, 'SEND_RATE_PER_SECOND', 20, 1, 100_000);
   const sendBurst = int(env, 'SEND_BURST', 50, 1, 1_000_000);
   const maxFrameBytes = int(env, 'MAX_FRAME_BYTES', 65_536, 1024, 16_777_216);
@@ -88,7 +119,7 @@ export function loadConfig(env: Env = process.env): ChorusConfig {
     host: str(env, 'HOST', '0.0.0.0'),
     port: int(env, 'PORT', 8080, 0, 65535),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
-    dataDir: str(env, 'DATA_DIR', './data'),
+    dataDir,
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 200),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
@@ -98,6 +129,9 @@ export function loadConfig(env: Env = process.env): ChorusConfig {
       audience: str(env, 'JWT_AUDIENCE', 'chorus'),
       ttlSeconds: int(env, 'JWT_TTL_SECONDS', 86_400, 60, 31_536_000),
     },
+    jwtSecretSource,
+    trustProxy: checkTrustProxy('TRUST_PROXY', list(env, 'TRUST_PROXY', [])),
+    http: { requestTimeoutMs, headersTimeoutMs },
     limits: {
       maxMessageLength: int(env, 'MAX_MESSAGE_LENGTH', 4000, 1, 1_000_000),
       maxFrameBytes,
@@ -119,6 +153,14 @@ export function loadConfig(env: Env = process.env): ChorusConfig {
       subscribeRatePerSecond: int(env, 'SUBSCRIBE_RATE_PER_SECOND', 20, 1, 100_000),
       subscribeBurst: int(env, 'SUBSCRIBE_BURST', 100, 1, 1_000_000),
       loginAttemptsPerMinute: int(env, 'LOGIN_ATTEMPTS_PER_MINUTE', 10, 1, 100_000),
+      loginAccountAttemptsPerMinute: int(env, 'LOGIN_ACCOUNT_ATTEMPTS_PER_MINUTE', 20, 1, 100_000),
+      signupsPerHour: int(env, 'SIGNUPS_PER_HOUR', 20, 1, 1_000_000),
+      passwordHashConcurrency: int(env, 'PASSWORD_HASH_CONCURRENCY', 2, 1, 64),
+      passwordHashQueue: int(env, 'PASSWORD_HASH_QUEUE', 32, 0, 10_000),
+      roomCreateRatePerMinute: int(env, 'ROOM_CREATE_RATE_PER_MINUTE', 10, 1, 100_000),
+      roomCreateBurst: int(env, 'ROOM_CREATE_BURST', 10, 1, 1_000_000),
+      membershipRatePerMinute: int(env, 'MEMBERSHIP_RATE_PER_MINUTE', 30, 1, 100_000),
+      membershipBurst: int(env, 'MEMBERSHIP_BURST', 20, 1, 1_000_000),
       typingRatePerSecond: int(env, 'TYPING_RATE_PER_SECOND', 1, 1, 1000),
       typingBurst: int(env, 'TYPING_BURST', 3, 1, 1000),
     },

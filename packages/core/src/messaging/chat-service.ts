@@ -7,7 +7,7 @@ import type { Metrics } from '../observability/metrics.js';
 import type { HistoryQuery, NewMemberMessage, Store } from '../store/store.js';
 import type { UserEvent } from './events.js';
 import { GroupCommit } from './group-commit.js';
-import { checkStorableText, validateMessageText } from './text.js';
+import { checkNoBidiControls, checkStorableText, validateMessageText } from './text.js';
 
 /**
  * Group commit sizing. A batch of 512 short messages is one statement of a few
@@ -112,6 +112,7 @@ export class ChatService {
     const trimmed = name.trim();
     if (trimmed === '') throw badRequest('name must not be empty');
     checkStorableText('name', trimmed);
+    checkNoBidiControls('name', trimmed);
     return this.#store.createRoom({ name: trimmed, private: isPrivate, createdBy: actor.id });
   }
 
@@ -142,12 +143,15 @@ export class ChatService {
     if (change.changed) this.publishUserEvent(actor.id, { type: 'rooms-changed', roomId });
   }
 
-  /** A member adds another user to a room (the way into private rooms). */
+  /**
+   * A member adds another user to a room (the way into private rooms). A user who left the room
+   * cannot be added back by others (403): leaving is how a user refuses a room.
+   */
   async addMember(actor: Actor, roomId: string, userId: string): Promise<Room> {
     await this.requireMember(actor, roomId);
     const user = await this.#store.getUser(userId);
     if (!user) throw notFound('user not found');
-    const change = await this.#store.addMember(roomId, userId);
+    const change = await this.#store.addMember(roomId, userId, { addedBy: actor.id });
     if (change.message) this.#stored(change.message, 'http');
     if (change.changed) this.publishUserEvent(userId, { type: 'rooms-changed', roomId });
     const room = await this.#store.getRoom(roomId);

@@ -1,4 +1,5 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { redactStrings, redactText, redactUrl } from './redact.js';
 
 export type { Logger };
 
@@ -12,8 +13,35 @@ export function createLogger(options: { level: string; name: string; pretty?: bo
     name: options.name,
     level: options.level,
     redact: {
-      paths: ['password', '*.password', 'token', '*.token', 'req.headers.authorization', 'headers.authorization', 'passcode'],
+      paths: [
+        'password',
+        '*.password',
+        'token',
+        '*.token',
+        'passcode',
+        '*.passcode',
+        'access_token',
+        '*.access_token',
+        'authorization',
+        'cookie',
+        'req.headers.authorization',
+        'req.headers.cookie',
+        'req.headers["proxy-authorization"]',
+        'headers.authorization',
+        'headers.cookie',
+        'headers["proxy-authorization"]',
+        'headers["set-cookie"]',
+        'res.headers["set-cookie"]',
+      ],
       censor: '[redacted]',
+    },
+    // URLs carry tokens in query strings (?access_token=…); messages may quote them.
+    serializers: { url: (url: unknown) => (typeof url === 'string' ? redactUrl(url) : url) },
+    formatters: { log: (object: Record<string, unknown>) => redactStrings(object, 3) as Record<string, unknown> },
+    hooks: {
+      logMethod(this: Logger, args: unknown[], method: (...args: unknown[]) => void) {
+        method.apply(this, args.map((arg) => (typeof arg === 'string' ? redactText(arg) : arg)));
+      },
     },
     ...(pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } } } : {}),
   };

@@ -2,6 +2,8 @@ import { openBroker } from '../broker/open-broker.js';
 import type { Broker } from '../broker/broker.js';
 import { TokenService } from '../auth/tokens.js';
 import type { ChorusConfig } from '../config/config.js';
+import { JWT_SECRET_FILE } from '../config/jwt-secret.js';
+import { join } from 'node:path';
 import { ChatService } from '../messaging/chat-service.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -31,6 +33,7 @@ export interface ChorusServices {
 }
 
 export async function openServices(config: ChorusConfig, logger: Logger, metrics: Metrics): Promise<ChorusServices> {
+  logJwtSecretSource(config, logger);
   const { store, db, description: storeDescription } = await openStore(config, logger);
   const { broker, description: brokerDescription } = await openBroker(config, logger, metrics);
   const { presence } = openPresence(config, logger);
@@ -53,4 +56,14 @@ export async function openServices(config: ChorusConfig, logger: Logger, metrics
       await store.close();
     },
   };
+}
+
+/** Says once, at start, where a secret Chorus made itself lives (never the secret). */
+function logJwtSecretSource(config: ChorusConfig, logger: Logger): void {
+  const file = join(config.dataDir, JWT_SECRET_FILE);
+  if (config.jwtSecretSource === 'generated') {
+    logger.warn({ file }, `JWT_SECRET is not set: generated a random secret in ${file} (tokens survive restarts; set JWT_SECRET to share one between replicas)`);
+  } else if (config.jwtSecretSource === 'loaded') {
+    logger.info({ file }, `JWT_SECRET is not set: using the secret generated earlier in ${file}`);
+  }
 }

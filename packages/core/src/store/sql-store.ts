@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Device, DevicePlatform, MemberRoom, Message, MessageType, Page, Room, RoomMute, User, UserCredentials } from '../domain/types.js';
-import { badRequest, notFound } from '../errors.js';
+import { badRequest, forbidden, notFound } from '../errors.js';
 import { checkDevice, checkLimit, checkSeq, isUuid } from './input.js';
 import { CURSOR_TIMESTAMP_SQL, decodeRoomCursor, encodeRoomCursor } from './room-cursor.js';
 import {
@@ -267,11 +267,18 @@ export class SqlStore implements Store {
     });
   }
 
-  async addMember(roomId: string, userId: string): Promise<MembershipChange> {
+  async addMember(roomId: string, userId: string, options: { addedBy?: string } = {}): Promise<MembershipChange> {
     if (!isUuid(roomId)) throw notFound('room not found');
     if (!isUuid(userId)) throw notFound('user not found');
+    const byOther = options.addedBy !== undefined && options.addedBy !== userId;
     return this.#run(() =>
       this.db.transaction(async (tx) => {
+        if (byOther) {
+          const departed = await tx.query('SELECT 1 FROM room_departures WHERE room_id = $1 AND user_id = $2', [roomId, userId]);
+          if (departed.rows.length > 0) throw forbidden('this user left the room; only they can come back');
+        } else {
+          await tx.query('DELETE FROM room_departures WHERE room_id = $1 AND user_id = $2', [roomId, userId]);
+        }
         const inserted = await tx.query(
           'INSERT INTO memberships (room_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING user_id',
           [roomId, userId],
@@ -294,6 +301,7 @@ export class SqlStore implements Store {
           if (!(await this.#roomExists(tx, roomId))) throw notFound('room not found');
           return { changed: false, message: null };
         }
+        await tx.query('INSERT INTO room_departures (room_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [roomId, userId]);
         const { rows } = await tx.query<MessageRow>(APPEND_LEAVE_SQL, [randomUUID(), roomId, userId, 'leave']);
         return { changed: true, message: toMessage(rows[0]!) };
       }),

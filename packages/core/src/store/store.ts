@@ -72,6 +72,9 @@ export interface MembershipChange {
  *   It does not check membership: callers (MessageService) do.
  * - `addMember`/`removeMember` store the join/leave message in the same transaction as the
  *   membership change, and are idempotent (a second join is `{changed:false, message:null}`).
+ * - `removeMember` records the departure; `addMember` with an `addedBy` other than the user
+ *   refuses (ChorusError('forbidden')) a user who left the room, and a user adding themselves
+ *   (joining) clears the record.
  * - Connection failures surface as ChorusError('unavailable'); the store recovers by itself when
  *   the database returns (no restart needed).
  */
@@ -97,7 +100,7 @@ export interface Store {
   isMember(roomId: string, userId: string): Promise<boolean>;
   /** User ids of every member (for push and presence). */
   listMemberIds(roomId: string): Promise<string[]>;
-  addMember(roomId: string, userId: string): Promise<MembershipChange>;
+  addMember(roomId: string, userId: string, options?: { addedBy?: string }): Promise<MembershipChange>;
   removeMember(roomId: string, userId: string): Promise<MembershipChange>;
 
   appendMessage(message: NewMessage): Promise<Message>;

@@ -1,7 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RELAXED_LIMITS_ENV } from '@chorus/core/testing';
 
+const SHARED_JWT_SECRET = randomBytes(32).toString('base64url');
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
 
 /** One Chorus service running from source as its own OS process (`node --conditions=source --import tsx`). */
@@ -37,7 +40,8 @@ export class ServiceProcess {
   async start(): Promise<void> {
     const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', join(root, this.entry)], {
       cwd: root,
-      env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'error', HOST: '127.0.0.1', PORT: String(this.port), ...this.env },
+      // Every replica (and every restart) must accept the same tokens: one secret per test run.
+      env: { ...process.env, ...RELAXED_LIMITS_ENV, NODE_ENV: 'test', JWT_SECRET: SHARED_JWT_SECRET, LOG_LEVEL: 'error', HOST: '127.0.0.1', PORT: String(this.port), ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.#child = child;

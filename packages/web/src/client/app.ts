@@ -9,7 +9,7 @@ import { SessionStore, type Session } from './state/session.js';
 import { AuthView } from './ui/auth-view.js';
 import { ChatView } from './ui/chat-view.js';
 import { ConnectionBadge } from './ui/connection-badge.js';
-import { el, replaceChildren } from './ui/dom.js';
+import { el, replaceChildren, userText } from './ui/dom.js';
 import { SidebarView } from './ui/sidebar-view.js';
 
 const PAGE_SIZE = 50;
@@ -195,7 +195,7 @@ export class App {
       el(
         'details',
         { class: 'account-menu' },
-        el('summary', {}, el('span', { class: 'sr-only' }, 'Account: '), user.username),
+        el('summary', {}, el('span', { class: 'sr-only' }, 'Account: '), userText(user.username)),
         el(
           'div',
           { class: 'account-panel stack' },

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RELAXED_LIMITS_ENV } from '@chorus/core/testing';
 
 export interface TestServer {
   url: string;
@@ -22,6 +23,7 @@ const STANDALONE_ENTRY = new URL('../../../standalone/src/index.ts', import.meta
 export async function startServer(overrides: Record<string, string> = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'chorus-web-e2e-'));
   const env: Record<string, string> = {
+    ...RELAXED_LIMITS_ENV,
     NODE_ENV: 'test',
     HOST: '127.0.0.1',
     PORT: '0',

@@ -1,8 +1,8 @@
 import { describeError } from '../api/api-error.js';
 import type { Account, MemberRoom, Message, MessageSender, Room } from '../api/types.js';
-import { el, field, replaceChildren, uid } from './dom.js';
+import { el, field, replaceChildren, uid, userText } from './dom.js';
 import { submitAction } from './form-action.js';
-import { typingText } from './format.js';
+import { displayText, typingText } from './format.js';
 import { MessageList } from './message-list.js';
 
 export interface ChatActions {
@@ -120,7 +120,7 @@ export class ChatView {
       el(
         'div',
         { class: 'empty-chat' },
-        el('h2', {}, room ? room.name : 'Room not available'),
+        el('h2', {}, room ? userText(room.name) : 'Room not available'),
         room ? el('p', {}, `${room.memberCount} members. You are not a member yet.`) : null,
         room ? join : null,
         feedback,
@@ -183,7 +183,7 @@ export class ChatView {
         'header',
         { class: 'chat-head' },
         this.#backLink(),
-        el('div', { class: 'title' }, el('h2', { class: 'room-title' }, room.name), el('p', { class: 'meta room-meta' })),
+        el('div', { class: 'title' }, el('h2', { class: 'room-title' }, userText(room.name)), el('p', { class: 'meta room-meta' })),
         el('div', { class: 'actions' }, toggle, leave),
       ),
       details,
@@ -241,7 +241,7 @@ export class ChatView {
       el('span', { class: 'online-label', attrs: { 'aria-hidden': 'true' } }, `Online (${users.length})`),
       this.#online,
     );
-    replaceChildren(this.#online, ...users.map((u) => el('li', {}, el('span', { class: 'presence-dot', attrs: { 'aria-hidden': 'true' } }), u.username)));
+    replaceChildren(this.#online, ...users.map((u) => el('li', {}, el('span', { class: 'presence-dot', attrs: { 'aria-hidden': 'true' } }), userText(u.username))));
   }
 
   /** Shows a problem in the composer's alert line. */
@@ -280,8 +280,8 @@ export class ChatView {
     const item = el(
       'li',
       { class: 'msg mine pending' },
-      el('div', { class: 'msg-head' }, el('span', { class: 'sender' }, this.#me?.username ?? ''), ' ', el('span', { class: 'status' }, 'Sending…')),
-      el('p', { class: 'msg-text' }, text),
+      el('div', { class: 'msg-head' }, el('span', { class: 'sender' }, userText(this.#me?.username ?? '')), ' ', el('span', { class: 'status' }, 'Sending…')),
+      el('p', { class: 'msg-text', attrs: { dir: 'auto' } }, displayText(text)),
     );
     item.dataset.text = text;
     this.#pending.appendChild(item);

@@ -1,3 +1,4 @@
+import { displayText } from './format.js';
 /**
  * The only way this client builds DOM: elements from tag names, attributes via
  * setAttribute and text via text nodes. Nothing here (or anywhere in the
@@ -28,6 +29,11 @@ export function el<K extends keyof HTMLElementTagNameMap>(
   }
   append(element, ...children);
   return element;
+}
+
+/** User-provided text (names, room names): bidi controls dropped, and isolated from its surroundings. */
+export function userText(text: string, className?: string): HTMLElement {
+  return el('bdi', { ...(className ? { class: className } : {}), attrs: { dir: 'auto' } }, displayText(text));
 }
 
 export function append(parent: Node, ...children: Child[]): void {

@@ -23,10 +23,23 @@ export function sameDay(a: string, b: string): boolean {
   return new Date(a).toDateString() === new Date(b).toDateString();
 }
 
-/** The line shown for a join or leave notice. */
-export function noticeText(message: Message): string {
-  return message.type === 'join' ? `${message.sender.username} joined the room` : `${message.sender.username} left the room`;
+/**
+ * Bidirectional embedding, override and isolate controls (U+202A–U+202E, U+2066–U+2069). In user
+ * text they can reverse how the rest of a line renders (a name or message that "reads" as
+ * something else). Display drops them; every piece of user text is also isolated (<bdi>), so
+ * whatever direction it has cannot reorder what surrounds it.
+ */
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
+
+export function displayText(text: string): string {
+  return text.replace(BIDI_CONTROLS, '');
 }
+
+/** The verb of a join or leave notice (the name is rendered apart, isolated). */
+export function noticeVerb(message: Message): string {
+  return message.type === 'join' ? 'joined the room' : 'left the room';
+}
+
 
 /** Whether `message` continues `previous`'s group (same sender, text, within five minutes). */
 export function continuesGroup(previous: Message | undefined, message: Message): boolean {
@@ -37,7 +50,9 @@ export function continuesGroup(previous: Message | undefined, message: Message):
 
 export function typingText(names: readonly string[]): string {
   if (names.length === 0) return '';
-  if (names.length === 1) return `${names[0]} is typing…`;
-  if (names.length === 2) return `${names[0]} and ${names[1]} are typing…`;
+  // Typing names land in a plain text node, so their bidi controls are dropped here.
+  const [a, b] = names.map(displayText);
+  if (names.length === 1) return `${a} is typing…`;
+  if (names.length === 2) return `${a} and ${b} are typing…`;
   return 'Several people are typing…';
 }

@@ -1,6 +1,6 @@
 import type { Message } from '../api/types.js';
-import { el } from './dom.js';
-import { continuesGroup, dayLabel, fullTime, noticeText, sameDay, shortTime } from './format.js';
+import { el, userText } from './dom.js';
+import { continuesGroup, dayLabel, displayText, fullTime, noticeVerb, sameDay, shortTime } from './format.js';
 
 /**
  * Renders a room's messages into an <ol>. Every piece of user text goes in via
@@ -38,14 +38,14 @@ export class MessageList {
   #item(message: Message, continued: boolean): HTMLLIElement {
     const time = el('time', { attrs: { datetime: message.createdAt, title: fullTime(message.createdAt) } }, shortTime(message.createdAt));
     if (message.type !== 'text') {
-      return el('li', { class: `notice ${message.type}`, attrs: { 'data-seq': message.seq } }, el('span', {}, noticeText(message)), ' ', time);
+      return el('li', { class: `notice ${message.type}`, attrs: { 'data-seq': message.seq } }, el('span', {}, userText(message.sender.username), ' ', noticeVerb(message)), ' ', time);
     }
     const mine = message.sender.id === this.#myId;
     return el(
       'li',
       { class: ['msg', mine ? 'mine' : '', continued ? 'cont' : ''].filter(Boolean).join(' '), attrs: { 'data-seq': message.seq } },
-      el('div', { class: 'msg-head' }, el('span', { class: 'sender' }, message.sender.username), ' ', time),
-      el('p', { class: 'msg-text' }, message.text),
+      el('div', { class: 'msg-head' }, el('span', { class: 'sender' }, userText(message.sender.username)), ' ', time),
+      el('p', { class: 'msg-text', attrs: { dir: 'auto' } }, displayText(message.text)),
     );
   }
 }

@@ -1,8 +1,8 @@
 import { describeError } from '../api/api-error.js';
 import type { MemberRoom, Message, Room } from '../api/types.js';
-import { el, field, lockIcon, replaceChildren, srOnly } from './dom.js';
+import { el, field, lockIcon, replaceChildren, srOnly, userText } from './dom.js';
 import { submitAction } from './form-action.js';
-import { fullTime, shortTime } from './format.js';
+import { displayText, fullTime, shortTime } from './format.js';
 
 export interface SidebarActions {
   openRoom(roomId: string): void;
@@ -74,7 +74,7 @@ export class SidebarView {
               class: room.unread > 0 ? 'room-link unread' : 'room-link',
               attrs: { href: `#/rooms/${encodeURIComponent(room.id)}`, 'aria-current': room.id === activeId ? 'page' : undefined },
             },
-            el('span', { class: 'room-name' }, room.private ? lockIcon() : null, room.name),
+            el('span', { class: 'room-name' }, room.private ? lockIcon() : null, userText(room.name)),
             room.private ? srOnly(' (private)') : null,
             room.unread > 0
               ? el('span', { class: 'badge', attrs: { 'data-unread': room.unread } }, String(room.unread), srOnly(' unread'))
@@ -117,7 +117,7 @@ export class SidebarView {
         return el(
           'li',
           { class: 'public-room' },
-          el('span', { class: 'room-name' }, room.name),
+          el('span', { class: 'room-name' }, userText(room.name)),
           el('span', { class: 'meta' }, `${room.memberCount} ${room.memberCount === 1 ? 'member' : 'members'}`),
           button,
         );
@@ -152,8 +152,8 @@ export class SidebarView {
             el(
               'a',
               { class: 'search-hit', attrs: { href: `#/rooms/${encodeURIComponent(message.roomId)}` } },
-              el('span', { class: 'meta' }, `${roomName} · ${message.sender.username} · `, el('time', { attrs: { datetime: message.createdAt, title: fullTime(message.createdAt) } }, shortTime(message.createdAt))),
-              el('span', { class: 'search-text' }, message.text.length > 140 ? `${message.text.slice(0, 140)}…` : message.text),
+              el('span', { class: 'meta' }, userText(roomName), ' · ', userText(message.sender.username), ' · ', el('time', { attrs: { datetime: message.createdAt, title: fullTime(message.createdAt) } }, shortTime(message.createdAt))),
+              el('span', { class: 'search-text', attrs: { dir: 'auto' } }, displayText(message.text.length > 140 ? `${message.text.slice(0, 140)}…` : message.text)),
             ),
           ),
         ),
