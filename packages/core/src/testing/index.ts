@@ -1,3 +1,4 @@
 export { createTestDatabase, createTestStore, storeBackends, type StoreBackend, type TestStore } from './test-store.js';
 export * from './brokers.js';
 export * from './redis-server.js';
+export * from './s3-server.js';
