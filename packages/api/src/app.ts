@@ -13,6 +13,7 @@ import security from './plugins/security.js';
 import { API_AJV_OPTIONS, createValidatorCompiler } from './plugins/validation.js';
 import webRoot from './plugins/web-root.js';
 import { adminRoutes } from './routes/admin.js';
+import { attachmentRoutes } from './routes/attachments.js';
 import { authRoutes } from './routes/auth.js';
 import { deviceRoutes } from './routes/devices.js';
 import { messageRoutes } from './routes/messages.js';
@@ -63,6 +64,7 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
     await api.register(presenceRoutes, deps);
     await api.register(muteRoutes, deps);
     await api.register(adminRoutes, deps);
+    await api.register(attachmentRoutes, deps);
   });
 
   await app.register(webRoot, { webRoot: deps.webRoot });

@@ -1,4 +1,4 @@
-import type { ChatService, ChorusConfig, Logger, Metrics, Presence, PushQueue, ReadinessState, Store, TokenService } from '@chorus/core';
+import type { ChatService, ChorusConfig, Logger, Metrics, ObjectStore, Presence, PushQueue, ReadinessState, Store, TokenService } from '@chorus/core';
 
 /** Everything the REST API needs, injected by whichever process hosts it. */
 export interface ApiDeps {
@@ -14,6 +14,8 @@ export interface ApiDeps {
   presence?: Presence;
   /** The push job queue (admin dead-letter routes); without it those routes answer 503. */
   pushQueue?: PushQueue;
+  /** Where attachment bytes live; without it the attachment routes answer 503. */
+  objects?: ObjectStore;
   /** Directory of the browser client, served at `/` when it exists. */
   webRoot?: string;
 }
