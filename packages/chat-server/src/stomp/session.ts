@@ -8,7 +8,7 @@ import { parseDestination, roomTopicDestination, USER_ERRORS_QUEUE } from './des
 import { negotiateHeartbeat, parseHeartbeatHeader } from './heartbeat.js';
 import { RoomSubscription } from './room-subscription.js';
 import { SubscriptionTable } from './subscription-table.js';
-import { readSendText } from './send-body.js';
+import { readSendBody, readSendText } from './send-body.js';
 import type { SessionContext } from './session-context.js';
 
 type State = 'awaiting-connect' | 'connected' | 'closed';
@@ -358,8 +358,9 @@ export class StompSession {
         retryAfter: Math.max(this.#ownSendBucket.retryAfterSeconds(), this.#userSendBucket!.retryAfterSeconds(), 1),
       });
     }
-    const text = readSendText(frame.body, frame.headers.get('content-type'));
-    await this.ctx.chat.send(this.#user!, target.roomId, text, 'stomp');
+    // Text, or text with attachment ids (a JSON body with "attachments").
+    const content = readSendBody(frame.body, frame.headers.get('content-type'));
+    await this.ctx.chat.send(this.#user!, target.roomId, content, 'stomp');
   }
 
   /**
@@ -377,6 +378,7 @@ export class StompSession {
     const take = (frame: StompFrame): boolean => {
       let text: string;
       try {
+        // SENDs with attachments are not batched (readSendText refuses them): they take the ordinary path.
         text = validateMessageText(readSendText(frame.body, frame.headers.get('content-type')), this.ctx.chat.maxMessageLength);
       } catch {
         return false;
