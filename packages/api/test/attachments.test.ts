@@ -237,6 +237,45 @@ describe.each(twins)('attachments over REST (%s)', (_name, makeTwin) => {
     }
   });
 
+  it('counts uploads, bytes and latency in the metrics', async () => {
+    // prom-client hands out its live value objects: read the numbers now.
+    const before = (await api.metrics.attachmentsUploaded.get()).values[0]?.value ?? 0;
+    const bytesBefore = (await api.metrics.attachmentBytes.get()).values[0]?.value ?? 0;
+    const up = await upload(alice.token, randomBytes(1234), { name: 'm.bin' });
+    expect(up.status).toBe(201);
+    expect((await api.metrics.attachmentsUploaded.get()).values[0]!.value).toBe(before + 1);
+    expect((await api.metrics.attachmentBytes.get()).values[0]!.value).toBe(bytesBefore + 1234);
+    const metrics = await api.call('GET', '/metrics');
+    expect(metrics.text).toMatch(/chorus_attachment_upload_duration_seconds_count\{[^}]*\} [1-9]/);
+  });
+
+  it('with presigned downloads, redirects to the store when it can presign, and streams when it cannot', async () => {
+    const presigning = await startTestApi('pglite', { objects: twin.objects, env: { S3_PRESIGNED_DOWNLOADS: 'true' } });
+    try {
+      const user = await presigning.signup('pat');
+      const room = (await presigning.call('POST', '/api/rooms', { token: user.token, json: { name: 'r' } })).body.id;
+      const data = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"/>');
+      const up = await fetch(`${presigning.url}/api/rooms/${room}/attachments?name=x.svg`, { method: 'POST', headers: { authorization: `Bearer ${user.token}` }, body: data });
+      const { url } = (await up.json()) as { url: string };
+      const response = await fetch(`${presigning.url}${url}`, { headers: { authorization: `Bearer ${user.token}` }, redirect: 'manual' });
+      if (_name === 's3') {
+        expect(response.status).toBe(302);
+        // Read the redirect's body, so the connection is idle and the server can close.
+        await response.arrayBuffer();
+        const direct = await fetch(response.headers.get('location')!);
+        expect(direct.status).toBe(200);
+        expect(Buffer.from(await direct.arrayBuffer()).equals(data)).toBe(true);
+        expect(direct.headers.get('content-disposition')).toMatch(/^attachment;/);
+        expect(direct.headers.get('content-type')).toBe('image/svg+xml');
+      } else {
+        expect(response.status).toBe(200);
+        expect(Buffer.from(await response.arrayBuffer()).equals(data)).toBe(true);
+      }
+    } finally {
+      await presigning.close();
+    }
+  });
+
   it('sanitizes path traversal and control characters in names', async () => {
     const up = await upload(alice.token, Buffer.from('hello'), { name: '../../etc/\u202Epasswd\u0000.txt' });
     expect(up.status).toBe(201);

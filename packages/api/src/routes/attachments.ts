@@ -153,7 +153,8 @@ export const attachmentRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, 
       .header('accept-ranges', 'bytes');
     if (request.headers['if-none-match'] === etag) return reply.status(304).send();
 
-    if (config.s3 && limits.presignedDownloads) {
+    // Object stores that cannot presign (files) answer null: then the bytes are streamed.
+    if (limits.presignedDownloads) {
       const url = await objects.presignGet(key, { expiresInSeconds: limits.presignTtlSeconds, contentType, contentDisposition: disposition });
       if (url) return reply.header('cache-control', 'no-store').redirect(url, 302);
     }
