@@ -117,14 +117,16 @@ describe.runIf(runE2e)('attachments in the browser client', () => {
     await a.page.getByRole('button', { name: 'Remove huge.bin' }).click();
   });
 
-  it('an uploaded HTML file is a download in Chromium, never a page that runs', async () => {
+  it.each([
+    ['evil.html', '<!doctype html><script>document.title = "pwned"; alert(1)</script>'],
+    ['evil.svg', '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>document.title = "pwned"; alert(2)</script></svg>'],
+  ])('an uploaded %s is a download in Chromium, never a page that runs', async (name, content) => {
     const { token } = await a.session();
     const roomId = decodeURIComponent(new URL(a.page.url()).hash.replace('#/rooms/', ''));
-    const html = '<!doctype html><script>document.title = "pwned"; alert(1)</script>';
-    const up = await fetch(`${server.url}/api/rooms/${roomId}/attachments?name=evil.html`, {
+    const up = await fetch(`${server.url}/api/rooms/${roomId}/attachments?name=${name}`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'text/html' },
-      body: html,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'image/png' },
+      body: content,
     });
     const attachment = (await up.json()) as { url: string };
     const context = await browser.newContext({ extraHTTPHeaders: { authorization: `Bearer ${token}` }, acceptDownloads: true });
@@ -138,7 +140,7 @@ describe.runIf(runE2e)('attachments in the browser client', () => {
     const downloaded = page.waitForEvent('download');
     await page.goto(server.url + attachment.url).catch(() => undefined); // "Download is starting"
     const download = await downloaded;
-    expect(download.suggestedFilename()).toBe('evil.html');
+    expect(download.suggestedFilename()).toBe(name);
     expect(dialogs).toBe(0);
     expect(await page.title()).not.toBe('pwned');
   });
