@@ -76,15 +76,24 @@ export class FsObjectStore implements ObjectStore {
     await rm(this.#path(key), { force: true });
   }
 
+  /** Walks one directory at a time (memory bounded by the widest directory, not the whole tree). */
   async *list(prefix: string): AsyncIterable<StoredObject> {
-    const entries = await readdir(this.#root, { recursive: true, withFileTypes: true }).catch(() => []);
-    for (const entry of entries) {
-      if (!entry.isFile()) continue;
-      const key = path.relative(this.#root, path.join(entry.parentPath, entry.name)).split(path.sep).join('/');
-      if (key.startsWith(`${TMP_DIR}/`) || !key.startsWith(prefix)) continue;
-      const info = await statOrNull(path.join(entry.parentPath, entry.name));
-      if (info) yield { key, size: info.size, lastModified: info.mtime };
-    }
+    const walk = async function* (root: string, dir: string): AsyncGenerator<StoredObject> {
+      const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+      for (const entry of entries) {
+        const full = path.join(dir, entry.name);
+        const key = path.relative(root, full).split(path.sep).join('/');
+        if (key === TMP_DIR) continue;
+        // Only descend where keys with the prefix can be.
+        if (entry.isDirectory()) {
+          if (prefix.startsWith(`${key}/`) || key.startsWith(prefix)) yield* walk(root, full);
+        } else if (entry.isFile() && key.startsWith(prefix)) {
+          const info = await statOrNull(full);
+          if (info) yield { key, size: info.size, lastModified: info.mtime };
+        }
+      }
+    };
+    yield* walk(this.#root, this.#root);
   }
 
   async presignGet(): Promise<string | null> {
