@@ -180,3 +180,22 @@ describe('S3ObjectStore', () => {
     }
   });
 });
+
+describe('S3ObjectStore when the service is gone', () => {
+  it('rejects a put (and does not hang on the unread body) when S3 cannot be reached', async () => {
+    const server = await TestS3Server.start();
+    const store = server.objectStore();
+    await server.stop();
+    try {
+      const endless = new Readable({
+        read() {
+          this.push(randomBytes(64 * 1024));
+        },
+      });
+      await expect(store.put('gone/x', endless, { contentType: 'application/octet-stream' })).rejects.toBeDefined();
+      expect(endless.destroyed).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -1,4 +1,5 @@
-import { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import {
   DeleteObjectCommand,
   GetObjectCommand,
@@ -57,9 +58,14 @@ export class S3ObjectStore implements ObjectStore {
   async put(key: string, body: Readable, options: { contentType: string }): Promise<{ size: number }> {
     checkObjectKey(key);
     let size = 0;
-    const counted = body.on('data', (chunk: Buffer) => {
-      size += chunk.length;
+    // Counts what goes through; pipeline passes a failing body's error on, which ends the upload.
+    const counted = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        size += chunk.length;
+        done(null, chunk);
+      },
     });
+    let bodyError: unknown;
     const upload = new Upload({
       client: this.#client,
       params: { Bucket: this.#bucket, Key: key, Body: counted, ContentType: options.contentType },
@@ -68,20 +74,19 @@ export class S3ObjectStore implements ObjectStore {
       // A failed multipart upload is aborted, so no parts are left billed in the bucket.
       leavePartsOnError: false,
     });
-    // lib-storage does not listen for the body's errors: abort the upload when the body fails.
-    let bodyError: unknown;
-    const onError = (err: unknown) => {
+    const piping = pipeline(body, counted).catch((err: unknown) => {
       bodyError = err;
       void upload.abort().catch(() => undefined);
-    };
-    body.once('error', onError);
+    });
     try {
       await upload.done();
     } catch (err) {
+      // An S3 failure leaves the body unread: end the pipeline so nothing waits on it.
+      counted.destroy(err as Error);
+      await piping;
       throw bodyError ?? err;
-    } finally {
-      body.off('error', onError);
     }
+    await piping;
     if (bodyError) {
       // The upload finished before the error surfaced: the object must not stay.
       await this.delete(key).catch(() => undefined);
