@@ -56,6 +56,13 @@ app.kubernetes.io/component: {{ .component }}
 - name: FCM_SERVICE_ACCOUNT_JSON
   valueFrom:
     secretKeyRef: {name: {{ .Values.secrets.name }}, key: FCM_SERVICE_ACCOUNT_JSON, optional: true}
+# Object-storage credentials; absent keys leave the AWS SDK to the pod's identity.
+- name: AWS_ACCESS_KEY_ID
+  valueFrom:
+    secretKeyRef: {name: {{ .Values.secrets.name }}, key: AWS_ACCESS_KEY_ID, optional: true}
+- name: AWS_SECRET_ACCESS_KEY
+  valueFrom:
+    secretKeyRef: {name: {{ .Values.secrets.name }}, key: AWS_SECRET_ACCESS_KEY, optional: true}
 {{- end -}}
 
 {{/*
@@ -208,7 +215,7 @@ spec:
       volumes:
         - name: tmp
           emptyDir:
-            sizeLimit: 64Mi
+            sizeLimit: {{ .tmpSize | default "64Mi" }}
         {{- with .volumes }}
         {{- toYaml . | nindent 8 }}
         {{- end }}

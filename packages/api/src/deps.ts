@@ -1,10 +1,12 @@
 import type {
   AccountService,
+  AttachmentService,
   ChatService,
   ChorusConfig,
   DeviceService,
   Logger,
   Metrics,
+  ObjectStore,
   Presence,
   PushQueue,
   ReadinessState,
@@ -26,6 +28,8 @@ export interface ApiDeps {
   presence?: Presence;
   /** The push job queue (admin dead-letter routes); without it those routes answer 503. */
   pushQueue?: PushQueue;
+  /** Where attachment bytes live; without it the attachment routes answer 503. */
+  objects?: ObjectStore;
   /** Directory of the browser client, served at `/` when it exists. */
   webRoot?: string;
 }
@@ -37,4 +41,5 @@ export interface ApiDeps {
 export type RouteDeps = Omit<ApiDeps, 'store'> & {
   accounts: AccountService;
   devices: DeviceService;
+  attachments: AttachmentService;
 };

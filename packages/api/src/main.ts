@@ -6,11 +6,15 @@ const config = loadConfigOrExit();
 const logger = createLogger({ level: config.logLevel, name: 'api' });
 const metrics = createMetrics('api');
 const services = await openServices(config, logger, metrics);
-const { store, chat, tokens, presence, pushQueue, readiness, storeDescription, brokerDescription } = services;
-const app = await buildApiServer({ config, store, chat, tokens, metrics, logger, presence, pushQueue, readiness: () => readiness.state() });
+const { store, chat, tokens, presence, pushQueue, readiness, objects, storeDescription, brokerDescription } = services;
+readiness.addCheck('object store', () => objects.ping());
+const app = await buildApiServer({ config, store, chat, tokens, metrics, logger, presence, pushQueue, objects, readiness: () => readiness.state() });
 const address = await app.listen({ port: config.port, host: config.host });
 await readiness.start();
-logger.info({ address, store: storeDescription, broker: brokerDescription }, `api listening on ${address} (store: ${storeDescription}; broker: ${brokerDescription})`);
+logger.info(
+  { address, store: storeDescription, broker: brokerDescription, objects: objects.description },
+  `api listening on ${address} (store: ${storeDescription}; broker: ${brokerDescription}; files: ${objects.description})`,
+);
 
 async function shutdown(signal: string): Promise<void> {
   logger.info({ signal }, 'shutting down');

@@ -18,6 +18,17 @@ export const Room = Type.Object({
   memberCount: Type.Integer({ minimum: 0 }),
 });
 
+export const Attachment = Type.Object({
+  id: Uuid,
+  name: Type.String(),
+  contentType: Type.String({ description: 'detected from the bytes' }),
+  size: Type.Integer({ minimum: 0 }),
+  width: Type.Optional(Type.Integer({ minimum: 1 })),
+  height: Type.Optional(Type.Integer({ minimum: 1 })),
+  url: Type.String({ description: 'GET with the bearer token for the bytes' }),
+  thumbnailUrl: Type.Optional(Type.String({ description: 'images: a WebP preview at most 320x320' })),
+});
+
 export const Message = Type.Object({
   id: Uuid,
   roomId: Uuid,
@@ -26,6 +37,7 @@ export const Message = Type.Object({
   sender: Type.Object({ id: Uuid, username: Type.String() }),
   text: Type.String(),
   createdAt: Type.String({ format: 'date-time' }),
+  attachments: Type.Optional(Type.Array(Attachment, { description: 'files sent with the message, in order (absent when none)' })),
 });
 
 export const RoomIdParams = Type.Object({ id: Type.String({ format: 'uuid', description: 'room id' }) });

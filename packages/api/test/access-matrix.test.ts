@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryPresence, type Room } from '@chorus/core';
+import { attachmentKey, FsObjectStore, MemoryPresence, thumbnailKey, type Room } from '@chorus/core';
 import { createTestStore, type TestStore } from '@chorus/core/testing';
 import { randomName, startTestApi, type Reply, type TestApi } from './support.js';
 
@@ -29,6 +33,8 @@ interface Fixture {
   privateRoom: Room;
   /** A push device token registered by the member. */
   memberDevice: string;
+  /** An image (with thumbnail) the creator sent in the private room. */
+  privateAttachment: string;
 }
 
 interface Row {
@@ -163,6 +169,23 @@ const MATRIX: Row[] = [
   { method: 'GET', route: '/api/rooms/{id}/mute', path: (f) => `/api/rooms/${priv(f)}/mute`, expect: membersOf('private', 404) },
   { method: 'DELETE', route: '/api/rooms/{id}/mute', path: (f) => `/api/rooms/${pub(f)}/mute`, expect: membersOf('public', 204) },
   { method: 'DELETE', route: '/api/rooms/{id}/mute', path: (f) => `/api/rooms/${priv(f)}/mute`, expect: membersOf('private', 204) },
+  {
+    method: 'POST',
+    route: '/api/rooms/{id}/attachments',
+    path: (f) => `/api/rooms/${pub(f)}/attachments?name=matrix.json`,
+    body: () => ({ file: 'contents' }),
+    expect: membersOf('public', 201),
+  },
+  {
+    method: 'POST',
+    route: '/api/rooms/{id}/attachments',
+    path: (f) => `/api/rooms/${priv(f)}/attachments?name=matrix.json`,
+    body: () => ({ file: 'contents' }),
+    expect: membersOf('private', 201),
+  },
+  // Files of a private room: members only, 404 for everyone else (existence not revealed).
+  { method: 'GET', route: '/api/attachments/{id}', path: (f) => `/api/attachments/${f.privateAttachment}`, expect: membersOf('private', 200) },
+  { method: 'GET', route: '/api/attachments/{id}/thumbnail', path: (f) => `/api/attachments/${f.privateAttachment}/thumbnail`, expect: membersOf('private', 200) },
   // Operators only (users.is_admin); none of these roles is one.
   { method: 'GET', route: '/api/admin/push/dead-letters', path: () => '/api/admin/push/dead-letters', expect: anyUser(403) },
   { method: 'POST', route: '/api/admin/push/dead-letters/{id}/replay', path: () => '/api/admin/push/dead-letters/1/replay', expect: anyUser(403) },
@@ -193,14 +216,19 @@ describe('REST access matrix', () => {
   let testStore: TestStore;
   let api: TestApi;
   let cells = 0;
+  let objectsDir: string;
+  let objects: FsObjectStore;
 
   beforeAll(async () => {
     testStore = await createTestStore('pglite');
-    api = await startTestApi('pglite', { store: testStore.store, presence: new MemoryPresence({ ttlMs: 30_000 }), env: { LOGIN_ATTEMPTS_PER_MINUTE: '1000' } });
+    objectsDir = await mkdtemp(path.join(tmpdir(), 'chorus-matrix-'));
+    objects = await new FsObjectStore(objectsDir).open();
+    api = await startTestApi('pglite', { store: testStore.store, objects, presence: new MemoryPresence({ ttlMs: 30_000 }), env: { LOGIN_ATTEMPTS_PER_MINUTE: '1000' } });
   });
   afterAll(async () => {
     await api?.close();
     await testStore?.cleanup();
+    await rm(objectsDir, { recursive: true, force: true });
     console.log(`[matrix] REST: ${cells} cells (${MATRIX.length} rows × ${ROLES.length} roles)`);
   });
 
@@ -225,7 +253,14 @@ describe('REST access matrix', () => {
     ]);
     const memberDevice = `device-${randomUUID()}`;
     await store.upsertDevice(member.id, memberDevice, 'android');
-    return { creator, member, nonMember, otherUser, publicRoom, privateRoom, memberDevice };
+    const privateAttachment = randomUUID();
+    const key = attachmentKey(privateRoom.id, privateAttachment);
+    const thumb = thumbnailKey(privateRoom.id, privateAttachment);
+    await objects.put(key, Readable.from([Buffer.from('bytes')]), { contentType: 'image/png' });
+    await objects.put(thumb, Readable.from([Buffer.from('thumb')]), { contentType: 'image/webp' });
+    await store.createAttachment({ id: privateAttachment, roomId: privateRoom.id, uploaderId: creator.id, name: 'p.png', contentType: 'image/png', size: 5, width: 1, height: 1, objectKey: key, thumbnailKey: thumb });
+    await store.appendMemberMessages([{ roomId: privateRoom.id, senderId: creator.id, text: '', attachments: [privateAttachment] }]);
+    return { creator, member, nonMember, otherUser, publicRoom, privateRoom, memberDevice, privateAttachment };
   }
 
   it('every documented route has a row', async () => {

@@ -12,6 +12,7 @@ import {
   type Env,
   type Logger,
   type Metrics,
+  type ObjectStore,
   type Presence,
   type ReadinessState,
   type Store,
@@ -100,7 +101,7 @@ export async function call(baseUrl: string, method: string, path: string, option
  */
 export async function startTestApi(
   kind: StoreBackend,
-  options: { env?: Env; webRoot?: string; store?: Store; logger?: Logger; presence?: Presence } = {},
+  options: { env?: Env; webRoot?: string; store?: Store; logger?: Logger; presence?: Presence; objects?: ObjectStore } = {},
 ): Promise<TestApi> {
   const config = loadConfig({ ...TEST_ENV, ...options.env });
   const logger = options.logger ?? createLogger({ level: 'silent', name: 'api-test', pretty: false });
@@ -108,7 +109,7 @@ export async function startTestApi(
   const owned = options.store ? undefined : await createTestStore(kind);
   const store = options.store ?? owned!.store;
   const broker = new MemoryBroker({ logger });
-  const chat = new ChatService({ store, broker, metrics, logger, maxMessageLength: config.limits.maxMessageLength });
+  const chat = new ChatService({ store, broker, metrics, logger, maxMessageLength: config.limits.maxMessageLength, maxAttachmentsPerMessage: config.attachments.maxPerMessage });
   const tokens = new TokenService(config.jwt);
   let readiness = (): ReadinessState => ({ ready: true, reasons: [] });
   const app = await buildApiServer({
@@ -122,6 +123,7 @@ export async function startTestApi(
     ...(options.webRoot ? { webRoot: options.webRoot } : {}),
     ...(options.presence ? { presence: options.presence } : {}),
     ...(owned ? { pushQueue: new SqlPushQueue(owned.db) } : {}),
+    ...(options.objects ? { objects: options.objects } : {}),
   });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
 

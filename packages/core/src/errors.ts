@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'not_found'
   | 'conflict'
   | 'payload_too_large'
+  | 'unsupported_media_type'
   | 'rate_limited'
   | 'unavailable'
   | 'internal';
@@ -25,6 +26,7 @@ const STATUS: Record<ErrorCode, number> = {
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,
+  unsupported_media_type: 415,
   rate_limited: 429,
   unavailable: 503,
   internal: 500,
@@ -51,6 +53,7 @@ export const forbidden = (message: string) => new ChorusError('forbidden', messa
 export const notFound = (message: string) => new ChorusError('not_found', message);
 export const conflict = (message: string) => new ChorusError('conflict', message);
 export const payloadTooLarge = (message: string) => new ChorusError('payload_too_large', message);
+export const unsupportedMediaType = (message: string) => new ChorusError('unsupported_media_type', message);
 export const rateLimited = (message: string, retryAfter?: number) =>
   new ChorusError('rate_limited', message, retryAfter === undefined ? {} : { retryAfter });
 export const unavailable = (message: string, cause?: unknown) => new ChorusError('unavailable', message, { cause });

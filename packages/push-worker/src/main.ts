@@ -5,10 +5,12 @@ import {
   LeaseElector,
   loadConfigOrExit,
   onShutdownSignal,
+  openObjectStore,
   openPresence,
   openStore,
   SINGLETON_LEASE_NAME,
   SqlPushQueue,
+  sweepAttachments,
 } from '@chorus/core';
 import { sweepDeadLetters } from './dead-letter-sweeper.js';
 import { nobodyOnline, presenceOnlineChecker } from './online.js';
@@ -24,6 +26,8 @@ const { store, db, description } = await openStore(config, logger);
 const presence = config.redisUrl ? openPresence(config, logger).presence : undefined;
 if (!presence) logger.warn('no REDIS_URL: presence is unknown to this process, so every member counts as offline');
 const queue = new SqlPushQueue(db);
+// Only for the singleton attachment sweep (uploads never sent, orphan objects).
+const objects = await openObjectStore(config);
 const push = startPushWorker({
   config,
   store,
@@ -38,7 +42,12 @@ const push = startPushWorker({
 const elector = new LeaseElector({
   name: SINGLETON_LEASE_NAME,
   logger,
-  onStartedLeading: (signal) => sweepDeadLetters(queue, { retentionDays: config.push.deadLetterRetentionDays, logger, signal }),
+  onStartedLeading: async (signal) => {
+    await Promise.all([
+      sweepDeadLetters(queue, { retentionDays: config.push.deadLetterRetentionDays, logger, signal }),
+      sweepAttachments({ store, objects, ttlSeconds: config.attachments.unattachedTtlSeconds, logger, metrics, signal }),
+    ]);
+  },
 });
 elector.start();
 
@@ -72,6 +81,7 @@ async function shutdown(signal: string): Promise<void> {
   server.close();
   await presence?.close();
   await store.close();
+  await objects.close();
   logger.info('stopped');
 }
 onShutdownSignal(shutdown, logger);

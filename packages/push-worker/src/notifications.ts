@@ -28,6 +28,18 @@ function preview(text: string, max: number): string {
 }
 
 /**
+ * What a message says in a notification: its text, or for a message of files only,
+ * what was sent ("alice sent a photo", "alice sent 3 files").
+ */
+export function messageSummary(job: Pick<PushJob, 'senderUsername' | 'text' | 'attachments'>, maxChars: number): string {
+  const text = preview(job.text, maxChars);
+  if (text !== '' || !job.attachments || job.attachments.count === 0) return `${job.senderUsername}: ${text}`;
+  const { count, images } = job.attachments;
+  const noun = images === count ? (count === 1 ? 'a photo' : `${count} photos`) : count === 1 ? 'a file' : `${count} files`;
+  return `${job.senderUsername} sent ${noun}`;
+}
+
+/**
  * The notifications for one claimed room: one per device of every recipient who is not
  * online and did not send all of the claimed messages. A device that already accepted
  * every job it would cover (an earlier, partly failed attempt) is skipped. The newest
@@ -49,7 +61,7 @@ export function planNotifications(
     if (!newest) continue;
     const count = Math.max(recipient.unread, jobs.length);
     const body = options.previews
-      ? `${count > 1 ? `${count} new messages · ` : ''}${newest.senderUsername}: ${preview(newest.text, maxChars)}`
+      ? `${count > 1 ? `${count} new messages · ` : ''}${messageSummary(newest, maxChars)}`
       : count > 1
         ? `${count} new messages`
         : `New message from ${newest.senderUsername}`;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryPresence, type Metrics, type SqlPushQueue } from '@chorus/core';
+import { randomUUID } from 'node:crypto';
+import { attachmentKey, MemoryPresence, type Metrics, type SqlPushQueue } from '@chorus/core';
 import { createTestStore, storeBackends, type TestStore } from '@chorus/core/testing';
 import { FcmPushSender } from '../src/fcm-sender.js';
 import { presenceOnlineChecker } from '../src/online.js';
@@ -187,6 +188,35 @@ describe.each(storeBackends())('push worker through firebase-admin (%s)', (kind)
     expect(fcm.sends).toHaveLength(1);
     expect(fcm.sends[0]!.message.notification).toEqual({ title: room.name, body: `New message from ${alice.username}` });
     expect(JSON.stringify(fcm.sends[0]!.message)).not.toContain('secret');
+  });
+
+  it('says what was sent for a message of files only: "alice sent a photo", "alice sent 3 files"', async () => {
+    const alice = await world.user('alice');
+    const bob = await world.user('bob', ['android']);
+    const room = await world.room(alice, [bob]);
+    const upload = async (contentType: string) => {
+      const id = randomUUID();
+      await t.store.createAttachment({ id, roomId: room.id, uploaderId: alice.id, name: 'f', contentType, size: 1, objectKey: attachmentKey(room.id, id) });
+      return id;
+    };
+    const send = async (attachments: string[], text = '') =>
+      t.store.appendMemberMessages([{ roomId: room.id, senderId: alice.id, text, attachments }]);
+    await send([await upload('image/jpeg')]);
+    await worker().runOnce();
+    expect(fcm.sends.at(-1)!.message.notification?.body).toBe(`${alice.username} sent a photo`);
+    await t.store.markRead(room.id, bob.id, 1000);
+    await send([await upload('image/png'), await upload('application/pdf'), await upload('image/webp')]);
+    await worker().runOnce();
+    expect(fcm.sends.at(-1)!.message.notification?.body).toBe(`${alice.username} sent 3 files`);
+    await t.store.markRead(room.id, bob.id, 1000);
+    await send([await upload('image/png'), await upload('image/png')]);
+    await worker().runOnce();
+    expect(fcm.sends.at(-1)!.message.notification?.body).toBe(`${alice.username} sent 2 photos`);
+    await t.store.markRead(room.id, bob.id, 1000);
+    // With text, the text is what shows.
+    await send([await upload('image/png')], 'look at this');
+    await worker().runOnce();
+    expect(fcm.sends.at(-1)!.message.notification?.body).toBe(`${alice.username}: look at this`);
   });
 
   it('deletes a token FCM reports as UNREGISTERED and still sends to the others', async () => {

@@ -7,6 +7,7 @@ import {
   createMetrics,
   loadConfig,
   openServices,
+  sweepAttachments,
   type ChorusConfig,
   type Env,
   type Logger,
@@ -44,7 +45,8 @@ export async function startChorus(options: StartOptions = {}): Promise<RunningCh
   const logger = options.logger ?? createLogger({ level: config.logLevel, name: 'chorus' });
   const metrics = createMetrics('standalone');
   const services = await openServices(config, logger, metrics);
-  const { store, broker, presence, pushQueue, readiness, chat, tokens, storeDescription, brokerDescription } = services;
+  const { store, broker, presence, pushQueue, readiness, chat, tokens, objects, storeDescription, brokerDescription } = services;
+  readiness.addCheck('object store', () => objects.ping());
   const webRoot = await resolveWebRoot();
   const app = await buildApiServer({
     config,
@@ -55,6 +57,7 @@ export async function startChorus(options: StartOptions = {}): Promise<RunningCh
     logger,
     presence,
     pushQueue,
+    objects,
     readiness: () => readiness.state(),
     ...(webRoot ? { webRoot } : {}),
   });
@@ -78,9 +81,10 @@ export async function startChorus(options: StartOptions = {}): Promise<RunningCh
 
   // Singleton duties: this process is the only replica, so it always leads.
   const singletons = new AbortController();
-  const sweeping = push
-    ? sweepDeadLetters(pushQueue, { retentionDays: config.push.deadLetterRetentionDays, logger, signal: singletons.signal })
-    : Promise.resolve();
+  const sweeping = Promise.all([
+    push ? sweepDeadLetters(pushQueue, { retentionDays: config.push.deadLetterRetentionDays, logger, signal: singletons.signal }) : undefined,
+    sweepAttachments({ store, objects, ttlSeconds: config.attachments.unattachedTtlSeconds, logger, metrics, signal: singletons.signal }),
+  ]);
 
   let stopped = false;
   const stop = async (drainWindowMs: number): Promise<void> => {

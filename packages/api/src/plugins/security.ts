@@ -28,7 +28,8 @@ async function securityPlugin(app: FastifyInstance, options: { config: ChorusCon
         scriptSrcAttr: ["'none'"],
         // swagger-ui sets inline style attributes.
         styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
+        // blob: for attachment images, which the client fetches with its token.
+        imgSrc: ["'self'", 'data:', 'blob:'],
         fontSrc: ["'self'", 'data:'],
         connectSrc: ["'self'", (req) => sameHostWebSockets(req)],
         objectSrc: ["'none'"],

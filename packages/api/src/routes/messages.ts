@@ -29,8 +29,14 @@ export const messageRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
 
   const SendBody = Type.Object(
     // Length is checked by ChatService (413 above the limit), the same rule as a STOMP SEND.
-    { text: Type.String({ description: `1..${chat.maxMessageLength} characters` }) },
-    { additionalProperties: false },
+    {
+      text: Type.Optional(Type.String({ description: `1..${chat.maxMessageLength} characters; may be empty or absent with attachments` })),
+      attachments: Type.Optional(
+        Type.Array(Type.String({ format: 'uuid' }), { maxItems: config.attachments.maxPerMessage, description: 'ids of uploads (POST /api/rooms/:id/attachments) to send' }),
+      ),
+    },
+    // Text, attachments, or both.
+    { additionalProperties: false, anyOf: [{ required: ['text'] }, { required: ['attachments'] }] },
   );
 
   app.get(
@@ -61,15 +67,17 @@ export const messageRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
       config: { rateLimit: sendRateLimit },
       schema: {
         tags: ['messages'],
-        summary: 'Send a text message (delivered to WebSocket subscribers like a STOMP SEND)',
+        summary: 'Send a message, with text and/or attachments (delivered to WebSocket subscribers like a STOMP SEND)',
         security: bearerAuth,
         params: RoomIdParams,
         body: SendBody,
-        response: { 201: Message, ...errorResponses(400, 401, 403, 404, 413, 429) },
+        response: { 201: Message, ...errorResponses(400, 401, 403, 404, 409, 413, 429) },
       },
     },
     async (request, reply) => {
-      const message = await chat.send(actorOf(request), request.params.id, request.body.text, 'http');
+      const { text, attachments } = request.body;
+      const content = attachments === undefined ? text : { text, attachments };
+      const message = await chat.send(actorOf(request), request.params.id, content, 'http');
       return reply.status(201).send(message);
     },
   );

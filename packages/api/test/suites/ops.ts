@@ -106,12 +106,16 @@ export function opsSuite(getApi: () => TestApi): void {
           'DELETE /api/rooms/{id}/mute',
           'GET /api/admin/push/dead-letters',
           'POST /api/admin/push/dead-letters/{id}/replay',
+          'POST /api/rooms/{id}/attachments',
+          'GET /api/attachments/{id}',
+          'GET /api/attachments/{id}/thumbnail',
         ].sort(),
       );
       const send = doc.paths['/api/rooms/{id}/messages'].post;
       expect(send.security).toEqual([{ bearerAuth: [] }]);
-      expect(send.requestBody.content['application/json'].schema.required).toEqual(['text']);
-      expect(Object.keys(send.responses).sort()).toEqual(['201', '400', '401', '403', '404', '413', '429']);
+      // Text, attachments or both.
+      expect(send.requestBody.content['application/json'].schema.anyOf).toEqual([{ required: ['text'] }, { required: ['attachments'] }]);
+      expect(Object.keys(send.responses).sort()).toEqual(['201', '400', '401', '403', '404', '409', '413', '429']);
       expect(doc.paths['/api/auth/login'].post.responses['429']).toBeDefined();
       expect(doc.paths['/api/auth/signup'].post.security).toBeUndefined();
     });

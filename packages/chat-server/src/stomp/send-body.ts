@@ -1,4 +1,4 @@
-import { badRequest } from '@chorus/core';
+import { badRequest, type SendContent } from '@chorus/core';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -9,6 +9,16 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * `text` is read as JSON, anything else as plain text.
  */
 export function readSendText(body: Buffer, contentType: string | undefined): string {
+  const content = readSendBody(body, contentType);
+  if (typeof content !== 'string') throw badRequest('attachments are not allowed here');
+  return content;
+}
+
+/**
+ * What a SEND to a room carries: its text, or, for a JSON body with `attachments`
+ * (`{"text"?: "...", "attachments": ["<id>", ...]}`), the text with the attachment ids.
+ */
+export function readSendBody(body: Buffer, contentType: string | undefined): string | SendContent {
   let raw: string;
   try {
     raw = utf8.decode(body);
@@ -18,7 +28,7 @@ export function readSendText(body: Buffer, contentType: string | undefined): str
   const type = contentType?.split(';')[0]?.trim().toLowerCase();
   if (type === 'application/json') {
     const text = parseJsonText(raw);
-    if (text === undefined) throw badRequest('body must be a JSON object with a string "text"');
+    if (text === undefined) throw badRequest('body must be a JSON object with a string "text" and/or "attachments"');
     return text;
   }
   if (type === undefined || type === '') {
@@ -32,7 +42,7 @@ export function readSendText(body: Buffer, contentType: string | undefined): str
   throw badRequest(`unsupported content-type ${type}: use application/json or text/plain`);
 }
 
-function parseJsonText(raw: string): string | undefined {
+function parseJsonText(raw: string): string | SendContent | undefined {
   let value: unknown;
   try {
     value = JSON.parse(raw);
@@ -40,6 +50,10 @@ function parseJsonText(raw: string): string | undefined {
     return undefined;
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
-  const text = (value as { text?: unknown }).text;
+  const { text, attachments } = value as { text?: unknown; attachments?: unknown };
+  if (attachments !== undefined) {
+    if (text !== undefined && typeof text !== 'string') return undefined;
+    return { text: text ?? '', attachments };
+  }
   return typeof text === 'string' ? text : undefined;
 }

@@ -2,7 +2,7 @@ import { ChorusError, validateMessageText, type Actor } from '@chorus/core';
 import type { StompFrame } from '../protocol/codec/index.js';
 import { parseDestination } from '../protocol/destinations.js';
 import { requireHeader } from './frame-headers.js';
-import { readSendText } from './send-body.js';
+import { readSendBody, readSendText } from './send-body.js';
 import type { SessionContext } from './session-context.js';
 import type { SessionLimits } from './session-limits.js';
 import { TransactionBuffer } from './transaction-buffer.js';
@@ -57,8 +57,9 @@ export class SendPath {
       throw new ChorusError('not_found', `cannot SEND to ${destination}: use /app/rooms/<roomId> or /app/rooms/<roomId>/typing`);
     }
     if (!paid) this.limits.takeSend();
-    const text = readSendText(frame.body, frame.headers.get('content-type'));
-    await this.ctx.chat.send(this.user, target.roomId, text, 'stomp');
+    // Text, or text with attachment ids (a JSON body with "attachments").
+    const content = readSendBody(frame.body, frame.headers.get('content-type'));
+    await this.ctx.chat.send(this.user, target.roomId, content, 'stomp');
   }
 
   /**
@@ -76,6 +77,7 @@ export class SendPath {
     const take = (frame: StompFrame): boolean => {
       let text: string;
       try {
+        // SENDs with attachments are not batched (readSendText refuses them): they take the ordinary path.
         text = validateMessageText(readSendText(frame.body, frame.headers.get('content-type')), this.ctx.chat.maxMessageLength);
       } catch {
         return false;

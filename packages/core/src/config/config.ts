@@ -100,6 +100,24 @@ export interface ChorusConfig {
     retryMaxMs: number;
   };
   runMigrations: boolean;
+  /** File transfer (docs/attachments.md). */
+  attachments: {
+    /** MAX_ATTACHMENT_BYTES: uploads beyond it are refused with 413 while streaming. */
+    maxBytes: number;
+    /** Detected content types accepted (`image/*` style wildcards allowed); empty: any. */
+    allowedTypes: string[];
+    maxPerMessage: number;
+    /** Per-user upload budget: `uploadBurst` uploads per window of burst/rate minutes. */
+    uploadsPerMinute: number;
+    uploadBurst: number;
+    /** Uploads never sent in a message are removed after this long (and orphan objects too). */
+    unattachedTtlSeconds: number;
+    /** On S3, answer downloads with a presigned redirect instead of proxying the bytes. */
+    presignedDownloads: boolean;
+    presignTtlSeconds: number;
+  };
+  /** S3-compatible object storage; undefined: files under DATA_DIR/objects. */
+  s3: { bucket: string; endpoint: string | undefined; region: string; forcePathStyle: boolean } | undefined;
 }
 
 export function loadConfig(env: Env = process.env): ChorusConfig {
@@ -188,7 +206,30 @@ export function loadConfig(env: Env = process.env): ChorusConfig {
       retryMaxMs: int(env, 'PUSH_RETRY_MAX_MS', 600_000, 1, 86_400_000),
     },
     runMigrations: bool(env, 'RUN_MIGRATIONS', true),
+    attachments: {
+      maxBytes: int(env, 'MAX_ATTACHMENT_BYTES', 26_214_400, 1, 5_368_709_120),
+      allowedTypes: list(env, 'ATTACHMENT_ALLOWED_TYPES', []).map((t) => t.toLowerCase()),
+      maxPerMessage: int(env, 'MAX_ATTACHMENTS_PER_MESSAGE', 10, 1, 100),
+      uploadsPerMinute: int(env, 'ATTACHMENT_UPLOADS_PER_MINUTE', 30, 1, 100_000),
+      uploadBurst: int(env, 'ATTACHMENT_UPLOAD_BURST', 20, 1, 100_000),
+      unattachedTtlSeconds: int(env, 'ATTACHMENT_UNATTACHED_TTL_SECONDS', 86_400, 60, 31_536_000),
+      presignedDownloads: bool(env, 'S3_PRESIGNED_DOWNLOADS', false),
+      presignTtlSeconds: int(env, 'S3_PRESIGN_TTL_SECONDS', 300, 10, 604_800),
+    },
+    s3: s3Settings(env),
   };
+}
+
+function s3Settings(env: Env): ChorusConfig['s3'] {
+  const bucket = optionalStr(env, 'S3_BUCKET');
+  const endpoint = url(env, 'S3_ENDPOINT', ['http:', 'https:']);
+  const region = str(env, 'S3_REGION', 'us-east-1');
+  const forcePathStyle = bool(env, 'S3_FORCE_PATH_STYLE', false);
+  if (!bucket) {
+    if (endpoint) throw new ConfigError('S3_ENDPOINT', 'is set but S3_BUCKET is not');
+    return undefined;
+  }
+  return { bucket, endpoint, region, forcePathStyle };
 }
 
 /** Loads the config or exits the process with one line naming the bad variable. */

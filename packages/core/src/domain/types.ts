@@ -48,6 +48,24 @@ export interface Message {
   sender: MessageSender;
   text: string;
   createdAt: string;
+  /** Files sent with the message, in the order given; absent when there are none. */
+  attachments?: AttachmentInfo[];
+}
+
+/** An attachment as messages carry it (and as the upload answers it). */
+export interface AttachmentInfo {
+  id: string;
+  name: string;
+  /** Detected from the bytes, not taken from the client. */
+  contentType: string;
+  size: number;
+  /** Images only. */
+  width?: number;
+  height?: number;
+  /** GET this (authenticated) for the bytes. */
+  url: string;
+  /** Images with a thumbnail only: a small JPEG/PNG/WebP preview. */
+  thumbnailUrl?: string;
 }
 
 export type DevicePlatform = 'android' | 'ios' | 'web';

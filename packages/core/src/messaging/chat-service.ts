@@ -1,7 +1,7 @@
 import type { Broker } from '../broker/broker.js';
 import { topics } from '../broker/topics.js';
 import type { MemberRoom, Message, Page, Room, RoomMute } from '../domain/types.js';
-import { badRequest, ChorusError, forbidden, notFound } from '../errors.js';
+import { badRequest, ChorusError, conflict, forbidden, notFound } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { HistoryQuery, NewMemberMessage, Store } from '../store/store.js';
@@ -33,6 +33,14 @@ export interface ChatServiceOptions {
   metrics: Metrics;
   logger: Logger;
   maxMessageLength: number;
+  /** Attachments one message may carry (MAX_ATTACHMENTS_PER_MESSAGE); default 10. */
+  maxAttachmentsPerMessage?: number;
+}
+
+/** What one send carries: text (may be empty when there are attachments) and attachment ids. */
+export interface SendContent {
+  text: unknown;
+  attachments?: unknown;
 }
 
 /**
@@ -46,6 +54,7 @@ export class ChatService {
   readonly #metrics: Metrics;
   readonly #logger: Logger;
   readonly #maxLength: number;
+  readonly #maxAttachments: number;
   readonly #storedListeners = new Set<StoredListener>();
   /** Every text message this process stores goes through here: one statement per batch. */
   readonly #appends: GroupCommit<NewMemberMessage, Message | null>;
@@ -56,6 +65,7 @@ export class ChatService {
     this.#metrics = options.metrics;
     this.#logger = options.logger;
     this.#maxLength = options.maxMessageLength;
+    this.#maxAttachments = options.maxAttachmentsPerMessage ?? 10;
     this.#appends = new GroupCommit({
       commit: (inputs) => this.#store.appendMemberMessages(inputs),
       maxBatch: APPEND_BATCH_MAX,
@@ -81,23 +91,27 @@ export class ChatService {
     return this.#maxLength;
   }
 
-  /** Validates, stores and publishes a text message. Resolves only once it is stored. */
+  /**
+   * Validates, stores and publishes a text message. Resolves only once it is stored.
+   * `text` may be a SendContent carrying attachment ids (then the text may be empty).
+   */
   async send(actor: Actor, roomId: string, text: unknown, source: SendSource): Promise<Message> {
     const [message] = await this.sendMany(actor, roomId, [text], source);
     return message!;
   }
 
   /**
-   * Several texts from one member to one room, stored together with consecutive
-   * seqs in order, then published. All or nothing.
+   * Several texts (or SendContents) from one member to one room, stored together with
+   * consecutive seqs in order, then published. All or nothing.
    */
   async sendMany(actor: Actor, roomId: string, texts: unknown[], source: SendSource): Promise<Message[]> {
-    const inputs = texts.map((text) => ({ roomId, senderId: actor.id, text: validateMessageText(text, this.#maxLength) }));
+    const inputs = texts.map((text) => this.#input(actor, roomId, text));
     // Membership is checked inside the append (no extra query per send); only a refusal
     // pays for requireMember, which says why (unknown room, private room, not a member).
     let stored = await this.#appends.submit(inputs);
     if (stored.includes(null)) {
       await this.requireMember(actor, roomId);
+      await this.#explainAttachmentRefusal(actor, roomId, inputs);
       // Became a member between the two reads: try once more.
       stored = await this.#appends.submit(inputs);
       if (stored.includes(null)) throw forbidden('not a member of this room');
@@ -106,6 +120,28 @@ export class ChatService {
     this.#metrics.messagesStored.inc({ type: 'text', source }, messages.length);
     for (const message of messages) this.#notifyStored(message, this.publish(message));
     return messages;
+  }
+
+  #input(actor: Actor, roomId: string, content: unknown): NewMemberMessage {
+    if (!isSendContent(content)) return { roomId, senderId: actor.id, text: validateMessageText(content, this.#maxLength) };
+    const attachments = validateAttachmentIds(content.attachments, this.#maxAttachments);
+    if (attachments.length === 0) return { roomId, senderId: actor.id, text: validateMessageText(content.text, this.#maxLength) };
+    // With attachments the text is optional.
+    const blank = content.text === undefined || (typeof content.text === 'string' && content.text.trim() === '');
+    return { roomId, senderId: actor.id, text: blank ? '' : validateMessageText(content.text, this.#maxLength), attachments };
+  }
+
+  /** After a refused send with attachments: throws the reason when one of them cannot be sent. */
+  async #explainAttachmentRefusal(actor: Actor, roomId: string, inputs: NewMemberMessage[]): Promise<void> {
+    const ids = inputs.flatMap((input) => input.attachments ?? []);
+    if (new Set(ids).size !== ids.length) throw badRequest('an attachment can be sent only once');
+    for (const id of ids) {
+      const attachment = await this.#store.getAttachment(id);
+      // The same answer for "no such upload" and "someone else's": ids reveal nothing.
+      if (!attachment || attachment.uploaderId !== actor.id) throw badRequest(`unknown attachment ${id}: upload it first`);
+      if (attachment.roomId !== roomId) throw badRequest(`attachment ${id} was uploaded to another room`);
+      if (attachment.messageId !== null) throw conflict(`attachment ${id} was already sent`);
+    }
   }
 
   async createRoom(actor: Actor, name: string, isPrivate: boolean): Promise<Room> {
@@ -257,4 +293,23 @@ export class ChatService {
     });
     return payload;
   }
+}
+
+function isSendContent(value: unknown): value is SendContent {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && ('text' in value || 'attachments' in value);
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Attachment ids of a send: absent or an array of at most `max` distinct uuids. */
+export function validateAttachmentIds(value: unknown, max: number): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw badRequest('attachments must be an array of attachment ids');
+  if (value.length > max) throw badRequest(`a message carries at most ${max} attachments`);
+  const ids = value.map((id) => {
+    if (typeof id !== 'string' || !UUID.test(id)) throw badRequest('attachments must be an array of attachment ids');
+    return id.toLowerCase();
+  });
+  if (new Set(ids).size !== ids.length) throw badRequest('an attachment can be sent only once');
+  return ids;
 }

@@ -34,6 +34,11 @@ export function createMetrics(service: string) {
     storeErrors: new Counter({ name: 'chorus_store_errors_total', help: 'Store operations that failed with a database error', registers: [registry] }),
     // api
     httpRequests: new Histogram({ name: 'chorus_http_request_duration_seconds', help: 'REST request duration', labelNames: ['method', 'route', 'status'] as const, buckets: latencyBuckets, registers: [registry] }),
+    // attachments
+    attachmentsUploaded: new Counter({ name: 'chorus_attachments_uploaded_total', help: 'Attachments stored', registers: [registry] }),
+    attachmentBytes: new Counter({ name: 'chorus_attachments_uploaded_bytes_total', help: 'Bytes of attachments stored', registers: [registry] }),
+    attachmentUploadLatency: new Histogram({ name: 'chorus_attachment_upload_duration_seconds', help: 'Time from upload start to attachment stored', buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120], registers: [registry] }),
+    objectStoreErrors: new Counter({ name: 'chorus_object_store_errors_total', help: 'Object store operations that failed', labelNames: ['op'] as const, registers: [registry] }),
     // push-worker
     pushSent: new Counter({ name: 'chorus_push_sent_total', help: 'Push notifications handed to FCM', labelNames: ['platform', 'result'] as const, registers: [registry] }),
     pushQueueDepth: new Gauge({ name: 'chorus_push_queue_depth', help: 'Push jobs waiting to be sent', registers: [registry] }),

@@ -17,6 +17,8 @@ export class Readiness {
   #draining = false;
   #started = false;
   #timer: NodeJS.Timeout | undefined;
+  /** Further dependencies pinged with the store (the object store), by name; value: last ping ok. */
+  readonly #checks = new Map<string, { ping: () => Promise<void>; ok: boolean }>();
 
   constructor(
     private readonly store: Store,
@@ -24,6 +26,11 @@ export class Readiness {
     private readonly metrics?: Metrics,
     private readonly pingEveryMs = 2000,
   ) {}
+
+  /** Adds a dependency pinged with the store; while its ping fails the process is unready ("<name> unavailable"). */
+  addCheck(name: string, ping: () => Promise<void>): void {
+    this.#checks.set(name, { ping, ok: false });
+  }
 
   /** Starts background pings; resolves after the first one. */
   async start(): Promise<void> {
@@ -39,6 +46,12 @@ export class Readiness {
       this.#storeOk = true;
     } catch {
       this.#storeOk = false;
+    }
+    for (const check of this.#checks.values()) {
+      check.ok = await check.ping().then(
+        () => true,
+        () => false,
+      );
     }
     this.metrics?.ready.set(this.state().ready ? 1 : 0);
   }
@@ -57,6 +70,7 @@ export class Readiness {
     if (!this.#started) reasons.push('starting');
     if (this.#draining) reasons.push('draining');
     if (!this.#storeOk) reasons.push('storage unavailable');
+    for (const [name, check] of this.#checks) if (!check.ok) reasons.push(`${name} unavailable`);
     if (this.broker.state !== 'ready') reasons.push(`broker ${this.broker.state}`);
     return { ready: reasons.length === 0, reasons };
   }

@@ -8,6 +8,8 @@ export interface PushJob {
   senderUsername: string;
   /** The message text, cut to PUSH_PREVIEW_SOURCE_CHARS characters (enough for any preview). */
   text: string;
+  /** Files sent with the message: how many, and how many of them are images (for "alice sent a photo"). */
+  attachments?: { count: number; images: number };
   /** When the message was stored (ISO-8601). */
   storedAt: string;
   /** Claims of this job so far, this one included. */

@@ -24,6 +24,8 @@ interface ClaimedRow {
   message_created_at: Timestamp;
   attempts: number;
   delivered_tokens: string[] | null;
+  attachment_count: string | number;
+  image_count: string | number;
 }
 
 interface DeadRow {
@@ -95,8 +97,13 @@ export class SqlPushQueue implements PushQueue {
              RETURNING p.id, p.room_id, p.message_id, p.seq, p.sender_id, p.message_created_at, p.attempts, p.delivered_tokens
            )
            SELECT l.id, l.room_id, r.name AS room_name, l.message_id, l.seq, l.sender_id, m.sender_username,
-                  left(m.text, ${PUSH_PREVIEW_SOURCE_CHARS}) AS text, l.message_created_at, l.attempts, l.delivered_tokens
+                  left(m.text, ${PUSH_PREVIEW_SOURCE_CHARS}) AS text, l.message_created_at, l.attempts, l.delivered_tokens,
+                  coalesce(a.n, 0) AS attachment_count, coalesce(a.images, 0) AS image_count
            FROM leased l JOIN messages m ON m.id = l.message_id JOIN rooms r ON r.id = l.room_id
+           LEFT JOIN LATERAL (
+             SELECT count(*) AS n, count(*) FILTER (WHERE x.content_type LIKE 'image/%') AS images
+             FROM attachments x WHERE x.message_id = l.message_id
+           ) a ON true
            ORDER BY l.room_id, l.seq`,
           [locked.rows.map((r) => r.room_id), claimToken, leaseMs],
         );
@@ -233,7 +240,8 @@ export class SqlPushQueue implements PushQueue {
 const jobIds = (claim: PushClaim): string[] => claim.jobs.map((job) => job.id);
 
 function toJob(row: ClaimedRow): PushJob {
-  return {
+  const attachments = Number(row.attachment_count ?? 0);
+  const job: PushJob = {
     id: String(row.id),
     messageId: row.message_id,
     seq: Number(row.seq),
@@ -244,4 +252,6 @@ function toJob(row: ClaimedRow): PushJob {
     attempts: row.attempts,
     deliveredTokens: row.delivered_tokens ?? [],
   };
+  if (attachments > 0) job.attachments = { count: attachments, images: Number(row.image_count ?? 0) };
+  return job;
 }

@@ -12,6 +12,8 @@ import { openPresence } from '../presence/open-presence.js';
 import type { Presence } from '../presence/presence.js';
 import { SqlPushQueue } from '../push/sql-push-queue.js';
 import { openStore } from '../store/open-store.js';
+import type { ObjectStore } from '../objects/object-store.js';
+import { openObjectStore } from '../objects/open-object-store.js';
 import type { SqlDatabase } from '../store/sql-database.js';
 import type { Store } from '../store/store.js';
 
@@ -25,10 +27,16 @@ export interface ChorusServices {
   readiness: Readiness;
   chat: ChatService;
   tokens: TokenService;
+  /**
+   * Attachment bytes (S3 or files under DATA_DIR). Processes that serve attachments add
+   * it to readiness (`readiness.addCheck('object store', () => objects.ping())`); the
+   * chat-server does not depend on it.
+   */
+  objects: ObjectStore;
   /** Human-readable backends, for the start-up line. */
   storeDescription: string;
   brokerDescription: string;
-  /** Stops readiness pings and closes presence, broker and store, in that order. */
+  /** Stops readiness pings and closes presence, broker, store and object store, in that order. */
   close(): Promise<void>;
 }
 
@@ -37,6 +45,7 @@ export async function openServices(config: ChorusConfig, logger: Logger, metrics
   const { store, db, description: storeDescription } = await openStore(config, logger);
   const { broker, description: brokerDescription } = await openBroker(config, logger, metrics);
   const { presence } = openPresence(config, logger);
+  const objects = await openObjectStore(config);
   const readiness = new Readiness(store, broker, metrics);
   return {
     store,
@@ -45,8 +54,16 @@ export async function openServices(config: ChorusConfig, logger: Logger, metrics
     presence,
     pushQueue: new SqlPushQueue(db),
     readiness,
-    chat: new ChatService({ store, broker, metrics, logger, maxMessageLength: config.limits.maxMessageLength }),
+    chat: new ChatService({
+      store,
+      broker,
+      metrics,
+      logger,
+      maxMessageLength: config.limits.maxMessageLength,
+      maxAttachmentsPerMessage: config.attachments.maxPerMessage,
+    }),
     tokens: new TokenService(config.jwt),
+    objects,
     storeDescription,
     brokerDescription,
     async close() {
@@ -54,6 +71,7 @@ export async function openServices(config: ChorusConfig, logger: Logger, metrics
       await presence.close();
       await broker.close();
       await store.close();
+      await objects.close();
     },
   };
 }

@@ -1,3 +1,4 @@
+import { toAttachmentList } from './attachment-rows.js';
 import type { Device, DevicePlatform, MemberRoom, Message, MessageType, Room, User, UserCredentials } from '../domain/types.js';
 
 // Row shapes as both drivers return them: bigint may arrive as string (pg) or
@@ -37,6 +38,8 @@ export interface MessageRow {
   sender_username: string;
   text: string;
   created_at: Timestamp;
+  /** JSON list, in queries that select ATTACHMENTS_OF (absent or NULL: none). */
+  attachments?: unknown;
 }
 
 export interface DeviceRow {
@@ -81,7 +84,8 @@ export function toMemberRoom(row: MemberRoomRow): MemberRoom {
 }
 
 export function toMessage(row: MessageRow): Message {
-  return {
+  const attachments = toAttachmentList(row.attachments);
+  const message: Message = {
     id: row.id,
     roomId: row.room_id,
     seq: toNumber(row.seq),
@@ -90,6 +94,8 @@ export function toMessage(row: MessageRow): Message {
     text: row.text,
     createdAt: iso(row.created_at),
   };
+  if (attachments) message.attachments = attachments;
+  return message;
 }
 
 export function toDevice(row: DeviceRow): Device {

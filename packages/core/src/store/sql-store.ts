@@ -23,7 +23,8 @@ import {
 } from './rows.js';
 import type { SqlDatabase } from './sql-database.js';
 import { toStoreError } from './sql-errors.js';
-import type { HistoryQuery, MembershipChange, NewMemberMessage, NewMessage, NewRoom, NewUser, PushRecipient, SearchQuery, Store } from './store.js';
+import { ATTACHMENT_COLUMNS, ATTACHMENT_JSON, ATTACHMENTS_OF, toStoredAttachment, type AttachmentRow } from './attachment-rows.js';
+import type { HistoryQuery, MembershipChange, NewAttachment, NewMemberMessage, NewMessage, NewRoom, NewUser, PushRecipient, SearchQuery, Store, StoredAttachment } from './store.js';
 
 const MESSAGE_TYPES: readonly MessageType[] = ['text', 'join', 'leave'];
 
@@ -73,17 +74,36 @@ const APPEND_MESSAGE_SQL = appendSql('', '$5::text', { pushJob: true });
  * Rooms are locked in id order before their seqs move, so concurrent batches (from
  * this or other processes) that share rooms queue instead of deadlocking. Membership
  * is checked per row; rows that fail it are simply not written.
- * $1 ids, $2 rooms, $3 senders, $4 texts (parallel arrays).
+ * Attachments: the named unsent uploads are locked (in id order) first; an input is written
+ * only if each of its uploads is unsent, its sender's, in its room and not claimed by an
+ * earlier input of the batch; the same statement marks them sent.
+ * $1 ids, $2 rooms, $3 senders, $4 texts, $5 attachment ids joined by ',' ('' for none) (parallel arrays).
  */
 const APPEND_MEMBER_MESSAGES_SQL = `
     WITH input AS (
-      SELECT t.id, t.room_id, t.sender_id, t.text, t.ord
-      FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[]) WITH ORDINALITY AS t(id, room_id, sender_id, text, ord)
+      SELECT t.id, t.room_id, t.sender_id, t.text, t.atts, t.ord
+      FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[]) WITH ORDINALITY AS t(id, room_id, sender_id, text, atts, ord)
+    ), input_att AS (
+      SELECT i.id AS message_id, i.ord, x.att_id::uuid AS att_id, x.position::smallint AS position
+      FROM input i CROSS JOIN LATERAL unnest(string_to_array(i.atts, ',')) WITH ORDINALITY AS x(att_id, position)
+      WHERE i.atts <> ''
+    ), att_locked AS MATERIALIZED (
+      SELECT ${ATTACHMENT_COLUMNS} FROM attachments
+      WHERE id IN (SELECT att_id FROM input_att) AND message_id IS NULL
+      ORDER BY id FOR UPDATE
+    ), first_claim AS (
+      SELECT att_id, min(ord) AS ord FROM input_att GROUP BY att_id
     ), accepted AS MATERIALIZED (
       SELECT i.id, i.room_id, i.sender_id, i.text, i.ord, u.username
       FROM input i
       JOIN users u ON u.id = i.sender_id
       JOIN memberships ms ON ms.room_id = i.room_id AND ms.user_id = i.sender_id
+      WHERE NOT EXISTS (
+        SELECT 1 FROM input_att ia
+        JOIN first_claim fc ON fc.att_id = ia.att_id
+        LEFT JOIN att_locked al ON al.id = ia.att_id AND al.room_id = i.room_id AND al.uploader_id = i.sender_id
+        WHERE ia.ord = i.ord AND (al.id IS NULL OR fc.ord <> i.ord)
+      )
     ), counts AS (
       SELECT room_id, count(*) AS n FROM accepted GROUP BY room_id
     ), locked AS MATERIALIZED (
@@ -101,8 +121,15 @@ const APPEND_MEMBER_MESSAGES_SQL = `
     ), job AS (
       INSERT INTO push_outbox (room_id, message_id, seq, sender_id, message_created_at)
       SELECT room_id, id, seq, sender_id, created_at FROM m
+    ), attached AS (
+      UPDATE attachments SET message_id = ia.message_id, position = ia.position
+      FROM input_att ia JOIN m ON m.id = ia.message_id
+      WHERE attachments.id = ia.att_id
     )
-    SELECT ${MESSAGE_COLUMNS} FROM m`;
+    SELECT ${prefixed('m', MESSAGE_COLUMNS)},
+      (SELECT json_agg(${ATTACHMENT_JSON('al')} ORDER BY ia.position)
+       FROM input_att ia JOIN att_locked al ON al.id = ia.att_id WHERE ia.message_id = m.id) AS attachments
+    FROM m`;
 
 const APPEND_JOIN_SQL = appendSql('+ 1', `r.username || ' joined'`);
 const APPEND_LEAVE_SQL = appendSql('- 1', `r.username || ' left'`);
@@ -317,6 +344,7 @@ export class SqlStore implements Store {
 
   async appendMemberMessages(messages: NewMemberMessage[]): Promise<Array<Message | null>> {
     if (messages.some((m) => typeof m.text !== 'string')) throw badRequest('text must be a string');
+    if (messages.some((m) => m.attachments !== undefined && !m.attachments.every(isUuid))) throw badRequest('attachment ids must be uuids');
     // Ids that are not UUIDs cannot name a row: those inputs get no message id and are
     // answered null without reaching the database.
     const ids = messages.map((m) => (isUuid(m.roomId) && isUuid(m.senderId) ? randomUUID() : null));
@@ -328,6 +356,7 @@ export class SqlStore implements Store {
         writable.map((m) => m.roomId),
         writable.map((m) => m.senderId),
         writable.map((m) => m.text),
+        writable.map((m) => (m.attachments ?? []).join(',')),
       ]);
       const byId = new Map(rows.map((row) => [row.id, row]));
       return ids.map((id) => {
@@ -369,7 +398,7 @@ export class SqlStore implements Store {
       // With `after`, the oldest messages after it; otherwise the newest before `before`.
       const direction = after !== undefined ? 'ASC' : 'DESC';
       const { rows } = await this.db.query<MessageRow>(
-        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE ${conditions.join(' AND ')} ORDER BY seq ${direction} LIMIT $2`,
+        `SELECT ${MESSAGE_COLUMNS}, ${ATTACHMENTS_OF('messages')} FROM messages WHERE ${conditions.join(' AND ')} ORDER BY seq ${direction} LIMIT $2`,
         params,
       );
       const messages = rows.map(toMessage);
@@ -394,9 +423,14 @@ export class SqlStore implements Store {
       const params: unknown[] = [query.userId, query.text, limit];
       const roomFilter = query.roomId === undefined ? '' : `AND m.room_id = $${params.push(query.roomId)}`;
       const { rows } = await this.db.query<MessageRow>(
-        `SELECT ${prefixed('m', MESSAGE_COLUMNS)}
+        `SELECT ${prefixed('m', MESSAGE_COLUMNS)}, ${ATTACHMENTS_OF('m')}
          FROM messages m JOIN memberships mb ON mb.room_id = m.room_id AND mb.user_id = $1
-         WHERE m.type = 'text' AND m.search @@ websearch_to_tsquery('simple', $2) ${roomFilter}
+         WHERE m.type = 'text' ${roomFilter}
+           AND m.id IN (
+             SELECT id FROM messages WHERE type = 'text' AND search @@ websearch_to_tsquery('simple', $2)
+             UNION
+             SELECT message_id FROM attachments WHERE message_id IS NOT NULL AND search @@ websearch_to_tsquery('simple', $2)
+           )
          ORDER BY m.created_at DESC, m.seq DESC
          LIMIT $3`,
         params,
@@ -429,6 +463,69 @@ export class SqlStore implements Store {
         throw notFound((await this.#roomExists(this.db, roomId)) ? 'not a member of this room' : 'room not found');
       }
       return toNumber(position);
+    });
+  }
+
+  // ---- attachments
+
+  async createAttachment(a: NewAttachment): Promise<StoredAttachment> {
+    if (!isUuid(a.id)) throw badRequest('attachment id must be a uuid');
+    if (!isUuid(a.roomId)) throw notFound('room not found');
+    if (!isUuid(a.uploaderId)) throw notFound('room not found');
+    return this.#run(async () => {
+      const { rows } = await this.db.query<AttachmentRow>(
+        `INSERT INTO attachments (id, room_id, uploader_id, name, content_type, size, width, height, object_key, thumbnail_key)
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10
+         WHERE EXISTS (SELECT 1 FROM memberships WHERE room_id = $2 AND user_id = $3)
+         RETURNING ${ATTACHMENT_COLUMNS}`,
+        [a.id, a.roomId, a.uploaderId, a.name, a.contentType, a.size, a.width ?? null, a.height ?? null, a.objectKey, a.thumbnailKey ?? null],
+      );
+      if (!rows[0]) throw notFound('room not found');
+      return toStoredAttachment(rows[0]);
+    });
+  }
+
+  async getAttachment(id: string): Promise<StoredAttachment | null> {
+    if (!isUuid(id)) return null;
+    return this.#run(async () => {
+      const { rows } = await this.db.query<AttachmentRow>(`SELECT ${ATTACHMENT_COLUMNS} FROM attachments WHERE id = $1`, [id]);
+      return rows[0] ? toStoredAttachment(rows[0]) : null;
+    });
+  }
+
+  async getAttachmentForMember(id: string, userId: string): Promise<StoredAttachment | null> {
+    if (!isUuid(id) || !isUuid(userId)) return null;
+    return this.#run(async () => {
+      const { rows } = await this.db.query<AttachmentRow>(
+        `SELECT ${prefixed('a', ATTACHMENT_COLUMNS)} FROM attachments a
+         JOIN memberships ms ON ms.room_id = a.room_id AND ms.user_id = $2
+         WHERE a.id = $1`,
+        [id, userId],
+      );
+      return rows[0] ? toStoredAttachment(rows[0]) : null;
+    });
+  }
+
+  async deleteUnsentAttachments(createdBefore: Date, limit: number): Promise<StoredAttachment[]> {
+    checkLimit(limit);
+    return this.#run(async () => {
+      const { rows } = await this.db.query<AttachmentRow>(
+        `DELETE FROM attachments WHERE id IN (
+           SELECT id FROM attachments WHERE message_id IS NULL AND created_at < $1 ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED
+         ) AND message_id IS NULL
+         RETURNING ${ATTACHMENT_COLUMNS}`,
+        [createdBefore, limit],
+      );
+      return rows.map(toStoredAttachment);
+    });
+  }
+
+  async existingAttachmentIds(ids: readonly string[]): Promise<Set<string>> {
+    const valid = [...new Set(ids.filter(isUuid))];
+    if (valid.length === 0) return new Set();
+    return this.#run(async () => {
+      const { rows } = await this.db.query<{ id: string }>('SELECT id FROM attachments WHERE id = ANY($1::uuid[])', [valid]);
+      return new Set(rows.map((r) => r.id));
     });
   }
 

@@ -1,4 +1,4 @@
-import type { Device, DevicePlatform, MemberRoom, Message, MessageType, Page, Room, RoomMute, User, UserCredentials } from '../domain/types.js';
+import type { AttachmentInfo, Device, DevicePlatform, MemberRoom, Message, MessageType, Page, Room, RoomMute, User, UserCredentials } from '../domain/types.js';
 
 export interface NewUser {
   username: string;
@@ -23,6 +23,33 @@ export interface NewMemberMessage {
   roomId: string;
   senderId: string;
   text: string;
+  /** Attachment ids, in order: each must be an unsent upload of the sender in this room. */
+  attachments?: readonly string[];
+}
+
+export interface NewAttachment {
+  id: string;
+  roomId: string;
+  uploaderId: string;
+  name: string;
+  contentType: string;
+  size: number;
+  width?: number | null;
+  height?: number | null;
+  /** Where the bytes already are (the object is written before the row). */
+  objectKey: string;
+  thumbnailKey?: string | null;
+}
+
+/** An attachment row: what messages show plus where its bytes live and whose it is. */
+export interface StoredAttachment extends AttachmentInfo {
+  roomId: string;
+  uploaderId: string;
+  objectKey: string;
+  thumbnailKey: string | null;
+  /** The message that carries it; null while unsent. */
+  messageId: string | null;
+  createdAt: string;
 }
 
 export interface HistoryQuery {
@@ -110,16 +137,34 @@ export interface Store {
    * stored message for input i, or null when nothing was written for it (unknown room or
    * sender, or not a member). Messages of one room get consecutive seqs in input order,
    * and each gets its push job, as with appendMessage.
+   * Attachments: an input with `attachments` is written only when every id is an unsent
+   * upload of its sender in its room (rows locked, so two messages can never take the same
+   * upload); the statement that stores the message marks them sent, so a message and its
+   * attachments are written together or not at all. An upload named by two inputs of one
+   * batch goes to the first only.
    */
   appendMemberMessages(messages: NewMemberMessage[]): Promise<Array<Message | null>>;
   /** Ascending by seq. With only `before` (or nothing), the newest `limit` messages before it. */
   listMessages(roomId: string, query: HistoryQuery): Promise<Message[]>;
   /** Last assigned seq of a room (0 when empty), or null when the room does not exist. */
   lastSeq(roomId: string): Promise<number | null>;
-  /** Full-text search over text messages of the rooms the user belongs to, newest first. */
+  /** Full-text search (text, and the names of attached files) over text messages of the rooms the user belongs to, newest first. */
   searchMessages(query: SearchQuery): Promise<Message[]>;
   /** Moves the member's read position forward (never backward) and clamps it to the room's last seq. */
   markRead(roomId: string, userId: string, seq: number): Promise<number>;
+
+  /**
+   * Records an upload whose bytes are already stored. Written only while the uploader is a
+   * member of the room; otherwise not_found ('room not found').
+   */
+  createAttachment(attachment: NewAttachment): Promise<StoredAttachment>;
+  getAttachment(id: string): Promise<StoredAttachment | null>;
+  /** The attachment when `userId` is a member of its room; null otherwise (no existence leak). */
+  getAttachmentForMember(id: string, userId: string): Promise<StoredAttachment | null>;
+  /** Deletes (and returns) up to `limit` uploads never sent and created before `createdBefore`. */
+  deleteUnsentAttachments(createdBefore: Date, limit: number): Promise<StoredAttachment[]>;
+  /** Which of `ids` have a row (the orphan-object sweep keeps their objects). */
+  existingAttachmentIds(ids: readonly string[]): Promise<Set<string>>;
 
   /** Registers a device token; a token already registered moves to this user. */
   upsertDevice(userId: string, token: string, platform: DevicePlatform): Promise<Device>;

@@ -2,3 +2,4 @@ export { createTestDatabase, createTestStore, storeBackends, type StoreBackend, 
 export * from './brokers.js';
 export * from './redis-server.js';
 export * from './limits.js';
+export * from './s3-server.js';

@@ -1,4 +1,5 @@
 import { ApiError, describeError } from './api/api-error.js';
+import { AttachmentsClient } from './api/attachments-client.js';
 import { HttpClient } from './api/http-client.js';
 import type { Account, Message, MessageSender, Room, UnreadEvent } from './api/types.js';
 import { ChatConnection, type ConnectionState } from './realtime/connection.js';
@@ -37,6 +38,7 @@ export class App {
   readonly #options: AppOptions;
   readonly #sessions: SessionStore;
   readonly #http: HttpClient;
+  readonly #files: AttachmentsClient;
   readonly #rooms = new RoomStore();
   readonly #badge: ConnectionBadge;
   readonly #account = el('div', { class: 'account' });
@@ -66,6 +68,7 @@ export class App {
       token: () => this.#session?.token ?? null,
       onUnauthorized: () => this.#logout('Your session has expired. Please log in again.'),
     });
+    this.#files = new AttachmentsClient({ baseUrl: '', token: () => this.#session?.token ?? null });
     this.#badge = new ConnectionBadge(() => this.#connection?.reconnectNow());
     this.#auth = new AuthView({
       login: async (login, password) => this.#enter(await this.#http.login(login, password)),
@@ -81,7 +84,9 @@ export class App {
     });
     this.#chat = new ChatView({
       loadOlder: () => this.#loadOlder(),
-      send: (text) => this.#send(text),
+      send: (text, attachments) => this.#send(text, attachments),
+      upload: (file, onProgress) => this.#files.upload(this.#requireActive(), file, onProgress),
+      loadFile: (url) => this.#files.blobUrl(url),
       typing: () => this.#sendTyping(),
       leave: () => this.#leave(),
       addMember: (userId) => this.#http.addMember(this.#requireActive(), userId),
@@ -414,7 +419,7 @@ export class App {
     if (message.type !== 'text' || (message.sender.id !== me && this.#active !== roomId)) this.#scheduleUnreadRefresh();
   }
 
-  async #send(text: string): Promise<void> {
+  async #send(text: string, attachments: string[] = []): Promise<void> {
     const roomId = this.#requireActive();
     // Receivers drop the indicator when the message lands, so the next draft may announce again soon
     // (but not faster than the server's one-per-second typing limit).
@@ -422,11 +427,11 @@ export class App {
     if (this.#typingTrailing !== null) clearTimeout(this.#typingTrailing);
     this.#typingTrailing = null;
     if (this.#connection?.connected) {
-      await this.#connection.send(roomId, text);
+      await this.#connection.send(roomId, text, attachments);
       return;
     }
     // No live connection: REST stores it just the same.
-    const message = await this.#http.send(roomId, text);
+    const message = await this.#http.send(roomId, text, attachments);
     this.#onRoomMessage(roomId, message, false);
   }
 

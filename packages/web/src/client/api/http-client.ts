@@ -70,8 +70,8 @@ export class HttpClient {
     return (await this.#request<{ messages: Message[] }>('GET', `/api/search${query({ q: text, limit: 20 })}`)).messages;
   }
 
-  send(roomId: string, text: string): Promise<Message> {
-    return this.#request('POST', `/api/rooms/${enc(roomId)}/messages`, { text });
+  send(roomId: string, text: string, attachments: string[] = []): Promise<Message> {
+    return this.#request('POST', `/api/rooms/${enc(roomId)}/messages`, attachments.length > 0 ? { text, attachments } : { text });
   }
 
   async markRead(roomId: string, seq: number): Promise<void> {

@@ -1,8 +1,8 @@
 /** Wire types of the Chorus REST and STOMP API, as seen by the browser. */
-import type { MemberRoom, Message, MessageSender, Room, User } from '@chorus/core';
+import type { AttachmentInfo, MemberRoom, Message, MessageSender, Room, User } from '@chorus/core';
 import type { ErrorBody, UnreadUpdate } from '@chorus/protocol';
 
-export type { MemberRoom, Message, MessageSender, Room };
+export type { AttachmentInfo, MemberRoom, Message, MessageSender, Room };
 
 /** The account as the auth endpoints return it. */
 export type Account = Pick<User, 'id' | 'username' | 'email'>;

@@ -143,8 +143,8 @@ export class ChatConnection {
     if (this.#client?.connected) this.#subscribeFocus(this.#client);
   }
 
-  /** Sends a text message; resolves once the server has stored it (its RECEIPT). */
-  send(roomId: string, text: string): Promise<void> {
+  /** Sends a text message (with attachment ids); resolves once the server has stored it (its RECEIPT). */
+  send(roomId: string, text: string, attachments: string[] = []): Promise<void> {
     const client = this.#client;
     if (!client?.connected) return Promise.reject(new ApiError(0, 'not_connected', 'not connected'));
     const receipt = `send-${++this.#receiptSeq}`;
@@ -157,7 +157,7 @@ export class ChatConnection {
       client.watchForReceipt(receipt, () => this.#settle(receipt));
       client.publish({
         destination: roomSendDestination(roomId),
-        body: JSON.stringify({ text }),
+        body: JSON.stringify(attachments.length > 0 ? { text, attachments } : { text }),
         headers: { 'content-type': 'application/json', receipt },
       });
     });

@@ -1,5 +1,6 @@
 import { describeError } from '../api/api-error.js';
-import type { Account, MemberRoom, Message, MessageSender, Room } from '../api/types.js';
+import type { Account, AttachmentInfo, MemberRoom, Message, MessageSender, Room } from '../api/types.js';
+import { ComposerFiles } from './composer-files.js';
 import { el, field, replaceChildren, uid, userText } from './dom.js';
 import { submitAction } from './form-action.js';
 import { displayText, typingText } from './format.js';
@@ -8,7 +9,11 @@ import { MessageList } from './message-list.js';
 export interface ChatActions {
   loadOlder(): Promise<void>;
   /** Resolves once stored; rejects with the reason it was refused. */
-  send(text: string): Promise<void>;
+  send(text: string, attachments?: string[]): Promise<void>;
+  /** Uploads a file to the open room, reporting progress (0..1). */
+  upload(file: File, onProgress: (fraction: number) => void): Promise<AttachmentInfo>;
+  /** An attachment url as a blob: URL (fetched with the session's token). */
+  loadFile(url: string): Promise<string>;
   typing(): void;
   leave(): Promise<void>;
   addMember(userId: string): Promise<void>;
@@ -24,7 +29,8 @@ const STICK_PX = 48;
 export class ChatView {
   readonly element = el('section', { class: 'chat', attrs: { 'aria-label': 'Chat' } });
   readonly #actions: ChatActions;
-  readonly #list = new MessageList();
+  readonly #list: MessageList;
+  readonly #files: ComposerFiles;
   readonly #pending = el('ol', { class: 'messages pending-list', attrs: { 'aria-label': 'Messages being sent' } });
   readonly #log = el('div', { class: 'log', attrs: { role: 'log', 'aria-label': 'Messages', tabindex: 0 } });
   readonly #olderButton: HTMLButtonElement;
@@ -42,6 +48,8 @@ export class ChatView {
 
   constructor(actions: ChatActions) {
     this.#actions = actions;
+    this.#list = new MessageList((url) => actions.loadFile(url));
+    this.#files = new ComposerFiles({ upload: (file, onProgress) => actions.upload(file, onProgress), onError: (text) => (this.#sendError.textContent = text) });
     this.#olderButton = el(
       'button',
       { class: 'secondary small', attrs: { type: 'button', hidden: true }, on: { click: () => void this.#loadOlder() } },
@@ -55,6 +63,12 @@ export class ChatView {
     this.#input = el('textarea', {
       attrs: { name: 'text', rows: 1, placeholder: 'Write a message…', enterkeyhint: 'send', autocomplete: 'off' },
       on: {
+        paste: (event) => {
+          const files = [...(event.clipboardData?.files ?? [])];
+          if (files.length === 0) return;
+          event.preventDefault();
+          this.#files.add(files);
+        },
         keydown: (event) => {
           if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
             event.preventDefault();
@@ -68,6 +82,18 @@ export class ChatView {
       },
     });
     this.#log.addEventListener('scroll', () => this.#onScroll(), { passive: true });
+    // Files dropped anywhere on the chat pane are attached to the next message.
+    this.element.addEventListener('dragover', (event) => {
+      if (this.#room === null || !event.dataTransfer?.types.includes('Files')) return;
+      event.preventDefault();
+      event.dataTransfer.dropEffect = 'copy';
+    });
+    this.element.addEventListener('drop', (event) => {
+      const files = [...(event.dataTransfer?.files ?? [])];
+      if (this.#room === null || files.length === 0) return;
+      event.preventDefault();
+      this.#files.add(files);
+    });
     this.showEmpty();
   }
 
@@ -142,6 +168,7 @@ export class ChatView {
     this.#start.hidden = true;
     this.#jump.hidden = true;
     this.#input.value = '';
+    this.#files.clear();
     const detailsId = uid('details');
     const details = this.#details(room, detailsId);
     const toggle = el(
@@ -266,13 +293,24 @@ export class ChatView {
           },
         },
       },
-      el('div', { class: 'composer-row' }, field('Message', this.#input, 'Enter sends, Shift+Enter adds a line.'), el('button', { class: 'primary', attrs: { type: 'submit' } }, 'Send')),
+      el(
+        'div',
+        { class: 'composer-row' },
+        this.#files.button,
+        field('Message', this.#input, 'Enter sends, Shift+Enter adds a line. Drop or paste files to attach them.'),
+        el('button', { class: 'primary', attrs: { type: 'submit' } }, 'Send'),
+      ),
+      this.#files.list,
       this.#sendError,
     );
   }
 
   #send(): void {
     const text = this.#input.value;
+    if (this.#files.count > 0) {
+      void this.#sendWithFiles(text);
+      return;
+    }
     if (text.trim() === '') return;
     this.#input.value = '';
     this.#autoGrow();
@@ -303,6 +341,26 @@ export class ChatView {
         }
       },
     );
+  }
+
+  /** Waits for the composer's uploads, then sends their ids with the text (which may be empty). */
+  async #sendWithFiles(text: string): Promise<void> {
+    let ids: string[];
+    try {
+      ids = await this.#files.take();
+    } catch {
+      return; // The failed upload is shown in the list; the rest stay for another try.
+    }
+    if (ids.length === 0 && text.trim() === '') return;
+    this.#input.value = '';
+    this.#autoGrow();
+    this.#sendError.textContent = '';
+    try {
+      await this.#actions.send(text.trim() === '' ? '' : text, ids);
+    } catch (err) {
+      this.#sendError.textContent = `Not sent: ${describeError(err)}`;
+      if (this.#input.value === '') this.#input.value = text;
+    }
   }
 
   #dropConfirmedPending(message: Message): void {

@@ -1,4 +1,5 @@
 import type { Message } from '../api/types.js';
+import { attachmentList, type BlobLoader } from './attachment-view.js';
 import { el, userText } from './dom.js';
 import { continuesGroup, dayLabel, displayText, fullTime, noticeVerb, sameDay, shortTime } from './format.js';
 
@@ -10,6 +11,9 @@ export class MessageList {
   readonly element = el('ol', { class: 'messages' });
   #last: Message | undefined;
   #myId = '';
+
+  /** `load` fetches attachments (authenticated) for display. */
+  constructor(private readonly load: BlobLoader = () => Promise.reject(new Error('attachments are not available'))) {}
 
   reset(myId: string, messages: readonly Message[]): void {
     this.#myId = myId;
@@ -45,7 +49,8 @@ export class MessageList {
       'li',
       { class: ['msg', mine ? 'mine' : '', continued ? 'cont' : ''].filter(Boolean).join(' '), attrs: { 'data-seq': message.seq } },
       el('div', { class: 'msg-head' }, el('span', { class: 'sender' }, userText(message.sender.username)), ' ', time),
-      el('p', { class: 'msg-text', attrs: { dir: 'auto' } }, displayText(message.text)),
+      message.text !== '' ? el('p', { class: 'msg-text', attrs: { dir: 'auto' } }, displayText(message.text)) : null,
+      message.attachments?.length ? attachmentList(message.attachments, this.load) : null,
     );
   }
 }

@@ -153,7 +153,7 @@ export class SidebarView {
               'a',
               { class: 'search-hit', attrs: { href: `#/rooms/${encodeURIComponent(message.roomId)}` } },
               el('span', { class: 'meta' }, userText(roomName), ' · ', userText(message.sender.username), ' · ', el('time', { attrs: { datetime: message.createdAt, title: fullTime(message.createdAt) } }, shortTime(message.createdAt))),
-              el('span', { class: 'search-text', attrs: { dir: 'auto' } }, displayText(message.text.length > 140 ? `${message.text.slice(0, 140)}…` : message.text)),
+              el('span', { class: 'search-text', attrs: { dir: 'auto' } }, displayText(searchSnippet(message))),
             ),
           ),
         ),
@@ -227,4 +227,10 @@ export class SidebarView {
       error,
     );
   }
+}
+
+/** What a search hit shows: its text, or for a message of files only, their names. */
+function searchSnippet(message: Message): string {
+  const text = message.text !== '' ? message.text : `📎 ${(message.attachments ?? []).map((a) => a.name).join(', ')}`;
+  return text.length > 140 ? `${text.slice(0, 140)}…` : text;
 }
