@@ -37,6 +37,8 @@ export interface Target {
 }
 
 export interface TargetOptions {
+  /** A running Chorus benchmarked by URL (--target-url) instead of started servers. */
+  remote?: { url: string; users: number };
   replicas: number;
   /** Socket.IO: use @socket.io/redis-adapter; Chorus: REDIS_URL. */
   redisUrl?: string | undefined;
