@@ -200,7 +200,7 @@ async function writeResults(outDir: string, meta: Meta, rows: ResultRow[]): Prom
   const md = [
     `# Chorus benchmark results`,
     '',
-    `\`${meta.command}\` — ${meta.date}, ${meta.durationSeconds} s, Node ${meta.node}, ${meta.cpus}, load average ${meta.loadAverageBefore} before / ${meta.loadAverageAfter} after, store ${meta.store}, broker ${meta.broker}${meta.quick ? ', **quick mode**' : ''}. Message text ${meta.messageBytes} bytes. Latency is send → receive measured by the receiving clients (spread over ${meta.loadWorkers ?? 0} load-worker threads of the bench process; stamps on a clock the threads share); CPU is the server processes' user+system time. Fan-out rows: deliveries/s is the highest rate with p99 ≤ 100 ms; latency and CPU columns are at 50% of it; \`firstStep*\` figures are at the same offered rate for every server.`,
+    `\`${meta.command}\` — ${meta.date}, ${meta.durationSeconds} s, Node ${meta.node}, ${meta.cpus}, load average ${meta.loadAverageBefore} before / ${meta.loadAverageAfter} after, store ${meta.store}, broker ${meta.broker}${meta.quick ? ', **quick mode**' : ''}. Message text ${meta.messageBytes} bytes. Latency is send → receive measured by the receiving clients (${meta.loadWorkers === undefined ? 'same process as the senders' : `in ${meta.loadWorkers === 0 ? 'the main thread' : `${meta.loadWorkers} load-worker thread(s)`} of the bench process, stamps on a clock its threads share`}); CPU is the server processes' user+system time. Fan-out rows: deliveries/s is the highest rate with p99 ≤ 100 ms; latency and CPU columns are at 50% of it; \`firstStep*\` figures are at the same offered rate for every server.`,
     '',
     table,
     '',
