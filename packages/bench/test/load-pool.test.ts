@@ -53,7 +53,9 @@ describe('LoadPool', () => {
       server.peers.length = 0;
       const receiver: ConnectSpec = { kind: 'raw-ws', url: `ws://127.0.0.1:${server.port}/?room=a`, receive: true };
       const result = await pool.open(Array.from({ length: 300 }, () => receiver), { concurrency: 50, localAddresses: loopbackAddresses(3) });
-      expect(result).toEqual({ opened: 300, failures: 0 });
+      expect(result).toMatchObject({ opened: 300, failures: 0 });
+      expect(result.connectMs).toHaveLength(300);
+      expect(Math.min(...result.connectMs)).toBeGreaterThan(0);
       const byAddress = new Map<string, number>();
       for (const p of server.peers) byAddress.set(p, (byAddress.get(p) ?? 0) + 1);
       expect(Object.fromEntries(byAddress)).toEqual({ '127.0.0.1': 100, '127.0.0.2': 100, '127.0.0.3': 100 });

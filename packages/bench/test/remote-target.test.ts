@@ -32,6 +32,8 @@ describe.skipIf(!existsSync(CHORUS_MAIN))('--target-url: a running Chorus benchm
       new Progress(),
     );
     expect(storm.extra).toMatchObject({ connected: 90, failures: 0, sourceAddresses: 3, loadWorkers: 2 });
+    expect(Number(storm.extra!.connectP99Ms)).toBeGreaterThanOrEqual(Number(storm.extra!.connectP50Ms));
+    expect(Number(storm.extra!.connectP50Ms)).toBeGreaterThan(0);
     expect(storm.extra).not.toHaveProperty('serverCpuMsPerConnection'); // the deployment's processes are not visible
     expect(idle.rssKbPerConn).toBeUndefined();
     expect(idle.extra).toMatchObject({ connections: 90 });

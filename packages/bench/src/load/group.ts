@@ -15,6 +15,8 @@ export interface OpenResult {
   opened: number;
   failures: number;
   firstError?: string;
+  /** Time from starting each successful connection to its being ready (subscribed), ms. */
+  connectMs: number[];
 }
 
 /**
@@ -33,13 +35,16 @@ export class LoadGroup {
     let failures = 0;
     let firstError: string | undefined;
     let opened = 0;
+    const connectMs: number[] = [];
     const strict = !Number.isFinite(request.maxFailures);
     const run = async () => {
       while (next < request.items.length && failures < request.maxFailures) {
         const i = next++;
         try {
           const item = request.items[i]!;
+          const t0 = performance.now();
           this.connections.push(await openSpec(item.spec, this.onMessage, item.localAddress));
+          connectMs.push(performance.now() - t0);
           opened++;
         } catch (err) {
           if (strict) throw err;
@@ -49,7 +54,7 @@ export class LoadGroup {
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(request.concurrency, request.items.length)) }, run));
-    return { opened, failures, ...(firstError !== undefined ? { firstError } : {}) };
+    return { opened, failures, connectMs, ...(firstError !== undefined ? { firstError } : {}) };
   }
 
   /** Sends `rate` messages/s in total over this group's connections (shuffled, so consecutive sends go to different rooms). */

@@ -128,6 +128,7 @@ export class LoadPool implements LoadThreads {
     return {
       opened: results.reduce((a, r) => a + r.opened, 0),
       failures: results.reduce((a, r) => a + r.failures, 0),
+      connectMs: results.flatMap((r) => r.connectMs),
       ...(firstError !== undefined ? { firstError } : {}),
     };
   }

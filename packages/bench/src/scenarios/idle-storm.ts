@@ -5,7 +5,7 @@ import { sampleProcesses } from '../proc-stats.js';
 import type { Progress } from '../progress.js';
 import { RatePublisher } from '../publisher.js';
 import type { ResultRow } from '../results.js';
-import { round } from '../stats.js';
+import { percentileOf, round } from '../stats.js';
 import type { Target } from '../targets/target.js';
 
 export interface IdleStormOptions {
@@ -40,6 +40,7 @@ export async function runIdleAndStorm(target: Target, options: IdleStormOptions,
   let failures = 0;
   let firstError: string | undefined;
   let connected = 0;
+  const connectMs: number[] = [];
   try {
     await sleep(1000);
     const baseline = sampleProcesses(target.pids);
@@ -55,6 +56,7 @@ export async function runIdleAndStorm(target: Target, options: IdleStormOptions,
       const rotated = addresses.length > 0 ? [...addresses.slice(offset), ...addresses.slice(0, offset)] : [];
       const r = await pool.open(slice, { concurrency: options.concurrency, localAddresses: rotated, maxFailures: MAX_FAILURES - failures });
       connected += r.opened;
+      for (const ms of r.connectMs) connectMs.push(ms);
       failures += r.failures;
       firstError ??= r.firstError;
       progress.update(`${label}: ${connected}/${options.connections} connected`);
@@ -118,6 +120,8 @@ export async function runIdleAndStorm(target: Target, options: IdleStormOptions,
         connected,
         failures,
         connectSeconds: round(stormSeconds, 1),
+        connectP50Ms: round(percentileOf(connectMs, 0.5)),
+        connectP99Ms: round(percentileOf(connectMs, 0.99)),
         serverCpuMsPerConnection: round((stormCpu * 1000) / n, 3),
         sourceAddresses: Math.max(1, addresses.length),
         loadWorkers: options.loadWorkers,
