@@ -13,7 +13,12 @@ export type ConnectSpec =
   | { kind: 'socket.io'; url: string; room: string; subscribe: boolean };
 
 /** Opens (and subscribes) a connection from its spec, from the given source address when set. */
-export async function openSpec(spec: ConnectSpec, onMessage: DeliveryHandler | undefined, localAddress?: string): Promise<LoadConnection> {
+export async function openSpec(
+  spec: ConnectSpec,
+  onMessage: DeliveryHandler | undefined,
+  localAddress?: string,
+  onError?: (message: string) => void,
+): Promise<LoadConnection> {
   if (spec.kind === 'raw-ws') return RawWsClient.connect(spec.url, spec.receive ? onMessage : undefined, localAddress);
   if (spec.kind === 'socket.io') {
     const client = await LeanSocketIoClient.connect(spec.url, spec.subscribe ? onMessage : undefined, localAddress);
@@ -27,6 +32,7 @@ export async function openSpec(spec: ConnectSpec, onMessage: DeliveryHandler | u
     heartbeat: spec.heartbeat ? [10_000, 10_000] : [0, 0],
     ...(onMessage ? { onMessage } : {}),
     ...(localAddress ? { localAddress } : {}),
+    ...(onError ? { onError } : {}),
   });
   try {
     if (spec.subscribe) await client.subscribe(spec.subscribe);

@@ -49,13 +49,18 @@ export async function runFanout(target: Target, options: FanoutOptions, progress
   const [room] = await target.setupRooms(1, options.subscribers + options.publishers, (d, t) => progress.update(`${label}: setup ${d}/${t}`));
   const meter = new DeliveryMeter();
   const publishers: LoadConnection[] = [];
+  // A publisher the server disconnected (a deployment's send limit, say) ends the ramp: later steps would measure nothing.
+  let publisherError: string | undefined;
   const pool = await LoadPool.start(options.loadWorkers, meter);
   try {
     progress.update(`${label}: ${options.subscribers} subscribers over ${Math.max(1, options.loadWorkers)} load thread(s)`);
     const specs = Array.from({ length: options.subscribers }, (_, i) => target.spec({ replica: i % replicas, room: room!, member: i, subscribe: true }));
     await pool.open(specs, { concurrency: 64 });
     for (let i = 0; i < options.publishers; i++) {
-      publishers.push(await target.connect({ replica: i % replicas, room: room!, member: options.subscribers + i, subscribe: false }));
+      const onError = (message: string) => {
+        publisherError ??= message;
+      };
+      publishers.push(await target.connect({ replica: i % replicas, room: room!, member: options.subscribers + i, subscribe: false, onError }));
     }
     const publisher = new RatePublisher(publishers, options.messageBytes);
     const window = new WindowMeter(target.pids, meter, pool);
@@ -102,6 +107,7 @@ export async function runFanout(target: Target, options: FanoutOptions, progress
     for (let i = 0; i < options.maxSteps; i++) {
       const result = await runStep(rate);
       steps.push(result.step);
+      if (publisherError) break;
       if (!result.step.pass) {
         failed = result;
         if (best || rate <= 2) break;
@@ -114,7 +120,7 @@ export async function runFanout(target: Target, options: FanoutOptions, progress
       rate = Math.round(rate * options.growth);
     }
     // Narrow the gap between the last passing and the first failing rate (geometric bisection).
-    for (let i = 0; i < options.refineSteps && best && failed && failed.step.rate / best.step.rate > 1.15; i++) {
+    for (let i = 0; i < options.refineSteps && !publisherError && best && failed && failed.step.rate / best.step.rate > 1.15; i++) {
       const mid = Math.round(Math.sqrt(best.step.rate * failed.step.rate));
       if (mid <= best.step.rate || mid >= failed.step.rate) break;
       const result = await runStep(mid);
@@ -123,8 +129,10 @@ export async function runFanout(target: Target, options: FanoutOptions, progress
       else failed = result;
     }
     const notes: string[] = [];
-    if (!best) {
-      return { scenario: 'fanout', target: target.name, steps, notes: [`no step held p99 ≤ ${options.p99LimitMs} ms (first step ${options.startRate} msg/s)`] };
+    if (publisherError) notes.push(`ramp stopped: a publisher connection ended: ${publisherError}`);
+    if (!best || publisherError) {
+      if (best) return { scenario: 'fanout', target: target.name, deliveriesPerSec: best.step.deliveriesPerSec, p99Ms: best.step.p99Ms, steps, notes };
+      return { scenario: 'fanout', target: target.name, steps, notes: [...notes, `no step held p99 ≤ ${options.p99LimitMs} ms (first step ${options.startRate} msg/s)`] };
     }
     if (!failed) notes.push(`ramp ended at ${options.maxSteps} steps without exceeding the limit`);
     const limit = failed ? limitNote(failed.w) : null;
@@ -140,7 +148,7 @@ export async function runFanout(target: Target, options: FanoutOptions, progress
       p50Ms: half.step.p50Ms,
       p99Ms: half.step.p99Ms,
       maxMs: half.step.maxMs,
-      cpuMsPer1kDeliveries: half.step.cpuMsPer1k,
+      ...(target.pids.length > 0 ? { cpuMsPer1kDeliveries: half.step.cpuMsPer1k } : {}),
       extra: {
         maxSustainedP99Ms: best.step.p99Ms,
         cpuMsPer1kAtMax: best.step.cpuMsPer1k,

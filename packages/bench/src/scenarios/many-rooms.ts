@@ -56,7 +56,7 @@ export async function runManyRooms(target: Target, options: ManyRoomsOptions, pr
       p50Ms: lat.p50,
       p99Ms: lat.p99,
       maxMs: lat.max,
-      cpuMsPer1kDeliveries: round(cpuMsPer1k(w), 3),
+      ...(target.pids.length > 0 ? { cpuMsPer1kDeliveries: round(cpuMsPer1k(w), 3) } : {}),
       extra: { connections: members.opened, offeredDeliveriesPerSec: offered, loadWorkers: options.loadWorkers },
       notes,
     };

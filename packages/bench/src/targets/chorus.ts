@@ -216,7 +216,7 @@ export class ChorusTarget implements Target {
   }
 
   connect(request: ConnectRequest): Promise<LoadConnection> {
-    return openSpec(this.spec(request), request.onMessage);
+    return openSpec(this.spec(request), request.onMessage, undefined, request.onError);
   }
 
   /** Adopts a room created outside the REST api (seeded history): joins the first user to it. */

@@ -92,7 +92,7 @@ export class RemoteChorusTarget implements Target {
   }
 
   connect(request: ConnectRequest): Promise<LoadConnection> {
-    return openSpec(this.spec(request), request.onMessage);
+    return openSpec(this.spec(request), request.onMessage, undefined, request.onError);
   }
 
   async heapUsedBytes(): Promise<number> {

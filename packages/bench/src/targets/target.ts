@@ -15,6 +15,8 @@ export interface ConnectRequest {
   /** Negotiate protocol heart-beats like a real client (idle scenario). */
   heartbeat?: boolean;
   onMessage?: DeliveryHandler;
+  /** Called once if the server ends the connection with an error after it was set up (Chorus: STOMP ERROR, e.g. a send limit). */
+  onError?: (message: string) => void;
 }
 
 /** A server under test, started as its own process(es). */
