@@ -67,7 +67,8 @@ describe('LoadPool', () => {
       window.start();
       await publisher.startPublishing(200, 64);
       await expect.poll(() => meter.received, { timeout: 10_000 }).toBeGreaterThanOrEqual(300 * 20);
-      const sent = await publisher.stopPublishing();
+      const { sent, dropped } = await publisher.stopPublishing();
+      expect(dropped).toBe(0);
       await expect.poll(() => meter.received, { timeout: 10_000 }).toBe(sent * 300);
       const w = window.stop();
       await publisher.stop();
@@ -95,6 +96,37 @@ describe('LoadPool', () => {
       await expect(pool.open([bad], { concurrency: 1 })).rejects.toThrow(/ECONNREFUSED/);
     } finally {
       await pool.stop();
+    }
+  });
+});
+
+describe('LoadPool with STOMP connections the server ends', () => {
+  it('counts connections ended by a server ERROR (a send limit) and keeps the first reason', async () => {
+    let closed = 0;
+    const wss: WebSocketServer = await new Promise((resolve) => {
+      const server: WebSocketServer = new WebSocketServer({ port: 0, host: '127.0.0.1' }, () => resolve(server));
+    });
+    wss.on('connection', (socket) => {
+      socket.on('close', () => closed++);
+      socket.on('message', (data: Buffer) => {
+        const frame = data.toString();
+        if (frame.startsWith('CONNECT')) socket.send('CONNECTED\nversion:1.2\nheart-beat:0,0\n\n\0');
+        else if (frame.startsWith('SEND')) socket.send('ERROR\nmessage:sending too fast; slow down\n\n\0');
+      });
+    });
+    const pool = await LoadPool.start(1, new DeliveryMeter());
+    try {
+      const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
+      const spec: ConnectSpec = { kind: 'stomp', url, token: 't', subscribe: null, publishTo: '/app/rooms/r', heartbeat: false };
+      expect((await pool.open([spec, spec], { concurrency: 2 })).opened).toBe(2);
+      await pool.startPublishing(200, 40);
+      await expect.poll(() => closed, { timeout: 10_000 }).toBe(2);
+      const result = await pool.stopPublishing();
+      expect(result.dropped).toBe(2);
+      expect(result.firstDropReason).toBe('STOMP ERROR: sending too fast; slow down');
+    } finally {
+      await pool.stop();
+      await new Promise<void>((r) => wss.close(() => r()));
     }
   });
 });

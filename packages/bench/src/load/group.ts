@@ -26,7 +26,13 @@ export interface OpenResult {
  */
 export class LoadGroup {
   readonly connections: LoadConnection[] = [];
+  /** Connections the server ended after they were set up (Chorus: STOMP ERROR, e.g. a send limit). */
+  readonly dropped = { count: 0, first: undefined as string | undefined };
   #publisher: RatePublisher | null = null;
+  readonly #onDropped = (message: string): void => {
+    this.dropped.count++;
+    this.dropped.first ??= message;
+  };
 
   constructor(private readonly onMessage: DeliveryHandler) {}
 
@@ -43,7 +49,7 @@ export class LoadGroup {
         try {
           const item = request.items[i]!;
           const t0 = performance.now();
-          this.connections.push(await openSpec(item.spec, this.onMessage, item.localAddress));
+          this.connections.push(await openSpec(item.spec, this.onMessage, item.localAddress, this.#onDropped));
           connectMs.push(performance.now() - t0);
           opened++;
         } catch (err) {

@@ -140,11 +140,19 @@ export class LoadPool implements LoadThreads {
     await Promise.all(this.#remotes.map((r) => this.#call(r, { op: 'publish', rate: total > 0 ? (rate * r.connections) / total : 0, messageBytes })));
   }
 
-  /** Stops publishing; returns the messages sent. */
-  async stopPublishing(): Promise<number> {
-    if (this.#local) return this.#local.stopPublishing();
+  /** Stops publishing; returns the messages sent and the connections the server ended (with the first reason). */
+  async stopPublishing(): Promise<{ sent: number; dropped: number; firstDropReason?: string }> {
+    if (this.#local) {
+      const { count, first } = this.#local.dropped;
+      return { sent: this.#local.stopPublishing(), dropped: count, ...(first !== undefined ? { firstDropReason: first } : {}) };
+    }
     const replies = await Promise.all(this.#remotes.map((r) => this.#call(r, { op: 'stop-publishing' })));
-    return replies.reduce((a, r) => a + (r.count ?? 0), 0);
+    const first = replies.find((r) => r.dropped?.first !== undefined)?.dropped?.first;
+    return {
+      sent: replies.reduce((a, r) => a + (r.count ?? 0), 0),
+      dropped: replies.reduce((a, r) => a + (r.dropped?.count ?? 0), 0),
+      ...(first !== undefined ? { firstDropReason: first } : {}),
+    };
   }
 
   async closeAll(): Promise<void> {

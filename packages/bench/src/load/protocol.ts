@@ -13,6 +13,8 @@ export interface WorkerReply {
   error?: string;
   result?: OpenResult;
   count?: number;
+  /** stop-publishing: connections the server ended so far, and the first reason. */
+  dropped?: { count: number; first?: string };
 }
 
 /** A request before its id is assigned. */

@@ -34,7 +34,7 @@ async function handle(request: WorkerRequest): Promise<WorkerReply> {
       group.startPublishing(request.rate, request.messageBytes);
       return { id: request.id, count: group.connections.length };
     case 'stop-publishing':
-      return { id: request.id, count: group.stopPublishing() };
+      return { id: request.id, count: group.stopPublishing(), dropped: { count: group.dropped.count, ...(group.dropped.first !== undefined ? { first: group.dropped.first } : {}) } };
     case 'close':
       group.closeAll();
       return { id: request.id, count: 0 };

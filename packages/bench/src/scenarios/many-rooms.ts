@@ -38,7 +38,7 @@ export async function runManyRooms(target: Target, options: ManyRoomsOptions, pr
     await sleep(options.seconds * 1000);
     const w = window.stop();
     const lat = w.latency;
-    const sent = await pool.stopPublishing();
+    const { sent, dropped, firstDropReason } = await pool.stopPublishing();
     const expected = sent * options.members;
     await waitFor(() => meter.received >= expected, 5000);
     const offered = options.messagesPerSecond * options.members;
@@ -46,6 +46,7 @@ export async function runManyRooms(target: Target, options: ManyRoomsOptions, pr
     const deliveriesPerSec = w.deliveries / w.seconds;
     if (deliveriesPerSec < 0.95 * offered) notes.push(`fell behind: offered ${offered} deliveries/s`);
     if (meter.received < expected) notes.push(`${expected - meter.received} deliveries missing after 5 s`);
+    if (dropped > 0) notes.push(`${dropped} member connections ended by the server: ${firstDropReason}`);
     const limit = limitNote(w);
     if (limit) notes.push(limit);
     return {
