@@ -19,11 +19,13 @@ import { runPersistence } from './scenarios/persistence.js';
 import { CHORUS_MAIN, ChorusTarget } from './targets/chorus.js';
 import { SocketIoTarget } from './targets/socketio.js';
 import type { Target, TargetName, TargetOptions } from './targets/target.js';
+import { RemoteChorusTarget } from './targets/remote-chorus.js';
 import { WsCeilingTarget } from './targets/ws-ceiling.js';
 
 const RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url));
 
 function startTarget(name: TargetName, options: TargetOptions): Promise<Target> {
+  if (options.remote) return RemoteChorusTarget.open(options.remote.url, options.remote.users);
   if (name === 'ws-ceiling') return WsCeilingTarget.start(options);
   if (name === 'socket.io') return SocketIoTarget.start(options);
   return ChorusTarget.start(options);
@@ -51,9 +53,12 @@ async function run(options: BenchOptions, progress: Progress): Promise<ResultRow
   await mkdir(tmpDir, { recursive: true });
   const profDir = options.cpuProf ? join(options.outDir, 'profiles') : undefined;
   if (profDir) await mkdir(profDir, { recursive: true });
-  const base: TargetOptions = { replicas: 1, databaseUrl: options.databaseUrl, redisUrl: options.redisUrl, tmpDir, cpuProfDir: profDir };
+  const base: TargetOptions = {
+    ...(options.targetUrl ? { remote: { url: options.targetUrl, users: options.targetUsers } } : {}),
+    replicas: 1, databaseUrl: options.databaseUrl, redisUrl: options.redisUrl, tmpDir, cpuProfDir: profDir };
   const has = (s: ScenarioName) => options.scenarios.includes(s);
   const push = (row: ResultRow) => {
+    if (options.targetUrl && !row.error) row = { ...row, notes: [...(row.notes ?? []), `deployment at ${options.targetUrl}: server CPU and memory not measured`] };
     rows.push(row);
     if (row.error) progress.log(`${row.scenario} ${row.target}: ERROR ${row.error}`);
   };
@@ -134,7 +139,7 @@ async function main(): Promise<void> {
     await renderOnly(options.outDir);
     return;
   }
-  if (options.targets.includes('chorus') && !existsSync(CHORUS_MAIN)) {
+  if (options.targets.includes('chorus') && !options.targetUrl && !existsSync(CHORUS_MAIN)) {
     process.stderr.write(`Chorus is not built (${CHORUS_MAIN} missing): run \`pnpm build\` or use \`pnpm bench\` from the repo root.\n`);
     process.exit(1);
   }
@@ -143,7 +148,7 @@ async function main(): Promise<void> {
   const loadBefore = loadAverage();
   const started = new Date();
   progress.log(
-    `Chorus benchmark: ${options.scenarios.join(', ')} × ${options.targets.join(', ')}; ${CORES} cores, load ${loadBefore}; store ${options.databaseUrl ? 'Postgres' : 'PGlite'}${options.redisUrl ? ' + Redis' : ''}`,
+    `Chorus benchmark: ${options.scenarios.join(', ')} × ${options.targets.join(', ')}; ${CORES} cores, load ${loadBefore}; store ${options.databaseUrl ? 'Postgres' : 'PGlite'}${options.redisUrl ? ' + Redis' : ''}; ${options.loadWorkers} load worker(s)${options.targetUrl ? `; deployment at ${options.targetUrl}` : ''}`,
   );
   const rows = await run(options, progress);
   const loadAfter = loadAverage();
@@ -160,6 +165,7 @@ async function main(): Promise<void> {
     broker: options.redisUrl ? 'Redis' : 'in-process',
     quick: options.quick,
     messageBytes: options.messageBytes,
+    loadWorkers: options.loadWorkers,
     options,
   };
   await writeResults(options.outDir, meta, rows);
@@ -179,6 +185,8 @@ interface Meta {
   broker: string;
   quick: boolean;
   messageBytes: number;
+  /** Absent in results written before load workers existed. */
+  loadWorkers?: number;
 }
 
 /** Writes latest.json, latest.md and latest.svg and prints the table. */
@@ -192,7 +200,7 @@ async function writeResults(outDir: string, meta: Meta, rows: ResultRow[]): Prom
   const md = [
     `# Chorus benchmark results`,
     '',
-    `\`${meta.command}\` — ${meta.date}, ${meta.durationSeconds} s, Node ${meta.node}, ${meta.cpus}, load average ${meta.loadAverageBefore} before / ${meta.loadAverageAfter} after, store ${meta.store}, broker ${meta.broker}${meta.quick ? ', **quick mode**' : ''}. Message text ${meta.messageBytes} bytes. Latency is send → receive measured by the receiving clients (same process as the senders); CPU is the server processes' user+system time. Fan-out rows: deliveries/s is the highest rate with p99 ≤ 100 ms; latency and CPU columns are at 50% of it; \`firstStep*\` figures are at the same offered rate for every server.`,
+    `\`${meta.command}\` — ${meta.date}, ${meta.durationSeconds} s, Node ${meta.node}, ${meta.cpus}, load average ${meta.loadAverageBefore} before / ${meta.loadAverageAfter} after, store ${meta.store}, broker ${meta.broker}${meta.quick ? ', **quick mode**' : ''}. Message text ${meta.messageBytes} bytes. Latency is send → receive measured by the receiving clients (${meta.loadWorkers === undefined ? 'same process as the senders' : `in ${meta.loadWorkers === 0 ? 'the main thread' : `${meta.loadWorkers} load-worker thread(s)`} of the bench process, stamps on a clock its threads share`}); CPU is the server processes' user+system time. Fan-out rows: deliveries/s is the highest rate with p99 ≤ 100 ms; latency and CPU columns are at 50% of it; \`firstStep*\` figures are at the same offered rate for every server.`,
     '',
     table,
     '',

@@ -1,17 +1,38 @@
 import { parseArgs } from 'node:util';
 import { SCENARIO_NAMES, type ScenarioName } from './results.js';
 import { CHORUS_PASS_THROUGH_ENV } from './targets/chorus-env.js';
+import { defaultLoadWorkers, loopbackAddresses } from './load/pool.js';
 import { TARGET_NAMES, type TargetName } from './targets/target.js';
+
+/** What a deployment benchmarked by URL can run: persistence and two-replicas need the bench's own Postgres and processes. */
+export const REMOTE_SCENARIOS: readonly ScenarioName[] = ['fanout', 'many-rooms', 'idle', 'connect-storm'];
+
+/** http(s) base URL of a running Chorus, without a trailing slash. */
+export function parseTargetUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(`--target-url must be an http(s) URL, got ${raw}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`--target-url must be http:// or https://, got ${url.protocol}`);
+  return url.origin + url.pathname.replace(/\/+$/, '');
+}
 
 export interface BenchOptions {
   quick: boolean;
   scenarios: ScenarioName[];
   targets: TargetName[];
   messageBytes: number;
-  fanout: { subscribers: number; publishers: number; startRate: number; growth: number; maxSteps: number; refineSteps: number; stepSeconds: number; p99LimitMs: number };
-  manyRooms: { rooms: number; members: number; messagesPerSecond: number; seconds: number };
-  idle: { connections: number; concurrency: number; measureSeconds: number };
+  /** Load-generator threads for the receiving clients (0: the main thread only). */
+  loadWorkers: number;
+  fanout: { subscribers: number; publishers: number; startRate: number; growth: number; maxSteps: number; refineSteps: number; stepSeconds: number; p99LimitMs: number; loadWorkers: number };
+  manyRooms: { rooms: number; members: number; messagesPerSecond: number; seconds: number; loadWorkers: number };
+  idle: { connections: number; concurrency: number; measureSeconds: number; loadWorkers: number; localAddresses: string[]; liveMembers: number; liveRate: number };
+  /** Benchmark an already-running Chorus (its base URL) instead of starting servers. */
+  targetUrl: string | undefined;
   persistence: { publishers: number; window: number; seconds: number; historyMessages: number; historyRequests: number };
+  targetUsers: number;
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
   cpuProf: boolean;
@@ -35,6 +56,15 @@ export const USAGE = `pnpm bench [-- options]
   --room-rate N           many-rooms: messages/s over all rooms (default 1000)
   --idle-connections N    idle + connect storm connections (default 10000)
   --storm-concurrency N   connection attempts in flight (default 200)
+  --source-addresses N    idle/storm: spread connections over 127.0.0.1 … 127.0.0.N, ~28k ephemeral
+                          ports each (default: one per 25,000 connections)
+  --live-room-rate N      idle: messages/s in a live room of 10 members measured next to the idle ones (default 20)
+  --load-workers N        load-generator threads for the receiving clients; 0 = main thread only
+                          (default max(1, min(8, cores/4)) = ${defaultLoadWorkers()} here)
+  --target-url URL        benchmark an already-running Chorus at URL (http(s)://host[:port]) instead of
+                          starting servers: users are signed up through its REST api, clients use its
+                          /ws endpoint; scenarios fanout, many-rooms, idle, connect-storm; no server CPU/RSS
+  --target-users N        --target-url: users to sign up and share over the connections (default 32)
   --history-messages N    persistence: messages in the history room (default 1000000 on Postgres, 100000 on PGlite)
   --store-connections N   persistence: publishing connections (default 64)
   --store-window N        persistence: receipted SENDs in flight per connection (default 4)
@@ -65,6 +95,11 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, defaultOut:
       'room-rate': { type: 'string' },
       'idle-connections': { type: 'string' },
       'storm-concurrency': { type: 'string' },
+      'source-addresses': { type: 'string' },
+      'live-room-rate': { type: 'string' },
+      'load-workers': { type: 'string' },
+      'target-url': { type: 'string' },
+      'target-users': { type: 'string' },
       'store-window': { type: 'string' },
       'history-messages': { type: 'string' },
       'store-connections': { type: 'string' },
@@ -91,10 +126,20 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, defaultOut:
     for (const c of chosen) if (!all.includes(c as T)) throw new Error(`unknown ${what} "${c}": choose from ${all.join(', ')}`);
     return chosen as T[];
   };
+  const loadWorkers = values['load-workers'] === undefined ? defaultLoadWorkers() : Number(values['load-workers']);
+  if (!Number.isInteger(loadWorkers) || loadWorkers < 0 || loadWorkers > 64) throw new Error(`--load-workers must be an integer 0..64, got ${String(values['load-workers'])}`);
+  const idleConnections = num('idle-connections', 10_000, 1000);
+  const sourceAddresses = values['source-addresses'] === undefined ? Math.min(254, Math.ceil(idleConnections / 25_000)) : num('source-addresses', 1, 1);
+  const targetUrl = values['target-url'] === undefined ? undefined : parseTargetUrl(values['target-url']);
+  const scenarios = pick(values.scenarios, targetUrl ? REMOTE_SCENARIOS : SCENARIO_NAMES, 'scenario');
+  if (targetUrl && values.targets !== undefined && values.targets !== 'chorus') throw new Error('--target-url benchmarks a Chorus deployment: --targets must be chorus');
   return {
     quick,
-    scenarios: pick(values.scenarios, SCENARIO_NAMES, 'scenario'),
-    targets: pick(values.targets, TARGET_NAMES, 'target'),
+    scenarios,
+    targets: targetUrl ? ['chorus'] : pick(values.targets, TARGET_NAMES, 'target'),
+    loadWorkers,
+    targetUrl,
+    targetUsers: num('target-users', 32, 32),
     messageBytes: num('message-bytes', 100, 100),
     fanout: {
       subscribers: num('subscribers', 1000, 300),
@@ -105,9 +150,18 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, defaultOut:
       refineSteps: quick ? 1 : 2,
       stepSeconds: num('step-seconds', 3, 1),
       p99LimitMs: num('p99-limit', 100, 100),
+      loadWorkers,
     },
-    manyRooms: { rooms: num('rooms', 2000, 100), members: num('members', 5, 5), messagesPerSecond: num('room-rate', 1000, 200), seconds: quick ? 2 : 6 },
-    idle: { connections: num('idle-connections', 10_000, 1000), concurrency: num('storm-concurrency', 200, 100), measureSeconds: quick ? 2 : 5 },
+    manyRooms: { rooms: num('rooms', 2000, 100), members: num('members', 5, 5), messagesPerSecond: num('room-rate', 1000, 200), seconds: quick ? 2 : 6, loadWorkers },
+    idle: {
+      connections: idleConnections,
+      concurrency: num('storm-concurrency', 200, 100),
+      measureSeconds: quick ? 2 : 5,
+      loadWorkers,
+      localAddresses: sourceAddresses > 1 ? loopbackAddresses(sourceAddresses) : [],
+      liveMembers: 10,
+      liveRate: num('live-room-rate', 20, 20),
+    },
     persistence: {
       publishers: num('store-connections', 64, 32),
       window: num('store-window', 4, 2),

@@ -49,3 +49,46 @@ describe('stamped payloads', () => {
     expect(readStamp(Buffer.from('abc'), 0)).toBeNaN();
   });
 });
+
+describe('LatencyHistogram across threads', () => {
+  it('merges bucket-wise: percentiles of the merge are those of all samples, not an average of percentiles', () => {
+    const fast = new LatencyHistogram(LatencyHistogram.sharedBuffer());
+    const slow = new LatencyHistogram(LatencyHistogram.sharedBuffer());
+    const all: number[] = [];
+    for (let i = 0; i < 9_900; i++) {
+      fast.record(1 + (i % 10) * 0.1);
+      all.push(1 + (i % 10) * 0.1);
+    }
+    for (let i = 0; i < 100; i++) {
+      slow.record(50 + i);
+      all.push(50 + i);
+    }
+    const merged = fast.copy().add(slow);
+    expect(merged.count).toBe(10_000);
+    expect(merged.max).toBe(149);
+    for (const q of [0.5, 0.99, 0.995]) {
+      expect(merged.percentile(q)).toBeGreaterThanOrEqual(percentileOf(all, q));
+      expect(merged.percentile(q) - percentileOf(all, q)).toBeLessThanOrEqual(0.05 + 1e-9);
+    }
+    // Averaging the two p99s would say ~75 ms; the true p99 is in the fast group.
+    expect(merged.percentile(0.99)).toBeLessThan(2);
+    expect(merged.mean).toBeCloseTo(all.reduce((a, b) => a + b, 0) / all.length, 6);
+  });
+
+  it('a window is the difference of two snapshots of a histogram that keeps recording', () => {
+    const h = new LatencyHistogram(LatencyHistogram.sharedBuffer());
+    for (let i = 0; i < 1000; i++) h.record(80);
+    const start = h.copy();
+    for (let i = 0; i < 100; i++) h.record(2 + i * 0.01);
+    const w = h.since(start);
+    expect(w.count).toBe(100);
+    expect(w.percentile(0.5)).toBeCloseTo(2.5, 6); // the 50th sample, 2.49 ms, in the bucket up to 2.5
+    // The max of the window is the top of its highest bucket, not the 80 ms before it.
+    expect(w.max).toBeCloseTo(3, 6);
+    expect(w.summary().count).toBe(100);
+  });
+
+  it('refuses a buffer of the wrong size', () => {
+    expect(() => new LatencyHistogram(new SharedArrayBuffer(16))).toThrow(/histogram buffer must be/);
+  });
+});

@@ -26,9 +26,9 @@ export class LeanSocketIoClient implements LoadConnection {
     ws.on('error', (err) => this.#fail(err));
   }
 
-  static connect(baseUrl: string, onMessage?: DeliveryHandler): Promise<LeanSocketIoClient> {
+  static connect(baseUrl: string, onMessage?: DeliveryHandler, localAddress?: string): Promise<LeanSocketIoClient> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(`${baseUrl}/socket.io/?EIO=4&transport=websocket`, { perMessageDeflate: false });
+      const ws = new WebSocket(`${baseUrl}/socket.io/?EIO=4&transport=websocket`, { perMessageDeflate: false, ...(localAddress ? { localAddress } : {}) });
       const client = new LeanSocketIoClient(ws, onMessage);
       client.#ready = { resolve: () => resolve(client), reject };
     });

@@ -24,6 +24,8 @@ export interface LeanStompOptions {
   heartbeat?: [number, number];
   onMessage?: DeliveryHandler;
   onError?: (message: string) => void;
+  /** Source address of the socket (127.0.0.x spreads connections past the ephemeral-port limit). */
+  localAddress?: string;
 }
 
 type ReceiptCallback = (err?: Error) => void;
@@ -61,7 +63,7 @@ export class LeanStompClient implements LoadConnection {
   /** Opens the socket, sends CONNECT with the bearer token and resolves on CONNECTED. */
   static connect(options: LeanStompOptions): Promise<LeanStompClient> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(options.url, ['v12.stomp'], { perMessageDeflate: false });
+      const ws = new WebSocket(options.url, ['v12.stomp'], { perMessageDeflate: false, ...(options.localAddress ? { localAddress: options.localAddress } : {}) });
       const client = new LeanStompClient(ws, options);
       const [cx, cy] = options.heartbeat ?? [0, 0];
       client.#connected = {

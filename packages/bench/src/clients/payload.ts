@@ -1,7 +1,12 @@
 const PAD = 'x'.repeat(65_536);
 
-/** Current time on the load generator's monotonic clock, in ms. Senders and receivers share the process. */
-export const now = (): number => performance.now();
+/**
+ * Current time in ms, on a clock that load-worker threads share with the main thread:
+ * each thread's performance.now() counts from its own start, so the stamp adds the
+ * thread's timeOrigin (a sender in one thread, its receiver in another).
+ */
+const ORIGIN = performance.timeOrigin;
+export const now = (): number => ORIGIN + performance.now();
 
 /** A message text of `size` bytes that starts with its send time: "123456.789|xxxx…". */
 export function stampedText(size: number): string {

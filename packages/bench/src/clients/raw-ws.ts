@@ -6,9 +6,9 @@ import { readStamp } from './payload.js';
 export class RawWsClient implements LoadConnection {
   private constructor(private readonly ws: WebSocket) {}
 
-  static connect(url: string, onMessage?: DeliveryHandler): Promise<RawWsClient> {
+  static connect(url: string, onMessage?: DeliveryHandler, localAddress?: string): Promise<RawWsClient> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { perMessageDeflate: false });
+      const ws = new WebSocket(url, { perMessageDeflate: false, ...(localAddress ? { localAddress } : {}) });
       if (onMessage) ws.on('message', (data: Buffer) => onMessage(readStamp(data, 0)));
       ws.once('open', () => resolve(new RawWsClient(ws)));
       ws.once('error', reject);

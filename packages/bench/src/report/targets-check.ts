@@ -41,6 +41,7 @@ export function checkTargets(rows: ResultRow[]): TargetCheck[] {
   const p = find(rows, 'persistence', 'chorus');
   const stored = p?.extra?.storedPerSec as number | undefined;
   add('persistence: ≥ 20,000 stored messages/s with receipts (Postgres)', stored, (v) => v >= 20_000, ' msg/s');
+  add('persistence: stored messages/s ≥ 0.8 × the pg-ceiling reference', p?.extra?.vsPgCeiling as number | undefined, (v) => v >= 0.8);
   const hist = p?.extra?.historyP99Ms as number | undefined;
   add('persistence: 50-message history page p99 ≤ 5 ms on a 1M-message room', hist, (v) => v <= 5, ' ms');
   return checks;

@@ -4,7 +4,8 @@ import type { Progress } from '../progress.js';
 import { RatePublisher } from '../publisher.js';
 import type { ResultRow } from '../results.js';
 import { round } from '../stats.js';
-import { inPool, type Target } from '../targets/target.js';
+import { LoadPool } from '../load/pool.js';
+import type { Target } from '../targets/target.js';
 
 export interface FanoutOptions {
   subscribers: number;
@@ -19,6 +20,8 @@ export interface FanoutOptions {
   refineSteps: number;
   stepSeconds: number;
   p99LimitMs: number;
+  /** Threads the subscribers are spread over (0: this thread). */
+  loadWorkers: number;
 }
 
 export interface RampStep {
@@ -31,6 +34,7 @@ export interface RampStep {
   cpuMsPer1k: number;
   machineBusy: number;
   loadgenBusy: number;
+  loadgenCores: number;
   pass: boolean;
 }
 
@@ -40,23 +44,26 @@ export interface RampStep {
  * sustained rate for the latency and CPU figures.
  */
 export async function runFanout(target: Target, options: FanoutOptions, progress: Progress, label: string): Promise<ResultRow> {
-  const replicas = target.pids.length;
+  const replicas = target.replicas;
   progress.update(`${label}: setting up`);
   const [room] = await target.setupRooms(1, options.subscribers + options.publishers, (d, t) => progress.update(`${label}: setup ${d}/${t}`));
   const meter = new DeliveryMeter();
-  const subscribers: LoadConnection[] = [];
   const publishers: LoadConnection[] = [];
+  // A publisher the server disconnected (a deployment's send limit, say) ends the ramp: later steps would measure nothing.
+  let publisherError: string | undefined;
+  const pool = await LoadPool.start(options.loadWorkers, meter);
   try {
-    let opened = 0;
-    await inPool(Array.from({ length: options.subscribers }, (_, i) => i), 64, async (i) => {
-      subscribers.push(await target.connect({ replica: i % replicas, room: room!, member: i, subscribe: true, onMessage: meter.onMessage }));
-      if (++opened % 100 === 0) progress.update(`${label}: ${opened}/${options.subscribers} subscribers`);
-    });
+    progress.update(`${label}: ${options.subscribers} subscribers over ${Math.max(1, options.loadWorkers)} load thread(s)`);
+    const specs = Array.from({ length: options.subscribers }, (_, i) => target.spec({ replica: i % replicas, room: room!, member: i, subscribe: true }));
+    await pool.open(specs, { concurrency: 64 });
     for (let i = 0; i < options.publishers; i++) {
-      publishers.push(await target.connect({ replica: i % replicas, room: room!, member: options.subscribers + i, subscribe: false }));
+      const onError = (message: string) => {
+        publisherError ??= message;
+      };
+      publishers.push(await target.connect({ replica: i % replicas, room: room!, member: options.subscribers + i, subscribe: false, onError }));
     }
     const publisher = new RatePublisher(publishers, options.messageBytes);
-    const window = new WindowMeter(target.pids, meter);
+    const window = new WindowMeter(target.pids, meter, pool);
     const steps: RampStep[] = [];
 
     const runStep = async (rate: number): Promise<{ step: RampStep; w: Window }> => {
@@ -69,7 +76,7 @@ export async function runFanout(target: Target, options: FanoutOptions, progress
       window.start();
       await sleep(options.stepSeconds * 1000);
       const w = window.stop();
-      const lat = meter.latency.summary();
+      const lat = w.latency;
       publisher.stop();
       const expected = (publisher.sent - sentBefore) * options.subscribers;
       await waitFor(() => meter.received - receivedBefore >= expected, 5000);
@@ -84,6 +91,7 @@ export async function runFanout(target: Target, options: FanoutOptions, progress
         cpuMsPer1k: round(cpuMsPer1k(w), 3),
         machineBusy: round(w.machineBusy),
         loadgenBusy: round(w.loadgenBusy),
+        loadgenCores: round(w.loadgenCores),
         pass: lat.p99 <= options.p99LimitMs && deliveriesPerSec >= 0.95 * offered,
       };
       progress.log(
@@ -99,6 +107,7 @@ export async function runFanout(target: Target, options: FanoutOptions, progress
     for (let i = 0; i < options.maxSteps; i++) {
       const result = await runStep(rate);
       steps.push(result.step);
+      if (publisherError) break;
       if (!result.step.pass) {
         failed = result;
         if (best || rate <= 2) break;
@@ -111,7 +120,7 @@ export async function runFanout(target: Target, options: FanoutOptions, progress
       rate = Math.round(rate * options.growth);
     }
     // Narrow the gap between the last passing and the first failing rate (geometric bisection).
-    for (let i = 0; i < options.refineSteps && best && failed && failed.step.rate / best.step.rate > 1.15; i++) {
+    for (let i = 0; i < options.refineSteps && !publisherError && best && failed && failed.step.rate / best.step.rate > 1.15; i++) {
       const mid = Math.round(Math.sqrt(best.step.rate * failed.step.rate));
       if (mid <= best.step.rate || mid >= failed.step.rate) break;
       const result = await runStep(mid);
@@ -120,8 +129,10 @@ export async function runFanout(target: Target, options: FanoutOptions, progress
       else failed = result;
     }
     const notes: string[] = [];
-    if (!best) {
-      return { scenario: 'fanout', target: target.name, steps, notes: [`no step held p99 ≤ ${options.p99LimitMs} ms (first step ${options.startRate} msg/s)`] };
+    if (publisherError) notes.push(`ramp stopped: a publisher connection ended: ${publisherError}`);
+    if (!best || publisherError) {
+      if (best) return { scenario: 'fanout', target: target.name, deliveriesPerSec: best.step.deliveriesPerSec, p99Ms: best.step.p99Ms, steps, notes };
+      return { scenario: 'fanout', target: target.name, steps, notes: [...notes, `no step held p99 ≤ ${options.p99LimitMs} ms (first step ${options.startRate} msg/s)`] };
     }
     if (!failed) notes.push(`ramp ended at ${options.maxSteps} steps without exceeding the limit`);
     const limit = failed ? limitNote(failed.w) : null;
@@ -137,17 +148,19 @@ export async function runFanout(target: Target, options: FanoutOptions, progress
       p50Ms: half.step.p50Ms,
       p99Ms: half.step.p99Ms,
       maxMs: half.step.maxMs,
-      cpuMsPer1kDeliveries: half.step.cpuMsPer1k,
+      ...(target.pids.length > 0 ? { cpuMsPer1kDeliveries: half.step.cpuMsPer1k } : {}),
       extra: {
         maxSustainedP99Ms: best.step.p99Ms,
         cpuMsPer1kAtMax: best.step.cpuMsPer1k,
         rateAt50pct: half.step.deliveriesPerSec,
+        loadWorkers: options.loadWorkers,
         ...(meter.bad > 0 ? { unparsedMessages: meter.bad } : {}),
       },
       notes,
       steps,
     };
   } finally {
-    for (const c of [...subscribers, ...publishers]) c.close();
+    for (const c of publishers) c.close();
+    await pool.stop();
   }
 }

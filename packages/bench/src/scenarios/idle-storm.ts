@@ -1,57 +1,73 @@
 import type { LoadConnection } from '../clients/connection.js';
-import { DeliveryMeter, sleep } from '../meter.js';
+import { LoadPool } from '../load/pool.js';
+import { DeliveryMeter, sleep, waitFor, WindowMeter } from '../meter.js';
 import { sampleProcesses } from '../proc-stats.js';
 import type { Progress } from '../progress.js';
+import { RatePublisher } from '../publisher.js';
 import type { ResultRow } from '../results.js';
-import { round } from '../stats.js';
+import { percentileOf, round } from '../stats.js';
 import type { Target } from '../targets/target.js';
 
 export interface IdleStormOptions {
   connections: number;
   concurrency: number;
   measureSeconds: number;
+  /** Threads the idle connections are spread over (0: this thread). */
+  loadWorkers: number;
+  /** Source addresses the connections are spread over (127.0.0.1 … 127.0.0.n), past ~28k ephemeral ports per address. */
+  localAddresses: string[];
+  /** Live room measured while the others idle: members, messages/s. */
+  liveMembers: number;
+  liveRate: number;
 }
+
+const MAX_FAILURES = 10;
 
 /**
  * Connect storm, then idle: opens N authenticated connections, each with one
- * subscription, as fast as the server accepts them (bounded attempts in flight),
- * stopping at the first failures; then leaves them idle (with protocol
- * heart-beats, as real clients) and measures memory and CPU per connection.
+ * subscription, as fast as the server accepts them (bounded attempts in flight,
+ * spread over the load threads and source addresses), stopping at the first
+ * failures; then leaves them idle (with protocol heart-beats, as real clients)
+ * and measures memory and CPU per connection, and then the latency of a live
+ * room next to them.
  */
 export async function runIdleAndStorm(target: Target, options: IdleStormOptions, progress: Progress): Promise<{ storm: ResultRow; idle: ResultRow }> {
   const label = `idle/storm ${target.name}`;
-  const [room] = await target.setupRooms(1, 32, (d, t) => progress.update(`${label}: setup ${d}/${t}`));
+  const [room, liveRoom] = await target.setupRooms(2, Math.max(32, options.liveMembers + 1), (d, t) => progress.update(`${label}: setup ${d}/${t}`));
   const meter = new DeliveryMeter();
-  const open: LoadConnection[] = [];
+  const pool = await LoadPool.start(options.loadWorkers, meter);
+  const live: LoadConnection[] = [];
   let failures = 0;
   let firstError: string | undefined;
+  let connected = 0;
+  const connectMs: number[] = [];
   try {
     await sleep(1000);
     const baseline = sampleProcesses(target.pids);
+    const specs = Array.from({ length: options.connections }, (_, i) =>
+      target.spec({ replica: i % target.replicas, room: room!, member: i, subscribe: true, heartbeat: true }),
+    );
+    const addresses = options.localAddresses;
+    const openRange = async (from: number, to: number) => {
+      if (failures >= MAX_FAILURES || to <= from) return;
+      // Address by global index, so each half spreads evenly too.
+      const slice = specs.slice(from, to);
+      const offset = addresses.length > 0 ? from % addresses.length : 0;
+      const rotated = addresses.length > 0 ? [...addresses.slice(offset), ...addresses.slice(0, offset)] : [];
+      const r = await pool.open(slice, { concurrency: options.concurrency, localAddresses: rotated, maxFailures: MAX_FAILURES - failures });
+      connected += r.opened;
+      for (const ms of r.connectMs) connectMs.push(ms);
+      failures += r.failures;
+      firstError ??= r.firstError;
+      progress.update(`${label}: ${connected}/${options.connections} connected`);
+    };
     const t0 = performance.now();
-    let next = 0;
-    let limit = 0;
-    const worker = async () => {
-      while (next < limit && failures < 10) {
-        const i = next++;
-        try {
-          open.push(await target.connect({ replica: i % target.pids.length, room: room!, member: i, subscribe: true, heartbeat: true, onMessage: meter.onMessage }));
-        } catch (err) {
-          failures++;
-          firstError ??= err instanceof Error ? err.message : String(err);
-        }
-        if (open.length % 500 === 0) progress.update(`${label}: ${open.length}/${options.connections} connected`);
-      }
-    };
-    const openUpTo = async (n: number) => {
-      limit = n;
-      await Promise.all(Array.from({ length: options.concurrency }, worker));
-    };
     // Memory per connection is the slope between half and all connections, so
     // start-up and setup allocations (scrypt for signups, JIT) are not counted.
-    await openUpTo(Math.floor(options.connections / 2));
+    const halfway = Math.floor(options.connections / 2);
+    await openRange(0, halfway);
     const halfSeconds = (performance.now() - t0) / 1000;
-    const halfCount = open.length;
+    const halfCount = connected;
     await sleep(1500);
     // Memory is sampled after a full GC in the server, so the slope counts what the
     // connections keep alive rather than whatever garbage the moment holds.
@@ -60,11 +76,11 @@ export async function runIdleAndStorm(target: Target, options: IdleStormOptions,
     const halfHeap = await target.heapUsedBytes();
     const t1 = performance.now();
     const cpu1 = sampleProcesses(target.pids).cpuSeconds;
-    await openUpTo(options.connections);
+    await openRange(halfway, options.connections);
     const stormSeconds = halfSeconds + (performance.now() - t1) / 1000;
     const stormCpu = half.cpuSeconds - baseline.cpuSeconds + sampleProcesses(target.pids).cpuSeconds - cpu1;
-    const perSecond = open.length / stormSeconds;
-    progress.log(`${label}: ${open.length} connections in ${stormSeconds.toFixed(1)} s = ${Math.round(perSecond)}/s, ${failures} failures`);
+    const perSecond = connected / stormSeconds;
+    progress.log(`${label}: ${connected} connections in ${stormSeconds.toFixed(1)} s = ${Math.round(perSecond)}/s over ${Math.max(1, addresses.length)} source address(es), ${failures} failures`);
 
     progress.update(`${label}: settling`);
     await sleep(2000);
@@ -75,16 +91,40 @@ export async function runIdleAndStorm(target: Target, options: IdleStormOptions,
     const cpu0 = sampleProcesses(target.pids).cpuSeconds;
     await sleep(options.measureSeconds * 1000);
     const idleCpu = sampleProcesses(target.pids).cpuSeconds - cpu0;
-    const n = Math.max(1, open.length);
-    const added = Math.max(1, open.length - halfCount);
+
+    // A live room while the others idle (its traffic is kept out of the idle CPU above).
+    progress.update(`${label}: live room (${options.liveMembers} members, ${options.liveRate} msg/s) next to ${connected} idle connections`);
+    const liveMeter = new DeliveryMeter();
+    for (let i = 0; i < options.liveMembers; i++) {
+      live.push(await target.connect({ replica: i % target.replicas, room: liveRoom!, member: i, subscribe: true, onMessage: liveMeter.onMessage }));
+    }
+    const sender = await target.connect({ replica: 0, room: liveRoom!, member: options.liveMembers, subscribe: false });
+    live.push(sender);
+    const publisher = new RatePublisher([sender], 100);
+    const liveWindow = new WindowMeter([], liveMeter);
+    publisher.start(options.liveRate);
+    await sleep(500);
+    liveWindow.start();
+    await sleep(options.measureSeconds * 1000);
+    const lw = liveWindow.stop();
+    publisher.stop();
+    await waitFor(() => liveMeter.received >= publisher.sent * options.liveMembers, 5000);
+
+    const n = Math.max(1, connected);
+    const added = Math.max(1, connected - halfCount);
     const storm: ResultRow = {
       scenario: 'connect-storm',
       target: target.name,
       extra: {
         connectionsPerSec: Math.round(perSecond),
-        connected: open.length,
+        connected,
         failures,
+        connectSeconds: round(stormSeconds, 1),
+        connectP50Ms: round(percentileOf(connectMs, 0.5)),
+        connectP99Ms: round(percentileOf(connectMs, 0.99)),
         serverCpuMsPerConnection: round((stormCpu * 1000) / n, 3),
+        sourceAddresses: Math.max(1, addresses.length),
+        loadWorkers: options.loadWorkers,
       },
       notes: failures > 0 ? [`first failure: ${firstError}`] : [`no failure up to ${options.connections} connections (${options.concurrency} attempts in flight)`],
     };
@@ -93,16 +133,28 @@ export async function runIdleAndStorm(target: Target, options: IdleStormOptions,
       target: target.name,
       rssKbPerConn: round((settled.rssBytes - half.rssBytes) / 1024 / added, 1),
       heapKbPerConn: round((heap - halfHeap) / 1024 / added, 1),
+      p50Ms: lw.latency.p50,
+      p99Ms: lw.latency.p99,
+      maxMs: lw.latency.max,
       extra: {
-        connections: open.length,
+        connections: connected,
         idleCpuPctOfCore: round((idleCpu / options.measureSeconds) * 100, 2),
         rssMb: round(settled.rssBytes / 1024 / 1024, 1),
         rssKbPerConnIncludingStartup: round((settled.rssBytes - baseline.rssBytes) / 1024 / n, 1),
+        liveRoomDeliveries: lw.deliveries,
       },
-      notes: [],
+      notes: [`latency: a live room of ${options.liveMembers} members at ${options.liveRate} msg/s while the ${connected} connections idle`],
     };
+    if (target.pids.length === 0) {
+      // A deployment benchmarked by URL: its processes are not visible from here.
+      delete idle.rssKbPerConn;
+      delete idle.heapKbPerConn;
+      idle.extra = { connections: connected, liveRoomDeliveries: lw.deliveries };
+      delete storm.extra!.serverCpuMsPerConnection;
+    }
     return { storm, idle };
   } finally {
-    for (const c of open) c.close();
+    for (const c of live) c.close();
+    await pool.stop();
   }
 }

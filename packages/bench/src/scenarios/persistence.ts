@@ -8,6 +8,7 @@ import type { ResultRow } from '../results.js';
 import { percentileOf, round } from '../stats.js';
 import { BENCH_JWT_SECRET, ChorusTarget } from '../targets/chorus.js';
 import type { TargetOptions } from '../targets/target.js';
+import { runPgCeiling } from './pg-ceiling.js';
 
 export interface PersistenceOptions {
   publishers: number;
@@ -36,6 +37,7 @@ export async function runPersistence(targetOptions: TargetOptions, options: Pers
     seed: (env) => seedHistory(env, historyRoomId, options.historyMessages, (done) => progress.update(`${label}: seeding history ${done.toLocaleString('en-US')}/${options.historyMessages.toLocaleString('en-US')}`)),
   });
   const connections: LoadConnection[] = [];
+  let row: ResultRow;
   try {
     const rooms = await target.setupRooms(options.publishers, 1, (d, t) => progress.update(`${label}: setup ${d}/${t}`));
     for (const room of rooms) connections.push(await target.connect({ replica: 0, room, member: 0, subscribe: false }));
@@ -89,7 +91,7 @@ export async function runPersistence(targetOptions: TargetOptions, options: Pers
     const limit = limitNote(w);
     if (limit) notes.push(limit);
     notes.push(`store: ${targetOptions.databaseUrl ? 'Postgres' : 'PGlite (embedded)'}`);
-    return {
+    row = {
       scenario: 'persistence',
       target: 'chorus',
       extra: {
@@ -106,7 +108,33 @@ export async function runPersistence(targetOptions: TargetOptions, options: Pers
     for (const c of connections) c.close();
     await target.stop();
   }
+  if (!targetOptions.databaseUrl) {
+    row.notes!.push('pg-ceiling: not measured (needs DATABASE_URL)');
+    return row;
+  }
+  // After Chorus has stopped, so the two do not compete for the machine.
+  const poolSize = loadConfig({ DATABASE_URL: targetOptions.databaseUrl, JWT_SECRET: BENCH_JWT_SECRET, ...pick(process.env, 'DATABASE_POOL_SIZE') }).databasePoolSize;
+  progress.update(`${label}: pg-ceiling reference over ${poolSize} connections`);
+  try {
+    const ceiling = await runPgCeiling({
+      databaseUrl: targetOptions.databaseUrl,
+      connections: poolSize,
+      rooms: options.publishers,
+      batch: Math.max(1, Math.ceil((options.publishers * options.window) / poolSize)),
+      seconds: options.seconds,
+      messageBytes: options.messageBytes,
+    });
+    const storedPerSec = Number(row.extra!.storedPerSec);
+    row.extra = { ...row.extra, pgCeilingPerSec: ceiling.rowsPerSec, vsPgCeiling: round(storedPerSec / Math.max(1, ceiling.rowsPerSec), 2) };
+    row.notes!.push(`pg-ceiling: ${ceiling.connections} connections (Chorus's pool), ${ceiling.batch} messages per INSERT (Chorus's SENDs in flight per pool connection)`);
+    progress.log(`${label}: pg-ceiling ${ceiling.rowsPerSec} messages/s; Chorus at ${row.extra.vsPgCeiling}× of it`);
+  } catch (err) {
+    row.notes!.push(`pg-ceiling failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return row;
 }
+
+const pick = (env: NodeJS.ProcessEnv, key: string): Record<string, string> => (env[key] !== undefined ? { [key]: env[key]! } : {});
 
 /** Writes a public room with `count` messages straight into the database, before the server starts. */
 async function seedHistory(env: { DATABASE_URL?: string; DATA_DIR?: string }, roomId: string, count: number, onProgress: (done: number) => void): Promise<void> {

@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLogger, loadConfig, openDatabase, TokenService } from '@chorus/core';
 import pg from 'pg';
-import { LeanStompClient } from '../clients/lean-stomp.js';
+import { openSpec, type ConnectSpec } from '../clients/spec.js';
 import type { LoadConnection } from '../clients/connection.js';
 import { freePort, spawnServer, type ServerProcess } from '../server-process.js';
 import { CHORUS_PASS_THROUGH_ENV as PASS_THROUGH } from './chorus-env.js';
+import { chorusSpec } from './chorus-spec.js';
 import { inPool, type ConnectRequest, type Target, type TargetOptions } from './target.js';
 
 /** The Chorus server under test runs from its BUILT output (`pnpm build` first). */
@@ -205,18 +206,17 @@ export class ChorusTarget implements Target {
     return id;
   }
 
-  async connect(request: ConnectRequest): Promise<LoadConnection> {
-    const user = this.#users[request.member % this.#users.length]!;
-    const roomId = this.roomId(request.room);
+  get replicas(): number {
+    return this.servers.length;
+  }
+
+  spec(request: ConnectRequest): ConnectSpec {
     const server = this.servers[request.replica % this.servers.length]!;
-    const client = await LeanStompClient.connect({
-      url: `ws://127.0.0.1:${server.port}/ws`,
-      token: user.token,
-      heartbeat: request.heartbeat ? [10_000, 10_000] : [0, 0],
-      ...(request.onMessage ? { onMessage: request.onMessage } : {}),
-    });
-    if (request.subscribe) await client.subscribe(`/topic/rooms/${roomId}`);
-    return client.target(`/app/rooms/${roomId}`);
+    return chorusSpec(`ws://127.0.0.1:${server.port}/ws`, this.#users[request.member % this.#users.length]!.token, this.roomId(request.room), request);
+  }
+
+  connect(request: ConnectRequest): Promise<LoadConnection> {
+    return openSpec(this.spec(request), request.onMessage, undefined, request.onError);
   }
 
   /** Adopts a room created outside the REST api (seeded history): joins the first user to it. */
@@ -255,7 +255,7 @@ function passThrough(env: NodeJS.ProcessEnv): Record<string, string> {
 }
 
 /** A fresh database next to DATABASE_URL's, dropped when the target stops. */
-async function createDatabase(baseUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
+export async function createDatabase(baseUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `chorus_bench_${process.pid}_${randomBytes(3).toString('hex')}`;
   const admin = new pg.Client({ connectionString: baseUrl });
   await admin.connect();

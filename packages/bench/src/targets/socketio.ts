@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { LeanSocketIoClient } from '../clients/lean-socketio.js';
+import { openSpec, type ConnectSpec } from '../clients/spec.js';
 import type { LoadConnection } from '../clients/connection.js';
 import { spawnServer, type ServerProcess } from '../server-process.js';
 import type { ConnectRequest, Target, TargetOptions } from './target.js';
@@ -31,12 +31,17 @@ export class SocketIoTarget implements Target {
     return Array.from({ length: count }, (_, i) => `room-${i}`);
   }
 
-  async connect(request: ConnectRequest): Promise<LoadConnection> {
+  get replicas(): number {
+    return this.servers.length;
+  }
+
+  spec(request: ConnectRequest): ConnectSpec {
     const server = this.servers[request.replica % this.servers.length]!;
-    const client = await LeanSocketIoClient.connect(`ws://127.0.0.1:${server.port}`, request.subscribe ? request.onMessage : undefined);
-    if (request.subscribe) await client.join(request.room);
-    else client.target(request.room);
-    return client;
+    return { kind: 'socket.io', url: `ws://127.0.0.1:${server.port}`, room: request.room, subscribe: request.subscribe };
+  }
+
+  connect(request: ConnectRequest): Promise<LoadConnection> {
+    return openSpec(this.spec(request), request.onMessage);
   }
 
   async collectGarbage(): Promise<void> {

@@ -1,4 +1,5 @@
 import type { DeliveryHandler, LoadConnection } from '../clients/connection.js';
+import type { ConnectSpec } from '../clients/spec.js';
 
 export type TargetName = 'ws-ceiling' | 'socket.io' | 'chorus';
 export const TARGET_NAMES: readonly TargetName[] = ['ws-ceiling', 'socket.io', 'chorus'];
@@ -14,15 +15,22 @@ export interface ConnectRequest {
   /** Negotiate protocol heart-beats like a real client (idle scenario). */
   heartbeat?: boolean;
   onMessage?: DeliveryHandler;
+  /** Called once if the server ends the connection with an error after it was set up (Chorus: STOMP ERROR, e.g. a send limit). */
+  onError?: (message: string) => void;
 }
 
 /** A server under test, started as its own process(es). */
 export interface Target {
   readonly name: TargetName;
+  /** Server processes whose CPU and memory the bench samples; empty for a deployment benchmarked by URL. */
   readonly pids: number[];
+  /** Server processes the clients spread over (two-replica scenario). */
+  readonly replicas: number;
   /** Creates `count` rooms each with `members` member identities; returns the room keys. */
   setupRooms(count: number, members: number, onProgress?: (done: number, total: number) => void): Promise<string[]>;
   connect(request: ConnectRequest): Promise<LoadConnection>;
+  /** The same connection as plain data, for a load worker to open. */
+  spec(request: ConnectRequest): ConnectSpec;
   /** V8 heap in use, summed over the processes. */
   heapUsedBytes(): Promise<number>;
   /** A full GC in every server process (needs TargetOptions.inspect). */
@@ -31,6 +39,8 @@ export interface Target {
 }
 
 export interface TargetOptions {
+  /** A running Chorus benchmarked by URL (--target-url) instead of started servers. */
+  remote?: { url: string; users: number };
   replicas: number;
   /** Socket.IO: use @socket.io/redis-adapter; Chorus: REDIS_URL. */
   redisUrl?: string | undefined;

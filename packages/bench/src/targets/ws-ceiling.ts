@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { RawWsClient } from '../clients/raw-ws.js';
+import { openSpec, type ConnectSpec } from '../clients/spec.js';
 import type { LoadConnection } from '../clients/connection.js';
 import { spawnServer, type ServerProcess } from '../server-process.js';
 import type { ConnectRequest, Target, TargetOptions } from './target.js';
@@ -27,10 +27,17 @@ export class WsCeilingTarget implements Target {
     return Array.from({ length: count }, (_, i) => `room-${i}`);
   }
 
-  connect(request: ConnectRequest): Promise<LoadConnection> {
+  get replicas(): number {
+    return this.servers.length;
+  }
+
+  spec(request: ConnectRequest): ConnectSpec {
     const server = this.servers[request.replica % this.servers.length]!;
-    const url = `ws://127.0.0.1:${server.port}/?room=${request.room}${request.subscribe ? '' : '&pub=1'}`;
-    return RawWsClient.connect(url, request.subscribe ? request.onMessage : undefined);
+    return { kind: 'raw-ws', url: `ws://127.0.0.1:${server.port}/?room=${request.room}${request.subscribe ? '' : '&pub=1'}`, receive: request.subscribe };
+  }
+
+  connect(request: ConnectRequest): Promise<LoadConnection> {
+    return openSpec(this.spec(request), request.onMessage);
   }
 
   async collectGarbage(): Promise<void> {

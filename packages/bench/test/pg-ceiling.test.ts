@@ -1,0 +1,22 @@
+import pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { runPgCeiling } from '../src/scenarios/pg-ceiling.js';
+
+const DATABASE_URL = process.env.DATABASE_URL;
+
+describe.skipIf(!DATABASE_URL)('pg-ceiling reference', () => {
+  it('stores message + push_outbox rows in Chorus tables over the given connections, then drops its database', async () => {
+    const result = await runPgCeiling({ databaseUrl: DATABASE_URL!, connections: 2, rooms: 3, batch: 5, seconds: 1, messageBytes: 100 });
+    expect(result.connections).toBe(2);
+    expect(result.batch).toBe(5);
+    expect(result.rowsPerSec).toBeGreaterThan(0);
+    const admin = new pg.Client({ connectionString: DATABASE_URL });
+    await admin.connect();
+    try {
+      const left = await admin.query(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [`chorus_bench_${process.pid}_%`]);
+      expect(left.rows).toEqual([]);
+    } finally {
+      await admin.end();
+    }
+  });
+});
