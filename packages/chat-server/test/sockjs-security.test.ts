@@ -146,5 +146,34 @@ describe('SockJS request bodies and session ownership', () => {
       const stored = await h.store.listMessages(room.id, { after: 0, limit: 5 });
       expect(stored.map((m) => [m.text, m.sender.id])).toEqual([['mine', alice.id]]);
     });
+
+    it('behind TRUST_PROXY, knows a client by the address its proxies forward, whichever proxy it comes through', async () => {
+      // Two ingress pods (127.0.0.2 and 127.0.0.3) in front of the server, both trusted.
+      const proxied = await startHarness({ env: { TRUST_PROXY: '127.0.0.0/8' } });
+      try {
+        const user = await proxied.createUser('proxied');
+        const room = await proxied.createRoom(user);
+        const cookie = 'chorus-sockjs=proxiedsecret000000000a';
+        const viaFirst = { localAddress: '127.0.0.2', headers: { cookie, 'x-forwarded-for': '203.0.113.7' } };
+        const owner = await RawSockJs.open(proxied.url, 'xhr-polling', viaFirst);
+        await owner.send(`CONNECT\naccept-version:1.2\nAuthorization:Bearer ${user.token}\n\n\0`);
+        expect(await owner.next()).toMatch(/^CONNECTED/);
+        const base = owner.base;
+
+        // The same client through the other proxy: served.
+        const viaSecond = { localAddress: '127.0.0.3', headers: { cookie, 'x-forwarded-for': '203.0.113.7', 'content-type': 'text/plain' } };
+        const sent = await request(`${base}/xhr_send`, 'POST', JSON.stringify([`SEND\ndestination:/app/rooms/${room.id}\nreceipt:r\n\nvia the second proxy\0`]), viaSecond);
+        expect(sent.status).toBe(204);
+        expect(await owner.next()).toMatch(/RECEIPT|MESSAGE/);
+
+        // Another client (another forwarded address), with the stolen cookie: refused.
+        const other = { localAddress: '127.0.0.3', headers: { cookie, 'x-forwarded-for': '198.51.100.9', 'content-type': 'text/plain' } };
+        const stolen = await request(`${base}/xhr_send`, 'POST', JSON.stringify([`SEND\ndestination:/app/rooms/${room.id}\n\nas the victim\0`]), other);
+        expect(stolen.status).toBe(403);
+        expect((await proxied.store.listMessages(room.id, { after: 0, limit: 5 })).map((m) => m.text)).toEqual(['via the second proxy']);
+      } finally {
+        await proxied.close();
+      }
+    });
   });
 });

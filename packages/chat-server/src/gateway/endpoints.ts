@@ -126,7 +126,7 @@ export class GatewayEndpoints {
       res.end(x.message ?? 'bad request');
     };
     const handler = listener.getHandler();
-    const binding = new SockJsSessionBinding(SOCKJS_PREFIX);
+    const binding = new SockJsSessionBinding(SOCKJS_PREFIX, this.config.trustProxy);
     const maxBody = this.config.limits.sockjsMaxBodyBytes;
     const isSockJs = (req: IncomingMessage) => (req.url ?? '').startsWith(`${SOCKJS_PREFIX}/`) || req.url === SOCKJS_PREFIX;
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
+import proxyAddr from 'proxy-addr';
 
 /** sockjs's registry of open sessions (not public API: lib/transport.js). */
 const { Session } = createRequire(import.meta.url)('sockjs/lib/transport') as {
@@ -19,16 +20,26 @@ const SESSION_PATH = /^\/([^/.]+)\/([^/.]+)\/([a-z_]+)\/?$/;
  * Binds each SockJS session to the client that opened it. A SockJS session id travels in URLs
  * (and so in proxy logs), and sockjs serves any request naming it: polling reads the session's
  * frames and xhr_send writes as its user. The request that creates a session records who sent
- * it: the socket's remote address and the values of SOCKJS_COOKIE and AFFINITY_COOKIE (absent
- * counts as a value); a later request naming the session from anyone else is refused.
+ * it: the client's address (the socket's, or with TRUST_PROXY the one its trusted proxies
+ * forwarded, so that a client reaching us through several ingress pods stays one client) and the
+ * values of SOCKJS_COOKIE and AFFINITY_COOKIE (absent counts as a value); a later request naming
+ * the session from anyone else is refused.
  *
  * The record hangs off sockjs's own session object (a WeakMap), so it lives exactly as long as
  * the session, and requests that create no session leave nothing behind.
  */
 export class SockJsSessionBinding {
   readonly #owners = new WeakMap<object, string>();
+  readonly #clientAddress: (req: IncomingMessage) => string;
 
-  constructor(private readonly prefix: string) {}
+  /** `trustProxy`: TRUST_PROXY's addresses, CIDRs and range names; empty = believe no proxy. */
+  constructor(
+    private readonly prefix: string,
+    trustProxy: readonly string[] = [],
+  ) {
+    const trusted = trustProxy.length > 0 ? proxyAddr.compile([...trustProxy]) : null;
+    this.#clientAddress = trusted ? (req) => proxyAddr(req, trusted) : (req) => req.socket.remoteAddress ?? '';
+  }
 
   /**
    * Runs `handle` (sockjs's handler) for a request under the prefix, unless the request names a
@@ -43,7 +54,7 @@ export class SockJsSessionBinding {
       return true;
     }
     const existing = Session.bySessionId(sessionId);
-    const client = fingerprint(req);
+    const client = `${this.#clientAddress(req)}|${cookieOf(req, SOCKJS_COOKIE) ?? ''}|${cookieOf(req, AFFINITY_COOKIE) ?? ''}`;
     if (existing) {
       const owner = this.#owners.get(existing);
       if (owner !== undefined && owner !== client) {
@@ -59,11 +70,6 @@ export class SockJsSessionBinding {
     if (created) this.#owners.set(created, client);
     return true;
   }
-}
-
-/** Who a request comes from. The socket's address: behind a proxy, that of the proxy. */
-function fingerprint(req: IncomingMessage): string {
-  return `${req.socket.remoteAddress ?? ''}|${cookieOf(req, SOCKJS_COOKIE) ?? ''}|${cookieOf(req, AFFINITY_COOKIE) ?? ''}`;
 }
 
 function cookieOf(req: IncomingMessage, name: string): string | undefined {
