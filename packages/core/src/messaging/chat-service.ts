@@ -4,7 +4,7 @@ import type { MemberRoom, Message, Page, Room, RoomMute } from '../domain/types.
 import { badRequest, ChorusError, conflict, forbidden, notFound } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { HistoryQuery, NewMemberMessage, Store } from '../store/store.js';
+import type { HistoryQuery, NewLifecycleEvent, NewMemberMessage, Store } from '../store/store.js';
 import type { UserEvent } from './events.js';
 import { GroupCommit } from './group-commit.js';
 import { checkNoBidiControls, checkStorableText, validateMessageText } from './text.js';
@@ -35,6 +35,8 @@ export interface ChatServiceOptions {
   maxMessageLength: number;
   /** Attachments one message may carry (MAX_ATTACHMENTS_PER_MESSAGE); default 10. */
   maxAttachmentsPerMessage?: number;
+  /** Seconds after sending during which the sender may edit (MESSAGE_EDIT_WINDOW_SECONDS); default 900. */
+  messageEditWindowSeconds?: number;
 }
 
 /** What one send carries: text (may be empty when there are attachments) and attachment ids. */
@@ -55,6 +57,7 @@ export class ChatService {
   readonly #logger: Logger;
   readonly #maxLength: number;
   readonly #maxAttachments: number;
+  readonly #editWindowMs: number;
   readonly #storedListeners = new Set<StoredListener>();
   /** Every text message this process stores goes through here: one statement per batch. */
   readonly #appends: GroupCommit<NewMemberMessage, Message | null>;
@@ -66,6 +69,7 @@ export class ChatService {
     this.#logger = options.logger;
     this.#maxLength = options.maxMessageLength;
     this.#maxAttachments = options.maxAttachmentsPerMessage ?? 10;
+    this.#editWindowMs = (options.messageEditWindowSeconds ?? 900) * 1000;
     this.#appends = new GroupCommit({
       commit: (inputs) => this.#store.appendMemberMessages(inputs),
       maxBatch: APPEND_BATCH_MAX,
@@ -142,6 +146,53 @@ export class ChatService {
       if (attachment.roomId !== roomId) throw badRequest(`attachment ${id} was uploaded to another room`);
       if (attachment.messageId !== null) throw conflict(`attachment ${id} was already sent`);
     }
+  }
+
+  /**
+   * The sender edits a text message of theirs within the edit window. Stored (and published) as
+   * an `edit` entry with the room's next seq; the message itself now has the new text and editedAt.
+   */
+  async editMessage(actor: Actor, roomId: string, messageId: unknown, text: unknown, source: SendSource): Promise<Message> {
+    const target = await this.#lifecycleTarget(actor, roomId, messageId);
+    if (target.sender.id !== actor.id) throw forbidden('only the sender may edit a message');
+    if (Date.now() - Date.parse(target.createdAt) > this.#editWindowMs) throw forbidden('the edit window of this message has passed');
+    const valid = validateMessageText(text, this.#maxLength);
+    return this.#storeLifecycle(actor, { type: 'edit', roomId, actorId: actor.id, targetId: target.id, text: valid }, source);
+  }
+
+  /**
+   * The sender, or the room's creator (its moderator until rooms have roles), deletes a text
+   * message: its text and files are removed, history shows a tombstone, and a `delete` entry
+   * with the room's next seq tells every subscriber (and every later resume).
+   */
+  async deleteMessage(actor: Actor, roomId: string, messageId: unknown, source: SendSource): Promise<Message> {
+    const target = await this.#lifecycleTarget(actor, roomId, messageId);
+    if (target.sender.id !== actor.id) {
+      const room = await this.#store.getRoom(roomId);
+      if (room?.createdBy !== actor.id) throw forbidden("only the sender or the room's creator may delete a message");
+    }
+    return this.#storeLifecycle(actor, { type: 'delete', roomId, actorId: actor.id, targetId: target.id }, source);
+  }
+
+  /** The live text message an edit or delete names; the actor must be a member. */
+  async #lifecycleTarget(actor: Actor, roomId: string, messageId: unknown): Promise<Message> {
+    await this.requireMember(actor, roomId);
+    if (typeof messageId !== 'string' || messageId === '') throw badRequest('messageId must be a message id');
+    const target = await this.#store.getMessage(roomId, messageId);
+    if (!target || target.type !== 'text') throw notFound('message not found');
+    if (target.deleted) throw conflict('message was deleted');
+    return target;
+  }
+
+  async #storeLifecycle(actor: Actor, event: NewLifecycleEvent, source: SendSource): Promise<Message> {
+    const stored = await this.#store.appendLifecycleEvent(event);
+    if (!stored) {
+      // Deleted (or the actor left) between the check and the write.
+      await this.requireMember(actor, event.roomId);
+      throw conflict('message was deleted');
+    }
+    this.#stored(stored, source);
+    return stored;
   }
 
   async createRoom(actor: Actor, name: string, isPrivate: boolean): Promise<Room> {

@@ -38,6 +38,9 @@ export interface MessageRow {
   sender_username: string;
   text: string;
   created_at: Timestamp;
+  target_id: string | null;
+  edited_at: Timestamp | null;
+  deleted_at: Timestamp | null;
   /** JSON list, in queries that select ATTACHMENTS_OF (absent or NULL: none). */
   attachments?: unknown;
 }
@@ -52,7 +55,7 @@ export interface DeviceRow {
 
 export const USER_COLUMNS = 'id, username, email, password_hash, is_admin, created_at';
 export const ROOM_COLUMNS = 'id, name, private, created_by, created_at, member_count';
-export const MESSAGE_COLUMNS = 'id, room_id, seq, type, sender_id, sender_username, text, created_at';
+export const MESSAGE_COLUMNS = 'id, room_id, seq, type, sender_id, sender_username, text, created_at, target_id, edited_at, deleted_at';
 export const DEVICE_COLUMNS = 'token, user_id, platform, created_at, updated_at';
 
 export const toNumber = (value: BigIntValue): number => Number(value);
@@ -95,6 +98,9 @@ export function toMessage(row: MessageRow): Message {
     createdAt: iso(row.created_at),
   };
   if (attachments) message.attachments = attachments;
+  if (row.target_id) message.targetId = row.target_id;
+  if (row.edited_at) message.editedAt = iso(row.edited_at);
+  if (row.deleted_at) message.deleted = true;
   return message;
 }
 

@@ -24,9 +24,39 @@ import {
 import type { SqlDatabase } from './sql-database.js';
 import { toStoreError } from './sql-errors.js';
 import { ATTACHMENT_COLUMNS, ATTACHMENT_JSON, ATTACHMENTS_OF, toStoredAttachment, type AttachmentRow } from './attachment-rows.js';
-import type { HistoryQuery, MembershipChange, NewAttachment, NewMemberMessage, NewMessage, NewRoom, NewUser, PushRecipient, SearchQuery, Store, StoredAttachment } from './store.js';
+import type { HistoryQuery, MembershipChange, NewAttachment, NewLifecycleEvent, NewMemberMessage, NewMessage, NewRoom, NewUser, PushRecipient, SearchQuery, Store, StoredAttachment } from './store.js';
 
 const MESSAGE_TYPES: readonly MessageType[] = ['text', 'join', 'leave'];
+
+/**
+ * An edit or delete in ONE statement: the target (a live text message of the room; the actor a
+ * member) is changed, and only then the room's seq moves and the event is inserted, so either
+ * both are written or neither. A concurrent delete of the target re-checks deleted_at after the
+ * row lock and writes nothing. $1 event id, $2 room, $3 actor, $4 target, $5 new text ('' on delete).
+ */
+function lifecycleSql(type: 'edit' | 'delete'): string {
+  const change = type === 'edit' ? 'text = $5::text, edited_at = now()' : "text = '', deleted_at = now()";
+  // A deleted message's files go with it: their rows now, their objects by the orphan-object sweep.
+  const dropFiles = type === 'delete' ? ', gone AS (DELETE FROM attachments WHERE message_id IN (SELECT id FROM t))' : '';
+  return `
+    WITH t AS (
+      UPDATE messages SET ${change}
+      WHERE id = $4 AND room_id = $2 AND type = 'text' AND deleted_at IS NULL
+        AND EXISTS (SELECT 1 FROM memberships WHERE room_id = $2 AND user_id = $3)
+      RETURNING id
+    )${dropFiles}, r AS (
+      UPDATE rooms SET last_seq = rooms.last_seq + 1
+      FROM users u
+      WHERE rooms.id = $2 AND u.id = $3 AND EXISTS (SELECT 1 FROM t)
+      RETURNING rooms.id, rooms.last_seq, u.username
+    ), m AS (
+      INSERT INTO messages (id, room_id, seq, type, sender_id, sender_username, text, target_id)
+      SELECT $1::uuid, r.id, r.last_seq, '${type}', $3::uuid, r.username, $5::text, $4::uuid FROM r
+      RETURNING ${MESSAGE_COLUMNS}
+    )
+    SELECT ${MESSAGE_COLUMNS} FROM m`;
+}
+const LIFECYCLE_SQL = { edit: lifecycleSql('edit'), delete: lifecycleSql('delete') } as const;
 
 /** listPushRecipients counts unread messages up to this many. */
 export const PUSH_UNREAD_CAP = 1000;
@@ -382,6 +412,28 @@ export class SqlStore implements Store {
       if (rows[0]) return toMessage(rows[0]);
       // Nothing was written; say which of the two was missing.
       throw notFound((await this.#roomExists(this.db, message.roomId)) ? 'user not found' : 'room not found');
+    });
+  }
+
+  async appendLifecycleEvent(event: NewLifecycleEvent): Promise<Message | null> {
+    if (event.type !== 'edit' && event.type !== 'delete') throw badRequest('type must be edit or delete');
+    const text = event.type === 'edit' ? event.text : '';
+    if (typeof text !== 'string') throw badRequest('text must be a string');
+    if (!isUuid(event.roomId) || !isUuid(event.actorId) || !isUuid(event.targetId)) return null;
+    return this.#run(async () => {
+      const { rows } = await this.db.query<MessageRow>(LIFECYCLE_SQL[event.type], [randomUUID(), event.roomId, event.actorId, event.targetId, text]);
+      return rows[0] ? toMessage(rows[0]) : null;
+    });
+  }
+
+  async getMessage(roomId: string, messageId: string): Promise<Message | null> {
+    if (!isUuid(roomId) || !isUuid(messageId)) return null;
+    return this.#run(async () => {
+      const { rows } = await this.db.query<MessageRow>(
+        `SELECT ${MESSAGE_COLUMNS}, ${ATTACHMENTS_OF('messages')} FROM messages WHERE room_id = $1 AND id = $2`,
+        [roomId, messageId],
+      );
+      return rows[0] ? toMessage(rows[0]) : null;
     });
   }
 
