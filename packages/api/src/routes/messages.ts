@@ -6,6 +6,11 @@ import type { RouteDeps } from '../deps.js';
 import { actorOf } from '../plugins/authenticate.js';
 import { bearerAuth, errorResponses, Message, RoomIdParams } from '../schemas.js';
 
+const MessageParams = Type.Object({
+  id: Type.String({ format: 'uuid', description: 'room id' }),
+  messageId: Type.String({ format: 'uuid', description: 'message id' }),
+});
+
 const HistoryQuery = Type.Object({
   before: Type.Optional(Type.Integer({ minimum: 1, description: 'only messages with seq < before' })),
   after: Type.Optional(Type.Integer({ minimum: 0, description: 'only messages with seq > after' })),
@@ -80,5 +85,40 @@ export const messageRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
       const message = await chat.send(actorOf(request), request.params.id, content, 'http');
       return reply.status(201).send(message);
     },
+  );
+
+  // Edits and deletes are entries of the room's sequence: the answer is the stored edit/delete
+  // entry (with its seq); subscribers get it live and on resume like any message.
+  app.patch(
+    '/api/rooms/:id/messages/:messageId',
+    {
+      onRequest: app.authenticate,
+      config: { rateLimit: sendRateLimit },
+      schema: {
+        tags: ['messages'],
+        summary: 'Edit a message of yours (within MESSAGE_EDIT_WINDOW_SECONDS of sending)',
+        security: bearerAuth,
+        params: MessageParams,
+        body: Type.Object({ text: Type.String({ description: `1..${chat.maxMessageLength} characters` }) }, { additionalProperties: false }),
+        response: { 200: Message, ...errorResponses(400, 401, 403, 404, 409, 413, 429) },
+      },
+    },
+    async (request) => chat.editMessage(actorOf(request), request.params.id, request.params.messageId, request.body.text, 'http'),
+  );
+
+  app.delete(
+    '/api/rooms/:id/messages/:messageId',
+    {
+      onRequest: app.authenticate,
+      config: { rateLimit: sendRateLimit },
+      schema: {
+        tags: ['messages'],
+        summary: "Delete a message (its sender, or the room's creator): history keeps a tombstone without text or files",
+        security: bearerAuth,
+        params: MessageParams,
+        response: { 200: Message, ...errorResponses(400, 401, 403, 404, 409, 429) },
+      },
+    },
+    async (request) => chat.deleteMessage(actorOf(request), request.params.id, request.params.messageId, 'http'),
   );
 };
