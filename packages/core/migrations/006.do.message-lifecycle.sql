@@ -8,3 +8,7 @@ ALTER TABLE messages ADD COLUMN target_id uuid;
 -- On a text message: when it was last edited / deleted (deleted rows keep no text and no files).
 ALTER TABLE messages ADD COLUMN edited_at timestamptz;
 ALTER TABLE messages ADD COLUMN deleted_at timestamptz;
+-- Unread counts skip edit/delete entries: the room counts them, and a member's read position
+-- records how many of them lie at or before it. unread = (last_seq - last_read_seq) - (lifecycle_count - lifecycle_read).
+ALTER TABLE rooms ADD COLUMN lifecycle_count bigint NOT NULL DEFAULT 0;
+ALTER TABLE memberships ADD COLUMN lifecycle_read bigint NOT NULL DEFAULT 0;

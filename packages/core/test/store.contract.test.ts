@@ -362,6 +362,28 @@ describe.each(storeBackends())('Store contract (%s)', (backend) => {
       expect(await store.getMessage(other.id, message.id)).toBeNull();
     });
 
+    it('leaves edit and delete entries out of unread counts, before and after reading past them', async () => {
+      const owner = await newUser();
+      const reader = await newUser();
+      const room = await newRoom(owner);
+      await store.addMember(room.id, reader.id); // seq 1 (join)
+      const unread = async () => (await store.listMemberRooms(reader.id)).find((r) => r.id === room.id)!.unread;
+      const a = await say(room, owner, 'a'); // 2
+      await store.appendLifecycleEvent({ type: 'edit', roomId: room.id, actorId: owner.id, targetId: a.id, text: 'A' }); // 3
+      const b = await say(room, owner, 'b'); // 4
+      expect(await unread()).toBe(3);
+      await store.markRead(room.id, reader.id, 3);
+      expect(await unread()).toBe(1);
+      await store.appendLifecycleEvent({ type: 'delete', roomId: room.id, actorId: owner.id, targetId: b.id }); // 5
+      await say(room, owner, 'c'); // 6
+      expect(await unread()).toBe(2);
+      await store.markRead(room.id, reader.id, 5);
+      expect(await unread()).toBe(1);
+      await store.markRead(room.id, reader.id, 6);
+      expect(await unread()).toBe(0);
+      expect((await store.listMemberRooms(reader.id)).find((r) => r.id === room.id)).toMatchObject({ lastSeq: 6, lastReadSeq: 6 });
+    });
+
     it('keeps seqs gap-free with edits, deletes and sends racing, and applies only one of racing deletes', async () => {
       const user = await newUser();
       const room = await newRoom(user);

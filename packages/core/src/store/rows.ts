@@ -27,6 +27,8 @@ export interface RoomRow {
 export interface MemberRoomRow extends RoomRow {
   last_seq: BigIntValue;
   last_read_seq: BigIntValue;
+  /** Edit/delete entries after the read position (not unread). */
+  lifecycle_unread: BigIntValue;
 }
 
 export interface MessageRow {
@@ -83,7 +85,7 @@ export function toRoom(row: RoomRow): Room {
 export function toMemberRoom(row: MemberRoomRow): MemberRoom {
   const lastSeq = toNumber(row.last_seq);
   const lastReadSeq = toNumber(row.last_read_seq);
-  return { ...toRoom(row), lastSeq, lastReadSeq, unread: Math.max(0, lastSeq - lastReadSeq) };
+  return { ...toRoom(row), lastSeq, lastReadSeq, unread: Math.max(0, lastSeq - lastReadSeq - toNumber(row.lifecycle_unread)) };
 }
 
 export function toMessage(row: MessageRow): Message {

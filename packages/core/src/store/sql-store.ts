@@ -45,7 +45,7 @@ function lifecycleSql(type: 'edit' | 'delete'): string {
         AND EXISTS (SELECT 1 FROM memberships WHERE room_id = $2 AND user_id = $3)
       RETURNING id
     )${dropFiles}, r AS (
-      UPDATE rooms SET last_seq = rooms.last_seq + 1
+      UPDATE rooms SET last_seq = rooms.last_seq + 1, lifecycle_count = rooms.lifecycle_count + 1
       FROM users u
       WHERE rooms.id = $2 AND u.id = $3 AND EXISTS (SELECT 1 FROM t)
       RETURNING rooms.id, rooms.last_seq, u.username
@@ -295,7 +295,7 @@ export class SqlStore implements Store {
     if (!isUuid(userId)) return [];
     return this.#run(async () => {
       const { rows } = await this.db.query<MemberRoomRow>(
-        `SELECT ${prefixed('r', ROOM_COLUMNS)}, r.last_seq, m.last_read_seq
+        `SELECT ${prefixed('r', ROOM_COLUMNS)}, r.last_seq, m.last_read_seq, r.lifecycle_count - m.lifecycle_read AS lifecycle_unread
          FROM memberships m JOIN rooms r ON r.id = m.room_id
          WHERE m.user_id = $1
          ORDER BY lower(r.name), r.id`,
@@ -499,7 +499,12 @@ export class SqlStore implements Store {
       // Writes only when the position moves forward; otherwise reads the current one.
       const { rows } = await this.db.query<{ last_read_seq: string | number | null }>(
         `WITH moved AS (
-           UPDATE memberships m SET last_read_seq = LEAST($3::bigint, r.last_seq)
+           -- Also counts the edit/delete entries the position moves over (unread counts skip them).
+           UPDATE memberships m SET last_read_seq = LEAST($3::bigint, r.last_seq),
+             lifecycle_read = m.lifecycle_read + (
+               SELECT count(*) FROM messages x
+               WHERE x.room_id = m.room_id AND x.seq > m.last_read_seq AND x.seq <= LEAST($3::bigint, r.last_seq) AND x.type IN ('edit', 'delete')
+             )
            FROM rooms r
            WHERE r.id = m.room_id AND m.room_id = $1 AND m.user_id = $2 AND m.last_read_seq < LEAST($3::bigint, r.last_seq)
            RETURNING m.last_read_seq
