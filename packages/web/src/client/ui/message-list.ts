@@ -24,6 +24,11 @@ export class MessageList {
 
   append(messages: readonly Message[]): void {
     for (const message of messages) {
+      // Edits and deletes are entries of the sequence that change an earlier message in place.
+      if (message.type === 'edit' || message.type === 'delete') {
+        this.#change(message);
+        continue;
+      }
       if (!this.#last || !sameDay(this.#last.createdAt, message.createdAt)) {
         this.element.appendChild(
           el('li', { class: 'day', attrs: { role: 'separator', 'aria-label': dayLabel(message.createdAt) } }, dayLabel(message.createdAt)),
@@ -39,16 +44,41 @@ export class MessageList {
     return this.element.querySelector(`[data-seq="${seq}"]`);
   }
 
+  /** Applies an edit or delete entry to its message, if rendered (entries come in seq order). */
+  #change(entry: Message): void {
+    if (!entry.targetId) return;
+    const current = this.element.querySelector<HTMLLIElement>(`li[data-id="${CSS.escape(entry.targetId)}"]`);
+    const seq = Number(current?.dataset['seq']);
+    if (!current || current.classList.contains('deleted')) return;
+    const sender = { id: current.dataset['sender'] ?? '', username: current.querySelector('.sender')?.textContent ?? '' };
+    const createdAt = current.querySelector('time')?.getAttribute('datetime') ?? entry.createdAt;
+    const base = { id: entry.targetId, roomId: entry.roomId, seq, type: 'text' as const, sender, createdAt };
+    const changed: Message =
+      entry.type === 'delete' ? { ...base, text: '', deleted: true } : { ...base, text: entry.text, editedAt: entry.createdAt };
+    const next = this.#item(changed, current.classList.contains('cont'));
+    // An edit keeps the attachments already shown.
+    if (entry.type === 'edit') {
+      const files = current.querySelector('.attachments');
+      if (files) next.appendChild(files);
+    }
+    current.replaceWith(next);
+  }
+
   #item(message: Message, continued: boolean): HTMLLIElement {
     const time = el('time', { attrs: { datetime: message.createdAt, title: fullTime(message.createdAt) } }, shortTime(message.createdAt));
     if (message.type !== 'text') {
       return el('li', { class: `notice ${message.type}`, attrs: { 'data-seq': message.seq } }, el('span', {}, userText(message.sender.username), ' ', noticeVerb(message)), ' ', time);
     }
     const mine = message.sender.id === this.#myId;
+    const classes = ['msg', mine ? 'mine' : '', continued ? 'cont' : '', message.deleted ? 'deleted' : ''];
+    const attrs = { 'data-seq': message.seq, 'data-id': message.id, 'data-sender': message.sender.id };
+    if (message.deleted) {
+      return el('li', { class: classes.filter(Boolean).join(' '), attrs }, el('div', { class: 'msg-head' }, el('span', { class: 'sender' }, userText(message.sender.username)), ' ', time), el('p', { class: 'msg-text' }, 'message deleted'));
+    }
     return el(
       'li',
-      { class: ['msg', mine ? 'mine' : '', continued ? 'cont' : ''].filter(Boolean).join(' '), attrs: { 'data-seq': message.seq } },
-      el('div', { class: 'msg-head' }, el('span', { class: 'sender' }, userText(message.sender.username)), ' ', time),
+      { class: classes.filter(Boolean).join(' '), attrs },
+      el('div', { class: 'msg-head' }, el('span', { class: 'sender' }, userText(message.sender.username)), ' ', time, message.editedAt ? el('span', { class: 'edited' }, ' (edited)') : null),
       message.text !== '' ? el('p', { class: 'msg-text', attrs: { dir: 'auto' } }, displayText(message.text)) : null,
       message.attachments?.length ? attachmentList(message.attachments, this.load) : null,
     );
