@@ -43,6 +43,17 @@ export const Message = Type.Object({
   targetId: Type.Optional(Type.String({ format: 'uuid', description: 'edit/delete entries: the message they changed' })),
   editedAt: Type.Optional(Type.String({ format: 'date-time', description: 'text messages: when last edited (text is the edited one)' })),
   deleted: Type.Optional(Type.Literal(true, { description: 'text messages: deleted (a tombstone: text is empty, no attachments)' })),
+  replyTo: Type.Optional(
+    Type.Object(
+      {
+        id: Uuid,
+        sender: Type.Object({ id: Uuid, username: Type.String() }),
+        text: Type.String({ description: 'the first 100 characters ("" once deleted)' }),
+        deleted: Type.Optional(Type.Literal(true)),
+      },
+      { description: 'replies: a quote of the message answered, as it is now' },
+    ),
+  ),
 });
 
 export const RoomIdParams = Type.Object({ id: Type.String({ format: 'uuid', description: 'room id' }) });

@@ -73,4 +73,17 @@ describe('PATCH and DELETE /api/rooms/:id/messages/:messageId', () => {
     // Deleting has no window.
     expect((await api.call('DELETE', `/api/rooms/${roomId}/messages/${sent.id}`, { token: bob.token })).status).toBe(200);
   });
+
+  it('sends a reply carrying a quote, shown as deleted once its message is deleted', async () => {
+    const question = await send(alice, 'lunch at twelve?');
+    const reply = await api.call('POST', `/api/rooms/${roomId}/messages`, { token: bob.token, json: { text: 'yes', replyTo: question.id } });
+    expect(reply.status, reply.text).toBe(201);
+    expect(reply.body.replyTo).toEqual({ id: question.id, sender: { id: alice.id, username: alice.username }, text: 'lunch at twelve?' });
+    expectError(await api.call('POST', `/api/rooms/${roomId}/messages`, { token: bob.token, json: { text: 'x', replyTo: bob.id } }), 404, 'not_found');
+    expectError(await api.call('POST', `/api/rooms/${roomId}/messages`, { token: bob.token, json: { text: 'x', replyTo: 'nope' } }), 400, 'validation_failed');
+    expect((await api.call('DELETE', `/api/rooms/${roomId}/messages/${question.id}`, { token: alice.token })).status).toBe(200);
+    const [shown] = await history(reply.body.seq - 1);
+    expect(shown.replyTo).toEqual({ id: question.id, sender: { id: alice.id, username: alice.username }, text: '', deleted: true });
+  });
 });
+

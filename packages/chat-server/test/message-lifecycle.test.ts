@@ -88,4 +88,16 @@ describe('message edits and deletes over STOMP', () => {
     ]);
     expect(await h.store.lastSeq(room.id)).toBe(before);
   });
+
+  it('delivers a reply sent over STOMP with its quote', async () => {
+    const room = await h.createRoom(alice);
+    await h.chat.join(bob, room.id);
+    const question = await h.chat.send(alice, room.id, 'ready?', 'http');
+    const bobA = await connect(h.url, bob);
+    const live = await subscribeWithReceipt(bobA, `/topic/rooms/${room.id}`);
+    await sendWithReceipt(bobA, roomSendDestination(room.id), JSON.stringify({ text: 'ready', replyTo: question.id }), { 'content-type': 'application/json' });
+    const [reply] = await live.waitFor(1);
+    expect(reply).toMatchObject({ text: 'ready', replyTo: { id: question.id, sender: { id: alice.id }, text: 'ready?' } });
+  });
 });
+

@@ -12,3 +12,5 @@ ALTER TABLE messages ADD COLUMN deleted_at timestamptz;
 -- records how many of them lie at or before it. unread = (last_seq - last_read_seq) - (lifecycle_count - lifecycle_read).
 ALTER TABLE rooms ADD COLUMN lifecycle_count bigint NOT NULL DEFAULT 0;
 ALTER TABLE memberships ADD COLUMN lifecycle_read bigint NOT NULL DEFAULT 0;
+-- Replies: the message answered (same room; checked by the application before the send).
+ALTER TABLE messages ADD COLUMN reply_to uuid;

@@ -93,4 +93,21 @@ describe.each(storeBackends())('message edit and delete rules (%s)', (backend) =
     const history = await chat.history(actor(member), room.id, { limit: 10 });
     expect(history.filter((m) => m.deleted).map((m) => m.id)).toEqual([a.id, b.id]);
   });
+
+  it('sends replies to text messages of the same room only, for members only', async () => {
+    const { owner, member, outsider, room } = await setup();
+    const other = await store.createRoom({ name: `room ${tag()}`, private: false, createdBy: owner.id });
+    const question = await chat.send(actor(owner), room.id, 'why?', 'http');
+    const elsewhere = await chat.send(actor(owner), other.id, 'elsewhere', 'http');
+    const reply = await chat.send(actor(member), room.id, { text: 'because', replyTo: question.id }, 'stomp');
+    expect(reply.replyTo).toEqual({ id: question.id, sender: { id: owner.id, username: owner.username }, text: 'why?' });
+    await expectError(chat.send(actor(member), room.id, { text: 'x', replyTo: elsewhere.id }, 'http'), 'not_found');
+    await expectError(chat.send(actor(member), room.id, { text: 'x', replyTo: 'nope' }, 'http'), 'bad_request', 'replyTo must be a message id');
+    await expectError(chat.send(actor(outsider), room.id, { text: 'x', replyTo: question.id }, 'http'), 'forbidden', 'not a member of this room');
+    await chat.deleteMessage(actor(owner), room.id, question.id, 'http');
+    await expectError(chat.send(actor(member), room.id, { text: 'x', replyTo: question.id }, 'http'), 'conflict');
+    const [shown] = await chat.history(actor(member), room.id, { after: reply.seq - 1, limit: 1 });
+    expect(shown!.replyTo).toMatchObject({ id: question.id, deleted: true, text: '' });
+  });
 });
+

@@ -384,6 +384,21 @@ describe.each(storeBackends())('Store contract (%s)', (backend) => {
       expect((await store.listMemberRooms(reader.id)).find((r) => r.id === room.id)).toMatchObject({ lastSeq: 6, lastReadSeq: 6 });
     });
 
+    it('stores a reply with a quote of the message as it is now (deleted: no text)', async () => {
+      const user = await newUser();
+      const room = await newRoom(user);
+      const long = 'x'.repeat(150);
+      const original = await say(room, user, long);
+      const [reply] = await store.appendMemberMessages([{ roomId: room.id, senderId: user.id, text: 'answer', replyTo: original.id }]);
+      expect(reply!.replyTo).toEqual({ id: original.id, sender: { id: user.id, username: user.username }, text: 'x'.repeat(100) });
+      await store.appendLifecycleEvent({ type: 'edit', roomId: room.id, actorId: user.id, targetId: original.id, text: 'short' });
+      expect((await store.getMessage(room.id, reply!.id))?.replyTo?.text).toBe('short');
+      await store.appendLifecycleEvent({ type: 'delete', roomId: room.id, actorId: user.id, targetId: original.id });
+      const [, stored] = await store.listMessages(room.id, { after: 0, limit: 2 });
+      expect(stored!.replyTo).toEqual({ id: original.id, sender: { id: user.id, username: user.username }, text: '', deleted: true });
+      await expectError(store.appendMemberMessages([{ roomId: room.id, senderId: user.id, text: 'x', replyTo: 'nope' }]), 'bad_request');
+    });
+
     it('keeps seqs gap-free with edits, deletes and sends racing, and applies only one of racing deletes', async () => {
       const user = await newUser();
       const room = await newRoom(user);

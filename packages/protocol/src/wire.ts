@@ -24,6 +24,8 @@ export interface MessageBody {
   targetId?: string;
   editedAt?: string;
   deleted?: true;
+  /** A reply: the answered message's id, sender and first characters (only `deleted` once deleted). */
+  replyTo?: { id: string; sender: WireUser; text: string; deleted?: true };
 }
 
 /** On `/topic/rooms/<id>/presence`: a user came online in the room (first connection anywhere) or went offline (last one gone). */

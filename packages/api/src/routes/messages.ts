@@ -39,6 +39,7 @@ export const messageRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
       attachments: Type.Optional(
         Type.Array(Type.String({ format: 'uuid' }), { maxItems: config.attachments.maxPerMessage, description: 'ids of uploads (POST /api/rooms/:id/attachments) to send' }),
       ),
+      replyTo: Type.Optional(Type.String({ format: 'uuid', description: 'id of a message of this room that this one answers' })),
     },
     // Text, attachments, or both.
     { additionalProperties: false, anyOf: [{ required: ['text'] }, { required: ['attachments'] }] },
@@ -80,8 +81,8 @@ export const messageRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
       },
     },
     async (request, reply) => {
-      const { text, attachments } = request.body;
-      const content = attachments === undefined ? text : { text, attachments };
+      const { text, attachments, replyTo } = request.body;
+      const content = attachments === undefined && replyTo === undefined ? text : { text, attachments, replyTo };
       const message = await chat.send(actorOf(request), request.params.id, content, 'http');
       return reply.status(201).send(message);
     },

@@ -50,11 +50,13 @@ function parseJsonText(raw: string): string | SendContent | undefined {
     return undefined;
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
-  const { text, attachments } = value as { text?: unknown; attachments?: unknown };
+  const { text, attachments, replyTo } = value as { text?: unknown; attachments?: unknown; replyTo?: unknown };
   if (attachments !== undefined) {
     if (text !== undefined && typeof text !== 'string') return undefined;
-    return { text: text ?? '', attachments };
+    return { text: text ?? '', attachments, ...(replyTo !== undefined ? { replyTo } : {}) };
   }
+  // A reply: ChatService checks the id (pipelined batching refuses it, so it takes the ordinary path).
+  if (replyTo !== undefined) return typeof text === 'string' ? { text, replyTo } : undefined;
   return typeof text === 'string' ? text : undefined;
 }
 

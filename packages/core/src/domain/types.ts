@@ -59,7 +59,20 @@ export interface Message {
   editedAt?: string;
   /** A deleted text message (tombstone): its text is '' and it has no attachments. */
   deleted?: true;
+  /** A reply: a short quote of the message it answers, as that message is now. */
+  replyTo?: ReplyQuote;
 }
+
+/** The message a reply answers: its sender and first characters, or only `deleted` once deleted. */
+export interface ReplyQuote {
+  id: string;
+  sender: MessageSender;
+  /** The first REPLY_QUOTE_LENGTH characters ('' when deleted). */
+  text: string;
+  deleted?: true;
+}
+
+export const REPLY_QUOTE_LENGTH = 100;
 
 /** An attachment as messages carry it (and as the upload answers it). */
 export interface AttachmentInfo {

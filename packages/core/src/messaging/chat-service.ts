@@ -43,6 +43,8 @@ export interface ChatServiceOptions {
 export interface SendContent {
   text: unknown;
   attachments?: unknown;
+  /** The id of a text message of the same room that this one answers. */
+  replyTo?: unknown;
 }
 
 /**
@@ -110,6 +112,7 @@ export class ChatService {
    */
   async sendMany(actor: Actor, roomId: string, texts: unknown[], source: SendSource): Promise<Message[]> {
     const inputs = texts.map((text) => this.#input(actor, roomId, text));
+    if (inputs.some((input) => input.replyTo !== undefined)) await this.#checkReplies(actor, roomId, inputs);
     // Membership is checked inside the append (no extra query per send); only a refusal
     // pays for requireMember, which says why (unknown room, private room, not a member).
     let stored = await this.#appends.submit(inputs);
@@ -128,11 +131,26 @@ export class ChatService {
 
   #input(actor: Actor, roomId: string, content: unknown): NewMemberMessage {
     if (!isSendContent(content)) return { roomId, senderId: actor.id, text: validateMessageText(content, this.#maxLength) };
+    if (content.replyTo !== undefined) {
+      if (typeof content.replyTo !== 'string' || !UUID.test(content.replyTo)) throw badRequest('replyTo must be a message id');
+      const replyTo = content.replyTo.toLowerCase();
+      return { ...this.#input(actor, roomId, { text: content.text, attachments: content.attachments }), replyTo };
+    }
     const attachments = validateAttachmentIds(content.attachments, this.#maxAttachments);
     if (attachments.length === 0) return { roomId, senderId: actor.id, text: validateMessageText(content.text, this.#maxLength) };
     // With attachments the text is optional.
     const blank = content.text === undefined || (typeof content.text === 'string' && content.text.trim() === '');
     return { roomId, senderId: actor.id, text: blank ? '' : validateMessageText(content.text, this.#maxLength), attachments };
+  }
+
+  /** Replies answer a live text message of the same room (checked for members only: ids reveal nothing). */
+  async #checkReplies(actor: Actor, roomId: string, inputs: NewMemberMessage[]): Promise<void> {
+    await this.requireMember(actor, roomId);
+    for (const id of new Set(inputs.flatMap((input) => (input.replyTo === undefined ? [] : [input.replyTo])))) {
+      const target = await this.#store.getMessage(roomId, id);
+      if (!target || target.type !== 'text') throw notFound('the message replied to was not found in this room');
+      if (target.deleted) throw conflict('the message replied to was deleted');
+    }
   }
 
   /** After a refused send with attachments: throws the reason when one of them cannot be sent. */
@@ -347,7 +365,7 @@ export class ChatService {
 }
 
 function isSendContent(value: unknown): value is SendContent {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) && ('text' in value || 'attachments' in value);
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && ('text' in value || 'attachments' in value || 'replyTo' in value);
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -6,6 +6,7 @@ import { CURSOR_TIMESTAMP_SQL, decodeRoomCursor, encodeRoomCursor } from './room
 import {
   DEVICE_COLUMNS,
   MESSAGE_COLUMNS,
+  REPLY_QUOTE_OF,
   ROOM_COLUMNS,
   toCredentials,
   toDevice,
@@ -107,12 +108,13 @@ const APPEND_MESSAGE_SQL = appendSql('', '$5::text', { pushJob: true });
  * Attachments: the named unsent uploads are locked (in id order) first; an input is written
  * only if each of its uploads is unsent, its sender's, in its room and not claimed by an
  * earlier input of the batch; the same statement marks them sent.
- * $1 ids, $2 rooms, $3 senders, $4 texts, $5 attachment ids joined by ',' ('' for none) (parallel arrays).
+ * $1 ids, $2 rooms, $3 senders, $4 texts, $5 attachment ids joined by ',' ('' for none), $6 reply_to
+ * (null for none; the caller checked it names a message of the room) (parallel arrays).
  */
 const APPEND_MEMBER_MESSAGES_SQL = `
     WITH input AS (
-      SELECT t.id, t.room_id, t.sender_id, t.text, t.atts, t.ord
-      FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[]) WITH ORDINALITY AS t(id, room_id, sender_id, text, atts, ord)
+      SELECT t.id, t.room_id, t.sender_id, t.text, t.atts, t.reply_to, t.ord
+      FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::uuid[]) WITH ORDINALITY AS t(id, room_id, sender_id, text, atts, reply_to, ord)
     ), input_att AS (
       SELECT i.id AS message_id, i.ord, x.att_id::uuid AS att_id, x.position::smallint AS position
       FROM input i CROSS JOIN LATERAL unnest(string_to_array(i.atts, ',')) WITH ORDINALITY AS x(att_id, position)
@@ -124,7 +126,7 @@ const APPEND_MEMBER_MESSAGES_SQL = `
     ), first_claim AS (
       SELECT att_id, min(ord) AS ord FROM input_att GROUP BY att_id
     ), accepted AS MATERIALIZED (
-      SELECT i.id, i.room_id, i.sender_id, i.text, i.ord, u.username
+      SELECT i.id, i.room_id, i.sender_id, i.text, i.reply_to, i.ord, u.username
       FROM input i
       JOIN users u ON u.id = i.sender_id
       JOIN memberships ms ON ms.room_id = i.room_id AND ms.user_id = i.sender_id
@@ -144,8 +146,8 @@ const APPEND_MEMBER_MESSAGES_SQL = `
       WHERE rooms.id = c.room_id
       RETURNING rooms.id, rooms.last_seq - c.n AS first_seq
     ), m AS (
-      INSERT INTO messages (id, room_id, seq, type, sender_id, sender_username, text)
-      SELECT a.id, a.room_id, b.first_seq + row_number() OVER (PARTITION BY a.room_id ORDER BY a.ord), 'text', a.sender_id, a.username, a.text
+      INSERT INTO messages (id, room_id, seq, type, sender_id, sender_username, text, reply_to)
+      SELECT a.id, a.room_id, b.first_seq + row_number() OVER (PARTITION BY a.room_id ORDER BY a.ord), 'text', a.sender_id, a.username, a.text, a.reply_to
       FROM accepted a JOIN bumped b ON b.id = a.room_id
       RETURNING ${MESSAGE_COLUMNS}
     ), job AS (
@@ -156,7 +158,7 @@ const APPEND_MEMBER_MESSAGES_SQL = `
       FROM input_att ia JOIN m ON m.id = ia.message_id
       WHERE attachments.id = ia.att_id
     )
-    SELECT ${prefixed('m', MESSAGE_COLUMNS)},
+    SELECT ${prefixed('m', MESSAGE_COLUMNS)}, ${REPLY_QUOTE_OF('m')},
       (SELECT json_agg(${ATTACHMENT_JSON('al')} ORDER BY ia.position)
        FROM input_att ia JOIN att_locked al ON al.id = ia.att_id WHERE ia.message_id = m.id) AS attachments
     FROM m`;
@@ -375,6 +377,7 @@ export class SqlStore implements Store {
   async appendMemberMessages(messages: NewMemberMessage[]): Promise<Array<Message | null>> {
     if (messages.some((m) => typeof m.text !== 'string')) throw badRequest('text must be a string');
     if (messages.some((m) => m.attachments !== undefined && !m.attachments.every(isUuid))) throw badRequest('attachment ids must be uuids');
+    if (messages.some((m) => m.replyTo !== undefined && !isUuid(m.replyTo))) throw badRequest('replyTo must be a message id');
     // Ids that are not UUIDs cannot name a row: those inputs get no message id and are
     // answered null without reaching the database.
     const ids = messages.map((m) => (isUuid(m.roomId) && isUuid(m.senderId) ? randomUUID() : null));
@@ -387,6 +390,7 @@ export class SqlStore implements Store {
         writable.map((m) => m.senderId),
         writable.map((m) => m.text),
         writable.map((m) => (m.attachments ?? []).join(',')),
+        writable.map((m) => m.replyTo ?? null),
       ]);
       const byId = new Map(rows.map((row) => [row.id, row]));
       return ids.map((id) => {
@@ -430,7 +434,7 @@ export class SqlStore implements Store {
     if (!isUuid(roomId) || !isUuid(messageId)) return null;
     return this.#run(async () => {
       const { rows } = await this.db.query<MessageRow>(
-        `SELECT ${MESSAGE_COLUMNS}, ${ATTACHMENTS_OF('messages')} FROM messages WHERE room_id = $1 AND id = $2`,
+        `SELECT ${MESSAGE_COLUMNS}, ${ATTACHMENTS_OF('messages')}, ${REPLY_QUOTE_OF('messages')} FROM messages WHERE room_id = $1 AND id = $2`,
         [roomId, messageId],
       );
       return rows[0] ? toMessage(rows[0]) : null;
@@ -450,7 +454,7 @@ export class SqlStore implements Store {
       // With `after`, the oldest messages after it; otherwise the newest before `before`.
       const direction = after !== undefined ? 'ASC' : 'DESC';
       const { rows } = await this.db.query<MessageRow>(
-        `SELECT ${MESSAGE_COLUMNS}, ${ATTACHMENTS_OF('messages')} FROM messages WHERE ${conditions.join(' AND ')} ORDER BY seq ${direction} LIMIT $2`,
+        `SELECT ${MESSAGE_COLUMNS}, ${ATTACHMENTS_OF('messages')}, ${REPLY_QUOTE_OF('messages')} FROM messages WHERE ${conditions.join(' AND ')} ORDER BY seq ${direction} LIMIT $2`,
         params,
       );
       const messages = rows.map(toMessage);
@@ -475,7 +479,7 @@ export class SqlStore implements Store {
       const params: unknown[] = [query.userId, query.text, limit];
       const roomFilter = query.roomId === undefined ? '' : `AND m.room_id = $${params.push(query.roomId)}`;
       const { rows } = await this.db.query<MessageRow>(
-        `SELECT ${prefixed('m', MESSAGE_COLUMNS)}, ${ATTACHMENTS_OF('m')}
+        `SELECT ${prefixed('m', MESSAGE_COLUMNS)}, ${ATTACHMENTS_OF('m')}, ${REPLY_QUOTE_OF('m')}
          FROM messages m JOIN memberships mb ON mb.room_id = m.room_id AND mb.user_id = $1
          WHERE m.type = 'text' ${roomFilter}
            AND m.id IN (

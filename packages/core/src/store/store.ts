@@ -25,6 +25,8 @@ export interface NewMemberMessage {
   text: string;
   /** Attachment ids, in order: each must be an unsent upload of the sender in this room. */
   attachments?: readonly string[];
+  /** The message this one answers; the caller checks it is a text message of the same room. */
+  replyTo?: string;
 }
 
 /** An edit or delete of a text message, stored as its own entry of the room's sequence. */
