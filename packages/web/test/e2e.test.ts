@@ -385,5 +385,18 @@ describe.runIf(runE2e)('browser client against the real server', () => {
     await a.page.reload();
     await a.message('meet at noon').waitFor();
     expect((await a.messageTexts()).slice(-2)).toEqual(['meet at noon', 'message deleted']);
+
+    // From the message's own menu: Edit asks for the text, Delete asks to confirm.
+    const mine = a.log.locator('li.msg', { has: a.page.locator('.msg-text', { hasText: 'meet at noon' }) });
+    a.page.once('dialog', (dialog) => void dialog.accept('meet at one'));
+    await mine.getByRole('button', { name: 'Edit message' }).click();
+    await a.message('meet at one').waitFor();
+    const edited = a.log.locator('li.msg', { has: a.page.locator('.msg-text', { hasText: 'meet at one' }) });
+    a.page.once('dialog', (dialog) => void dialog.accept());
+    await edited.getByRole('button', { name: 'Delete message' }).click();
+    await a.page.locator('li.msg.deleted').nth(1).waitFor();
+    expect((await a.messageTexts()).slice(-2)).toEqual(['message deleted', 'message deleted']);
+    // A tombstone has no menu.
+    expect(await a.log.locator('li.msg.deleted button').count()).toBe(0);
   });
 });

@@ -3,6 +3,12 @@ import { attachmentList, type BlobLoader } from './attachment-view.js';
 import { el, userText } from './dom.js';
 import { continuesGroup, dayLabel, displayText, fullTime, noticeVerb, sameDay, shortTime } from './format.js';
 
+/** What the menu of one of my messages does (edit asks for the new text first). */
+export interface MessageMenuActions {
+  edit(messageId: string, text: string): void;
+  delete(messageId: string): void;
+}
+
 /**
  * Renders a room's messages into an <ol>. Every piece of user text goes in via
  * text nodes (see dom.ts), so a message like `<script>` shows up as exactly that.
@@ -13,7 +19,10 @@ export class MessageList {
   #myId = '';
 
   /** `load` fetches attachments (authenticated) for display. */
-  constructor(private readonly load: BlobLoader = () => Promise.reject(new Error('attachments are not available'))) {}
+  constructor(
+    private readonly load: BlobLoader = () => Promise.reject(new Error('attachments are not available')),
+    private readonly menu?: MessageMenuActions,
+  ) {}
 
   reset(myId: string, messages: readonly Message[]): void {
     this.#myId = myId;
@@ -64,6 +73,27 @@ export class MessageList {
     current.replaceWith(next);
   }
 
+  /** Edit and Delete for one of my messages (the server enforces who may, and the edit window). */
+  #menu(message: Message): HTMLElement {
+    const menu = this.menu!;
+    const edit = () => {
+      const current = this.element.querySelector(`li[data-id="${CSS.escape(message.id)}"] .msg-text`)?.textContent ?? message.text;
+      const text = window.prompt('Edit message', current);
+      if (text !== null && text.trim() !== '' && text !== current) menu.edit(message.id, text);
+    };
+    const remove = () => {
+      if (window.confirm('Delete this message for everyone?')) menu.delete(message.id);
+    };
+    return el(
+      'span',
+      { class: 'msg-actions' },
+      ' ',
+      el('button', { class: 'link small', attrs: { type: 'button', 'aria-label': 'Edit message' }, on: { click: edit } }, 'Edit'),
+      ' ',
+      el('button', { class: 'link small', attrs: { type: 'button', 'aria-label': 'Delete message' }, on: { click: remove } }, 'Delete'),
+    );
+  }
+
   #item(message: Message, continued: boolean): HTMLLIElement {
     const time = el('time', { attrs: { datetime: message.createdAt, title: fullTime(message.createdAt) } }, shortTime(message.createdAt));
     if (message.type !== 'text') {
@@ -78,7 +108,15 @@ export class MessageList {
     return el(
       'li',
       { class: classes.filter(Boolean).join(' '), attrs },
-      el('div', { class: 'msg-head' }, el('span', { class: 'sender' }, userText(message.sender.username)), ' ', time, message.editedAt ? el('span', { class: 'edited' }, ' (edited)') : null),
+      el(
+        'div',
+        { class: 'msg-head' },
+        el('span', { class: 'sender' }, userText(message.sender.username)),
+        ' ',
+        time,
+        message.editedAt ? el('span', { class: 'edited' }, ' (edited)') : null,
+        mine && this.menu ? this.#menu(message) : null,
+      ),
       message.text !== '' ? el('p', { class: 'msg-text', attrs: { dir: 'auto' } }, displayText(message.text)) : null,
       message.attachments?.length ? attachmentList(message.attachments, this.load) : null,
     );
