@@ -322,6 +322,9 @@ describe.each(storeBackends())('Store contract (%s)', (backend) => {
       // Only the edited text is searchable.
       expect((await store.searchMessages({ userId: user.id, text: 'hello', roomId: room.id, limit: 10 })).map((m) => m.id)).toEqual([original.id]);
       expect(await store.searchMessages({ userId: user.id, text: 'wrld', roomId: room.id, limit: 10 })).toEqual([]);
+      // Push ignores the edit: the room's only push job is the original message's.
+      const { rows } = await t.db.query<{ message_id: string }>('SELECT message_id FROM push_outbox WHERE room_id = $1', [room.id]);
+      expect(rows.map((r) => r.message_id)).toEqual([original.id]);
     });
 
     it('deletes a message to a tombstone without text, files or search hits, once', async () => {
