@@ -398,5 +398,13 @@ describe.runIf(runE2e)('browser client against the real server', () => {
     expect((await a.messageTexts()).slice(-2)).toEqual(['message deleted', 'message deleted']);
     // A tombstone has no menu.
     expect(await a.log.locator('li.msg.deleted button').count()).toBe(0);
+
+    // A reply shows a quote of its message, and shows it deleted once that message is deleted.
+    const question = await rest('POST', '/messages', { text: 'who brings snacks?' });
+    await rest('POST', '/messages', { text: 'I do', replyTo: question.id });
+    const quote = a.log.locator('.reply-quote').last();
+    await expect.poll(() => quote.textContent()).toContain('who brings snacks?');
+    await rest('DELETE', `/messages/${question.id}`);
+    await expect.poll(() => quote.textContent()).toBe('↪ a deleted message');
   });
 });

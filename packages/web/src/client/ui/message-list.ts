@@ -65,12 +65,24 @@ export class MessageList {
     const changed: Message =
       entry.type === 'delete' ? { ...base, text: '', deleted: true } : { ...base, text: entry.text, editedAt: entry.createdAt };
     const next = this.#item(changed, current.classList.contains('cont'));
-    // An edit keeps the attachments already shown.
+    // An edit keeps the quote and the attachments already shown.
     if (entry.type === 'edit') {
+      const quote = current.querySelector('.reply-quote');
+      if (quote) next.querySelector('.msg-head')!.after(quote);
       const files = current.querySelector('.attachments');
       if (files) next.appendChild(files);
     }
     current.replaceWith(next);
+    // Replies quoting it show the change too.
+    for (const quote of this.element.querySelectorAll<HTMLElement>(`.reply-quote[data-reply-to="${CSS.escape(entry.targetId)}"]`)) {
+      quote.replaceWith(this.#quote({ id: entry.targetId, sender, text: entry.type === 'delete' ? '' : entry.text.slice(0, 100), ...(entry.type === 'delete' ? { deleted: true as const } : {}) }));
+    }
+  }
+
+  #quote(quote: NonNullable<Message['replyTo']>): HTMLElement {
+    const attrs = { 'data-reply-to': quote.id };
+    if (quote.deleted) return el('p', { class: 'reply-quote deleted', attrs }, '↪ a deleted message');
+    return el('p', { class: 'reply-quote', attrs }, '↪ ', userText(quote.sender.username), ': ', el('span', { attrs: { dir: 'auto' } }, displayText(quote.text)));
   }
 
   /** Edit and Delete for one of my messages (the server enforces who may, and the edit window). */
@@ -117,6 +129,7 @@ export class MessageList {
         message.editedAt ? el('span', { class: 'edited' }, ' (edited)') : null,
         mine && this.menu ? this.#menu(message) : null,
       ),
+      message.replyTo ? this.#quote(message.replyTo) : null,
       message.text !== '' ? el('p', { class: 'msg-text', attrs: { dir: 'auto' } }, displayText(message.text)) : null,
       message.attachments?.length ? attachmentList(message.attachments, this.load) : null,
     );
