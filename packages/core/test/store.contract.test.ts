@@ -339,6 +339,8 @@ describe.each(storeBackends())('Store contract (%s)', (backend) => {
       expect(tombstone).toMatchObject({ id: original!.id, seq: 1, type: 'text', text: '', deleted: true });
       expect(tombstone!.attachments).toBeUndefined();
       expect(await store.getAttachment(attachmentId)).toBeNull();
+      // Its push job (not sent yet) goes too: no notification for a deleted message.
+      expect((await t.db.query('SELECT 1 FROM push_outbox WHERE message_id = $1', [original!.id])).rows).toEqual([]);
       expect(await store.searchMessages({ userId: user.id, text: 'secret', roomId: room.id, limit: 10 })).toEqual([]);
       // A second delete, an edit of the tombstone, or a change of a join entry writes nothing.
       expect(await store.appendLifecycleEvent({ type: 'delete', roomId: room.id, actorId: user.id, targetId: original!.id })).toBeNull();

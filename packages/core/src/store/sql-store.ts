@@ -38,7 +38,11 @@ const MESSAGE_TYPES: readonly MessageType[] = ['text', 'join', 'leave'];
 function lifecycleSql(type: 'edit' | 'delete'): string {
   const change = type === 'edit' ? 'text = $5::text, edited_at = now()' : "text = '', deleted_at = now()";
   // A deleted message's files go with it: their rows now, their objects by the orphan-object sweep.
-  const dropFiles = type === 'delete' ? ', gone AS (DELETE FROM attachments WHERE message_id IN (SELECT id FROM t))' : '';
+  // and its push job if not sent yet (no notification for a deleted message, not even on replay).
+  const dropFiles =
+    type === 'delete'
+      ? ', gone AS (DELETE FROM attachments WHERE message_id IN (SELECT id FROM t)), unpushed AS (DELETE FROM push_outbox WHERE message_id IN (SELECT id FROM t))'
+      : '';
   return `
     WITH t AS (
       UPDATE messages SET ${change}
