@@ -33,11 +33,27 @@ export const Message = Type.Object({
   id: Uuid,
   roomId: Uuid,
   seq: Type.Integer({ minimum: 1 }),
-  type: Type.Union([Type.Literal('text'), Type.Literal('join'), Type.Literal('leave')]),
+  type: Type.Union([Type.Literal('text'), Type.Literal('join'), Type.Literal('leave'), Type.Literal('edit'), Type.Literal('delete')], {
+    description: 'edit/delete: an entry of the room sequence that changed the message `targetId` (edit carries the new text)',
+  }),
   sender: Type.Object({ id: Uuid, username: Type.String() }),
   text: Type.String(),
   createdAt: Type.String({ format: 'date-time' }),
   attachments: Type.Optional(Type.Array(Attachment, { description: 'files sent with the message, in order (absent when none)' })),
+  targetId: Type.Optional(Type.String({ format: 'uuid', description: 'edit/delete entries: the message they changed' })),
+  editedAt: Type.Optional(Type.String({ format: 'date-time', description: 'text messages: when last edited (text is the edited one)' })),
+  deleted: Type.Optional(Type.Literal(true, { description: 'text messages: deleted (a tombstone: text is empty, no attachments)' })),
+  replyTo: Type.Optional(
+    Type.Object(
+      {
+        id: Uuid,
+        sender: Type.Object({ id: Uuid, username: Type.String() }),
+        text: Type.String({ description: 'the first 100 characters ("" once deleted)' }),
+        deleted: Type.Optional(Type.Literal(true)),
+      },
+      { description: 'replies: a quote of the message answered, as it is now' },
+    ),
+  ),
 });
 
 export const RoomIdParams = Type.Object({ id: Type.String({ format: 'uuid', description: 'room id' }) });

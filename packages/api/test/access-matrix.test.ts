@@ -35,6 +35,8 @@ interface Fixture {
   memberDevice: string;
   /** An image (with thumbnail) the creator sent in the private room. */
   privateAttachment: string;
+  /** Text messages the member sent, per room. */
+  memberMessage: { public: string; private: string };
 }
 
 interface Row {
@@ -148,6 +150,44 @@ const MATRIX: Row[] = [
     expect: membersOf('private', 201),
     check: (_f, caller, r) => expect(r.body.sender.id).toBe(caller.id),
   },
+  // Only the sender edits; the sender or the room's creator deletes.
+  {
+    method: 'PATCH',
+    route: '/api/rooms/{id}/messages/{messageId}',
+    path: (f) => `/api/rooms/${pub(f)}/messages/${f.memberMessage.public}`,
+    body: () => ({ text: 'fixed' }),
+    expect: { ...membersOf('public', 200), creator: 403 },
+    check: (f, _caller, r) => expect(r.body).toMatchObject({ type: 'edit', targetId: f.memberMessage.public, text: 'fixed' }),
+  },
+  {
+    method: 'DELETE',
+    route: '/api/rooms/{id}/messages/{messageId}',
+    path: (f) => `/api/rooms/${pub(f)}/messages/${f.memberMessage.public}`,
+    expect: membersOf('public', 200),
+    check: async (f, _caller, r, api) => {
+      expect(r.body).toMatchObject({ type: 'delete', targetId: f.memberMessage.public });
+      expect(await api.store.getMessage(pub(f), f.memberMessage.public)).toMatchObject({ deleted: true, text: '' });
+    },
+  },
+  // Only the sender edits; the sender or the room's creator deletes.
+  {
+    method: 'PATCH',
+    route: '/api/rooms/{id}/messages/{messageId}',
+    path: (f) => `/api/rooms/${priv(f)}/messages/${f.memberMessage.private}`,
+    body: () => ({ text: 'fixed' }),
+    expect: { ...membersOf('private', 200), creator: 403 },
+    check: (f, _caller, r) => expect(r.body).toMatchObject({ type: 'edit', targetId: f.memberMessage.private, text: 'fixed' }),
+  },
+  {
+    method: 'DELETE',
+    route: '/api/rooms/{id}/messages/{messageId}',
+    path: (f) => `/api/rooms/${priv(f)}/messages/${f.memberMessage.private}`,
+    expect: membersOf('private', 200),
+    check: async (f, _caller, r, api) => {
+      expect(r.body).toMatchObject({ type: 'delete', targetId: f.memberMessage.private });
+      expect(await api.store.getMessage(priv(f), f.memberMessage.private)).toMatchObject({ deleted: true, text: '' });
+    },
+  },
   {
     method: 'GET',
     route: '/api/search',
@@ -260,7 +300,12 @@ describe('REST access matrix', () => {
     await objects.put(thumb, Readable.from([Buffer.from('thumb')]), { contentType: 'image/webp' });
     await store.createAttachment({ id: privateAttachment, roomId: privateRoom.id, uploaderId: creator.id, name: 'p.png', contentType: 'image/png', size: 5, width: 1, height: 1, objectKey: key, thumbnailKey: thumb });
     await store.appendMemberMessages([{ roomId: privateRoom.id, senderId: creator.id, text: '', attachments: [privateAttachment] }]);
-    return { creator, member, nonMember, otherUser, publicRoom, privateRoom, memberDevice, privateAttachment };
+    const [publicSaid, privateSaid] = await store.appendMemberMessages([
+      { roomId: publicRoom.id, senderId: member.id, text: 'typo' },
+      { roomId: privateRoom.id, senderId: member.id, text: 'typo' },
+    ]);
+    const memberMessage = { public: publicSaid!.id, private: privateSaid!.id };
+    return { creator, member, nonMember, otherUser, publicRoom, privateRoom, memberDevice, privateAttachment, memberMessage };
   }
 
   it('every documented route has a row', async () => {
@@ -274,6 +319,7 @@ describe('REST access matrix', () => {
     publicRoom: { id: '<public>' },
     privateRoom: { id: '<private>' },
     memberDevice: '<member-device>',
+    memberMessage: { public: '<member-message>', private: '<member-message>' },
   } as unknown as Fixture;
   const cases = MATRIX.flatMap((row) => ROLES.map((role) => ({ row, role, name: `${row.method} ${row.path(placeholders)} as ${role} → ${row.expect[role]}` })));
 

@@ -103,6 +103,7 @@ describe.each(storeBackends())(`REST fuzzing on %s (FUZZ_SEED=${FUZZ_SEED})`, (k
   let tokens: Record<string, string>;
   let publicRoom: Room;
   let privateRoom: Room;
+  let messageId: string;
   const counts = new Map<string, number>();
   const statuses = new Map<number, number>();
 
@@ -113,7 +114,7 @@ describe.each(storeBackends())(`REST fuzzing on %s (FUZZ_SEED=${FUZZ_SEED})`, (k
     const stranger = await api.signup('stranger');
     publicRoom = (await api.call('POST', '/api/rooms', { token: owner.token, json: { name: 'fuzz public' } })).body as Room;
     privateRoom = (await api.call('POST', '/api/rooms', { token: stranger.token, json: { name: 'fuzz private', private: true } })).body as Room;
-    await api.call('POST', `/api/rooms/${publicRoom.id}/messages`, { token: owner.token, json: { text: 'hello fuzz' } });
+    messageId = (await api.call('POST', `/api/rooms/${publicRoom.id}/messages`, { token: owner.token, json: { text: 'hello fuzz' } })).body.id as string;
     await api.call('POST', '/api/devices', { token: owner.token, json: { token: 'fuzz-device-token', platform: 'web' } });
     ops = operations((await api.call('GET', '/docs/json')).body);
     tokens = { valid: owner.token, ...(await badTokens(api.tokens, api.config.jwt, owner.id)) };
@@ -162,10 +163,12 @@ describe.each(storeBackends())(`REST fuzzing on %s (FUZZ_SEED=${FUZZ_SEED})`, (k
     const segments: Record<string, fc.Arbitrary<string>> = {
       id: hostileSegment([publicRoom.id, privateRoom.id]),
       token: hostileSegment(['fuzz-device-token']),
+      messageId: hostileSegment([messageId]),
     };
     const pathArb = fc.tuple(...op.pathParams.map((p) => segments[p] ?? hostileSegment([]))).map((values) => {
       let path = op.path;
-      op.pathParams.forEach((p, i) => (path = path.replace(`{${p}}`, encodeURIComponent(values[i]!))));
+      // A lone surrogate cannot be percent-encoded (URIError): send U+FFFD in its place.
+      op.pathParams.forEach((p, i) => (path = path.replace(`{${p}}`, encodeURIComponent(values[i]!.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')))));
       return path;
     });
     const queryArb = fc

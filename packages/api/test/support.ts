@@ -109,7 +109,7 @@ export async function startTestApi(
   const owned = options.store ? undefined : await createTestStore(kind);
   const store = options.store ?? owned!.store;
   const broker = new MemoryBroker({ logger });
-  const chat = new ChatService({ store, broker, metrics, logger, maxMessageLength: config.limits.maxMessageLength, maxAttachmentsPerMessage: config.attachments.maxPerMessage });
+  const chat = new ChatService({ store, broker, metrics, logger, maxMessageLength: config.limits.maxMessageLength, maxAttachmentsPerMessage: config.attachments.maxPerMessage, messageEditWindowSeconds: config.limits.messageEditWindowSeconds });
   const tokens = new TokenService(config.jwt);
   let readiness = (): ReadinessState => ({ ready: true, reasons: [] });
   const app = await buildApiServer({

@@ -98,6 +98,33 @@ describe('presence, typing and user queues (one chat-server)', () => {
     expect(bodies(unread)[base + 2]).toEqual({ roomId: room.id, lastSeq: seq + 1, unread: 0 });
   });
 
+  it('leaves edits and deletes out of the unread counts it sends', async () => {
+    const lounge = await h.createRoom(alice);
+    await h.chat.join(bob, lounge.id);
+    const bobClient = await connect(bob);
+    const unread = await subscribeWithReceipt(bobClient, '/user/queue/unread');
+    const aliceClient = await connect(alice);
+    const before = (await h.store.listMemberRooms(bob.id)).find((r) => r.id === lounge.id)!;
+    const base = bodies(unread).length;
+
+    const first = await h.chat.send(alice, lounge.id, 'tpyo', 'http');
+    await h.chat.editMessage(alice, lounge.id, first.id, 'typo', 'http');
+    await h.chat.deleteMessage(alice, lounge.id, first.id, 'http');
+    await sendWithReceipt(aliceClient, `/app/rooms/${lounge.id}`, 'after');
+    // One update per counted message (none for the edit and the delete), counts that skip them.
+    await unread.waitFor(base + 2);
+    const seq = (await h.store.lastSeq(lounge.id))!;
+    expect(bodies(unread).slice(base)).toEqual([
+      { roomId: lounge.id, lastSeq: seq - 3, unread: before.unread + 1 },
+      { roomId: lounge.id, lastSeq: seq, unread: before.unread + 2 },
+    ]);
+    expect((await h.store.listMemberRooms(bob.id)).find((r) => r.id === lounge.id)!.unread).toBe(before.unread + 2);
+    // Reading up to the delete leaves only the last message unread.
+    await h.chat.markRead(bob, lounge.id, seq - 1);
+    await unread.waitFor(base + 3);
+    expect(bodies(unread)[base + 2]).toEqual({ roomId: lounge.id, lastSeq: seq, unread: 1 });
+  });
+
   it('delivers user-queue events published by any process to every session of that user', async () => {
     const [first, second] = [await connect(bob), await connect(bob)];
     const inboxes = [await subscribeWithReceipt(first, '/user/queue/unread'), await subscribeWithReceipt(second, '/user/queue/unread')];

@@ -30,6 +30,8 @@ interface Row {
   destination: (f: Fixture) => string;
   /** The room whose history must stay unchanged when a SEND is refused. */
   room?: (f: Fixture) => Room;
+  /** An edit/delete SEND: it names a fresh message of the member (sent before the cell). */
+  lifecycle?: 'edit' | 'delete';
   expect: Expectation;
 }
 
@@ -55,6 +57,11 @@ const MATRIX: Row[] = [
   { command: 'SEND', destination: (f) => `/app/rooms/${f.privateRoom.id}`, room: priv, expect: membersOf('private') },
   { command: 'SEND', destination: (f) => `/app/rooms/${f.publicRoom.id}/typing`, room: pub, expect: membersOf('public') },
   { command: 'SEND', destination: (f) => `/app/rooms/${f.privateRoom.id}/typing`, room: priv, expect: membersOf('private') },
+  // Only the sender (the member) edits; the sender or the room's creator deletes.
+  { command: 'SEND', destination: (f) => `/app/rooms/${f.publicRoom.id}/edit`, room: pub, lifecycle: 'edit', expect: { ...membersOf('public'), creator: 'forbidden' } },
+  { command: 'SEND', destination: (f) => `/app/rooms/${f.privateRoom.id}/edit`, room: priv, lifecycle: 'edit', expect: { ...membersOf('private'), creator: 'forbidden' } },
+  { command: 'SEND', destination: (f) => `/app/rooms/${f.publicRoom.id}/delete`, room: pub, lifecycle: 'delete', expect: membersOf('public') },
+  { command: 'SEND', destination: (f) => `/app/rooms/${f.privateRoom.id}/delete`, room: priv, lifecycle: 'delete', expect: membersOf('private') },
   { command: 'SUBSCRIBE', destination: () => '/user/queue/errors', expect: anyUser },
   { command: 'SUBSCRIBE', destination: () => '/user/queue/unread', expect: anyUser },
   // Another user's queue cannot even be named: /user/queue/* is always the caller's own.
@@ -108,10 +115,14 @@ describe('STOMP access matrix', () => {
     return client;
   }
 
-  function frameFor(row: Row, role: Role, receipt: string): string {
+  function frameFor(row: Row, role: Role, receipt: string, targetId?: string): string {
     const destination = row.destination(f);
     const spoof = role === 'impostor' ? `user-id:${f.creator.id}\nsender:${f.creator.id}\nuser-name:${f.creator.username}\n` : '';
     if (row.command === 'SUBSCRIBE') return `SUBSCRIBE\nid:cell\ndestination:${destination}\n${spoof}receipt:${receipt}\n\n\0`;
+    if (row.lifecycle) {
+      const body = JSON.stringify(row.lifecycle === 'edit' ? { messageId: targetId, text: `cell ${receipt}` } : { messageId: targetId });
+      return `SEND\ndestination:${destination}\ncontent-type:application/json\n${spoof}receipt:${receipt}\n\n${body}\0`;
+    }
     const body = destination.endsWith('/typing') ? '' : `cell ${receipt}`;
     return `SEND\ndestination:${destination}\ncontent-type:text/plain\n${spoof}receipt:${receipt}\n\n${body}\0`;
   }
@@ -128,6 +139,7 @@ describe('STOMP access matrix', () => {
     cells++;
     const expected = row.expect[role];
     const room = row.room?.(f);
+    const target = row.lifecycle && room ? await h.chat.send(f.member, room.id, 'to change', 'http') : undefined;
     const seqBefore = room ? await h.store.lastSeq(room.id) : null;
     const receipt = `cell-${cells}`;
 
@@ -135,14 +147,14 @@ describe('STOMP access matrix', () => {
       expect(expected).toBe('unauthorized');
       const client = await RawStompClient.open(h.wsUrl);
       open.push(client);
-      client.send(`CONNECT\naccept-version:1.2\nhost:chorus\n\n\0${frameFor(row, role, receipt)}`);
+      client.send(`CONNECT\naccept-version:1.2\nhost:chorus\n\n\0${frameFor(row, role, receipt, target?.id)}`);
       const error = await client.next();
       expect(error.command).toBe('ERROR');
       expect(error.body).toMatch(/authentication required/);
       expect(await client.closed).toBe(1008);
     } else {
       const client = await connectAs(role);
-      client.send(frameFor(row, role, receipt));
+      client.send(frameFor(row, role, receipt, target?.id));
       const reply = await client.next();
       if (expected === 'ok') {
         expect(reply, JSON.stringify(reply)).toMatchObject({ command: 'RECEIPT', headers: { 'receipt-id': receipt } });
@@ -156,7 +168,11 @@ describe('STOMP access matrix', () => {
     if (room) {
       const seqAfter = await h.store.lastSeq(room.id);
       const storesText = row.command === 'SEND' && !row.destination(f).endsWith('/typing');
-      if (expected === 'ok' && storesText) {
+      if (expected === 'ok' && row.lifecycle) {
+        expect(seqAfter).toBe((seqBefore ?? 0) + 1);
+        const [stored] = await h.store.listMessages(room.id, { limit: 1 });
+        expect(stored).toMatchObject({ type: row.lifecycle, targetId: target!.id, sender: { id: userOf(role).id } });
+      } else if (expected === 'ok' && storesText) {
         expect(seqAfter).toBe((seqBefore ?? 0) + 1);
         const [stored] = await h.store.listMessages(room.id, { limit: 1 });
         expect(stored?.sender.id).toBe(userOf(role).id); // the token's user, whatever the frame claims

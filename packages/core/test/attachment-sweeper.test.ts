@@ -76,4 +76,24 @@ describe('attachment sweep (PGlite + files)', () => {
     await sweepAttachmentsOnce({ store: t.store, objects, ttlSeconds: 3600, logger });
     expect(await objects.head(attachmentKey(room.id, id))).toBeNull();
   });
+
+  it("a deleted message's files go on the next sweep; other messages' files stay", async () => {
+    const name = `u_${randomBytes(4).toString('hex')}`;
+    const user = await t.store.createUser({ username: name, email: `${name}@x.test`, passwordHash: 'x' });
+    const room = await t.store.createRoom({ name: 'r', private: false, createdBy: user.id });
+    const [gone, kept] = [randomUUID(), randomUUID()];
+    for (const id of [gone, kept]) {
+      await put(attachmentKey(room.id, id), 7200);
+      await t.store.createAttachment({ id, roomId: room.id, uploaderId: user.id, name: 'f', contentType: 'text/plain', size: 10, objectKey: attachmentKey(room.id, id) });
+    }
+    const [message] = await t.store.appendMemberMessages([
+      { roomId: room.id, senderId: user.id, text: 'x', attachments: [gone] },
+      { roomId: room.id, senderId: user.id, text: 'y', attachments: [kept] },
+    ]);
+    await t.store.appendLifecycleEvent({ type: 'delete', roomId: room.id, actorId: user.id, targetId: message!.id });
+    await sweepAttachmentsOnce({ store: t.store, objects, ttlSeconds: 3600, logger });
+    expect(await objects.head(attachmentKey(room.id, gone))).toBeNull();
+    expect(await objects.head(attachmentKey(room.id, kept))).not.toBeNull();
+  });
 });
+

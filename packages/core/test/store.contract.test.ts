@@ -306,6 +306,119 @@ describe.each(storeBackends())('Store contract (%s)', (backend) => {
     });
   });
 
+  describe('message lifecycle', () => {
+    it('stores an edit as the next seq and shows the message edited in history', async () => {
+      const user = await newUser();
+      const room = await newRoom(user);
+      const original = await say(room, user, 'helo wrld');
+      const edit = await store.appendLifecycleEvent({ type: 'edit', roomId: room.id, actorId: user.id, targetId: original.id, text: 'hello world' });
+      expect(edit).toMatchObject({ type: 'edit', seq: 2, targetId: original.id, text: 'hello world', sender: { id: user.id } });
+      const history = await store.listMessages(room.id, { after: 0, limit: 10 });
+      expect(history.map((m) => [m.seq, m.type])).toEqual([[1, 'text'], [2, 'edit']]);
+      expect(history[0]).toMatchObject({ id: original.id, text: 'hello world', editedAt: expect.any(String) });
+      expect(history[0]!.deleted).toBeUndefined();
+      expect(await store.getMessage(room.id, original.id)).toEqual(history[0]);
+      expect(await store.lastSeq(room.id)).toBe(2);
+      // Only the edited text is searchable.
+      expect((await store.searchMessages({ userId: user.id, text: 'hello', roomId: room.id, limit: 10 })).map((m) => m.id)).toEqual([original.id]);
+      expect(await store.searchMessages({ userId: user.id, text: 'wrld', roomId: room.id, limit: 10 })).toEqual([]);
+      // Push ignores the edit: the room's only push job is the original message's.
+      const { rows } = await t.db.query<{ message_id: string }>('SELECT message_id FROM push_outbox WHERE room_id = $1', [room.id]);
+      expect(rows.map((r) => r.message_id)).toEqual([original.id]);
+    });
+
+    it('deletes a message to a tombstone without text, files or search hits, once', async () => {
+      const user = await newUser();
+      const room = await newRoom(user);
+      const attachmentId = randomUUID();
+      await store.createAttachment({ id: attachmentId, roomId: room.id, uploaderId: user.id, name: 'secret-plan.pdf', contentType: 'application/pdf', size: 3, objectKey: `k/${attachmentId}` });
+      const [original] = await store.appendMemberMessages([{ roomId: room.id, senderId: user.id, text: 'secret words', attachments: [attachmentId] }]);
+      const deletion = await store.appendLifecycleEvent({ type: 'delete', roomId: room.id, actorId: user.id, targetId: original!.id });
+      expect(deletion).toMatchObject({ type: 'delete', seq: 2, targetId: original!.id, text: '' });
+      const tombstone = await store.getMessage(room.id, original!.id);
+      expect(tombstone).toMatchObject({ id: original!.id, seq: 1, type: 'text', text: '', deleted: true });
+      expect(tombstone!.attachments).toBeUndefined();
+      expect(await store.getAttachment(attachmentId)).toBeNull();
+      // Its push job (not sent yet) goes too: no notification for a deleted message.
+      expect((await t.db.query('SELECT 1 FROM push_outbox WHERE message_id = $1', [original!.id])).rows).toEqual([]);
+      expect(await store.searchMessages({ userId: user.id, text: 'secret', roomId: room.id, limit: 10 })).toEqual([]);
+      // A second delete, an edit of the tombstone, or a change of a join entry writes nothing.
+      expect(await store.appendLifecycleEvent({ type: 'delete', roomId: room.id, actorId: user.id, targetId: original!.id })).toBeNull();
+      expect(await store.appendLifecycleEvent({ type: 'edit', roomId: room.id, actorId: user.id, targetId: original!.id, text: 'x' })).toBeNull();
+      expect(await store.lastSeq(room.id)).toBe(2);
+    });
+
+    it('writes nothing for a non-member, another room, an unknown target or a non-text target', async () => {
+      const owner = await newUser();
+      const outsider = await newUser();
+      const joiner = await newUser();
+      const room = await newRoom(owner);
+      const other = await newRoom(owner);
+      const message = await say(room, owner, 'hi');
+      const join = (await store.addMember(room.id, joiner.id)).message!;
+      const edit = (targetId: string, actorId = owner.id, roomId = room.id) => store.appendLifecycleEvent({ type: 'edit', roomId, actorId, targetId, text: 'x' });
+      expect(await edit(message.id, outsider.id)).toBeNull();
+      expect(await edit(message.id, owner.id, other.id)).toBeNull();
+      expect(await edit(randomUUID())).toBeNull();
+      expect(await edit(join.id)).toBeNull();
+      expect(await edit('not-a-uuid')).toBeNull();
+      expect(await store.lastSeq(room.id)).toBe(2);
+      expect((await store.getMessage(room.id, message.id))?.text).toBe('hi');
+      expect(await store.getMessage(other.id, message.id)).toBeNull();
+    });
+
+    it('leaves edit and delete entries out of unread counts, before and after reading past them', async () => {
+      const owner = await newUser();
+      const reader = await newUser();
+      const room = await newRoom(owner);
+      await store.addMember(room.id, reader.id); // seq 1 (join)
+      const unread = async () => (await store.listMemberRooms(reader.id)).find((r) => r.id === room.id)!.unread;
+      const a = await say(room, owner, 'a'); // 2
+      await store.appendLifecycleEvent({ type: 'edit', roomId: room.id, actorId: owner.id, targetId: a.id, text: 'A' }); // 3
+      const b = await say(room, owner, 'b'); // 4
+      expect(await unread()).toBe(3);
+      await store.markRead(room.id, reader.id, 3);
+      expect(await unread()).toBe(1);
+      await store.appendLifecycleEvent({ type: 'delete', roomId: room.id, actorId: owner.id, targetId: b.id }); // 5
+      await say(room, owner, 'c'); // 6
+      expect(await unread()).toBe(2);
+      await store.markRead(room.id, reader.id, 5);
+      expect(await unread()).toBe(1);
+      await store.markRead(room.id, reader.id, 6);
+      expect(await unread()).toBe(0);
+      expect((await store.listMemberRooms(reader.id)).find((r) => r.id === room.id)).toMatchObject({ lastSeq: 6, lastReadSeq: 6 });
+    });
+
+    it('stores a reply with a quote of the message as it is now (deleted: no text)', async () => {
+      const user = await newUser();
+      const room = await newRoom(user);
+      const long = 'x'.repeat(150);
+      const original = await say(room, user, long);
+      const [reply] = await store.appendMemberMessages([{ roomId: room.id, senderId: user.id, text: 'answer', replyTo: original.id }]);
+      expect(reply!.replyTo).toEqual({ id: original.id, sender: { id: user.id, username: user.username }, text: 'x'.repeat(100) });
+      await store.appendLifecycleEvent({ type: 'edit', roomId: room.id, actorId: user.id, targetId: original.id, text: 'short' });
+      expect((await store.getMessage(room.id, reply!.id))?.replyTo?.text).toBe('short');
+      await store.appendLifecycleEvent({ type: 'delete', roomId: room.id, actorId: user.id, targetId: original.id });
+      const [, stored] = await store.listMessages(room.id, { after: 0, limit: 2 });
+      expect(stored!.replyTo).toEqual({ id: original.id, sender: { id: user.id, username: user.username }, text: '', deleted: true });
+      await expectError(store.appendMemberMessages([{ roomId: room.id, senderId: user.id, text: 'x', replyTo: 'nope' }]), 'bad_request');
+    });
+
+    it('keeps seqs gap-free with edits, deletes and sends racing, and applies only one of racing deletes', async () => {
+      const user = await newUser();
+      const room = await newRoom(user);
+      const targets = await Promise.all(Array.from({ length: 10 }, (_, i) => say(room, user, `t${i}`)));
+      const results = await Promise.all([
+        ...targets.map((m) => store.appendLifecycleEvent({ type: 'delete', roomId: room.id, actorId: user.id, targetId: m.id })),
+        ...targets.map((m) => store.appendLifecycleEvent({ type: 'delete', roomId: room.id, actorId: user.id, targetId: m.id })),
+        ...Array.from({ length: 20 }, (_, i) => say(room, user, `n${i}`)),
+      ]);
+      expect(results.filter((r) => r?.type === 'delete')).toHaveLength(10);
+      const seqs = (await store.listMessages(room.id, { after: 0, limit: 500 })).map((m) => m.seq);
+      expect(seqs).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    });
+  });
+
   describe('search', () => {
     it('finds text messages by word in the rooms the user belongs to, newest first', async () => {
       const alice = await newUser('alice');

@@ -10,11 +10,15 @@ export type Destination =
   | { kind: 'user-queue'; queue: string }
   | { kind: 'send-room'; roomId: string }
   | { kind: 'send-typing'; roomId: string }
+  /** Edit a message: JSON body `{"messageId": "<id>", "text": "..."}`. */
+  | { kind: 'send-edit'; roomId: string }
+  /** Delete a message: JSON body `{"messageId": "<id>"}`. */
+  | { kind: 'send-delete'; roomId: string }
   | { kind: 'unknown' };
 
 const ROOM_ID = '([0-9a-fA-F-]{36})';
 const TOPIC_ROOM = new RegExp(`^/topic/rooms/${ROOM_ID}(?:/(presence|typing))?$`);
-const APP_ROOM = new RegExp(`^/app/rooms/${ROOM_ID}(?:/(typing))?$`);
+const APP_ROOM = new RegExp(`^/app/rooms/${ROOM_ID}(?:/(typing|edit|delete))?$`);
 const USER_QUEUE = /^\/user\/queue\/([a-z][a-z0-9-]{0,31})$/;
 
 export function parseDestination(destination: string): Destination {
@@ -28,7 +32,10 @@ export function parseDestination(destination: string): Destination {
   m = APP_ROOM.exec(destination);
   if (m) {
     const roomId = m[1]!.toLowerCase();
-    return m[2] === 'typing' ? { kind: 'send-typing', roomId } : { kind: 'send-room', roomId };
+    if (m[2] === 'typing') return { kind: 'send-typing', roomId };
+    if (m[2] === 'edit') return { kind: 'send-edit', roomId };
+    if (m[2] === 'delete') return { kind: 'send-delete', roomId };
+    return { kind: 'send-room', roomId };
   }
   m = USER_QUEUE.exec(destination);
   if (m) return { kind: 'user-queue', queue: m[1]! };
@@ -50,5 +57,9 @@ export const roomEventsDestination = (roomId: string, type: RoomEventType) => `/
 export const roomSendDestination = (roomId: string) => `/app/rooms/${roomId}`;
 /** Where a typing indicator for a room is sent (SEND). */
 export const typingSendDestination = (roomId: string) => `/app/rooms/${roomId}/typing`;
+/** Where an edit of a message is sent (SEND, body `{"messageId","text"}`); the sender, within the edit window. */
+export const editSendDestination = (roomId: string) => `/app/rooms/${roomId}/edit`;
+/** Where a delete of a message is sent (SEND, body `{"messageId"}`); the sender or the room's creator. */
+export const deleteSendDestination = (roomId: string) => `/app/rooms/${roomId}/delete`;
 /** A queue of the connected user (SUBSCRIBE). */
 export const userQueueDestination = (queue: string) => `/user/queue/${queue}`;

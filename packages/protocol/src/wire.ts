@@ -8,7 +8,11 @@ export interface WireUser {
   username: string;
 }
 
-/** On `/topic/rooms/<id>`: a stored message. */
+/**
+ * On `/topic/rooms/<id>`: a stored entry of the room's sequence. `type: "edit"` and
+ * `"delete"` entries change the earlier message `targetId` (an edit carries its new text);
+ * history pages show messages as they are now (`editedAt`, or `deleted: true` with no text).
+ */
 export interface MessageBody {
   id: string;
   roomId: string;
@@ -17,6 +21,11 @@ export interface MessageBody {
   sender: WireUser;
   text: string;
   createdAt: string;
+  targetId?: string;
+  editedAt?: string;
+  deleted?: true;
+  /** A reply: the answered message's id, sender and first characters (only `deleted` once deleted). */
+  replyTo?: { id: string; sender: WireUser; text: string; deleted?: true };
 }
 
 /** On `/topic/rooms/<id>/presence`: a user came online in the room (first connection anywhere) or went offline (last one gone). */

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
+  deleteSendDestination,
+  editSendDestination,
   parseDestination,
   roomEventsDestination,
   roomSendDestination,
@@ -19,12 +21,14 @@ describe('destinations', () => {
     expect(parseDestination(roomEventsDestination(roomId, 'typing'))).toEqual({ kind: 'room-typing', roomId });
     expect(parseDestination(roomSendDestination(roomId))).toEqual({ kind: 'send-room', roomId });
     expect(parseDestination(typingSendDestination(roomId))).toEqual({ kind: 'send-typing', roomId });
+    expect(parseDestination(editSendDestination(roomId))).toEqual({ kind: 'send-edit', roomId });
+    expect(parseDestination(deleteSendDestination(roomId))).toEqual({ kind: 'send-delete', roomId });
     expect(parseDestination(userQueueDestination(USER_ERRORS_QUEUE))).toEqual({ kind: 'user-queue', queue: 'errors' });
     expect(parseDestination(userQueueDestination(UNREAD_QUEUE))).toEqual({ kind: 'user-queue', queue: 'unread' });
   });
 
   it('calls anything else unknown', () => {
-    for (const destination of ['/topic/rooms/x', `/topic/rooms/${roomId}/other`, `/app/rooms/${roomId}/presence`, '/user/queue/', '/queue/a', '']) {
+    for (const destination of ['/topic/rooms/x', `/topic/rooms/${roomId}/other`, `/app/rooms/${roomId}/presence`, `/app/rooms/${roomId}/edit/x`, `/topic/rooms/${roomId}/edit`, '/user/queue/', '/queue/a', '']) {
       expect(parseDestination(destination), destination).toEqual({ kind: 'unknown' });
     }
   });

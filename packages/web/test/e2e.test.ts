@@ -359,4 +359,52 @@ describe.runIf(runE2e)('browser client against the real server', () => {
     await joinForm.getByRole('button', { name: 'Join' }).click();
     await joinForm.getByRole('alert').filter({ hasText: /not found/i }).waitFor();
   });
+
+  it('shows edits and deletes live and after a reload', async () => {
+    const room = roomIdOf(a);
+    const { token } = await a.session();
+    const rest = async (method: string, path: string, body?: unknown) => {
+      const response = await fetch(`${server.url}/api/rooms/${room}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      expect(response.status, await response.clone().text()).toBeLessThan(300);
+      return (await response.json()) as { id: string };
+    };
+    const typo = await rest('POST', '/messages', { text: 'meet at noun' });
+    const regret = await rest('POST', '/messages', { text: 'something I regret' });
+    await a.message('something I regret').waitFor();
+    await rest('PATCH', `/messages/${typo.id}`, { text: 'meet at noon' });
+    await rest('DELETE', `/messages/${regret.id}`);
+    await a.message('meet at noon').waitFor();
+    await a.message('message deleted').waitFor();
+    expect(await a.log.locator('.msg .edited').count()).toBe(1);
+    expect(await a.messageTexts()).not.toContain('something I regret');
+    // History after a reload shows the same (messages as they are now, entries not rendered).
+    await a.page.reload();
+    await a.message('meet at noon').waitFor();
+    expect((await a.messageTexts()).slice(-2)).toEqual(['meet at noon', 'message deleted']);
+
+    // From the message's own menu: Edit asks for the text, Delete asks to confirm.
+    const mine = a.log.locator('li.msg', { has: a.page.locator('.msg-text', { hasText: 'meet at noon' }) });
+    a.page.once('dialog', (dialog) => void dialog.accept('meet at one'));
+    await mine.getByRole('button', { name: 'Edit message' }).click();
+    await a.message('meet at one').waitFor();
+    const edited = a.log.locator('li.msg', { has: a.page.locator('.msg-text', { hasText: 'meet at one' }) });
+    a.page.once('dialog', (dialog) => void dialog.accept());
+    await edited.getByRole('button', { name: 'Delete message' }).click();
+    await a.page.locator('li.msg.deleted').nth(1).waitFor();
+    expect((await a.messageTexts()).slice(-2)).toEqual(['message deleted', 'message deleted']);
+    // A tombstone has no menu.
+    expect(await a.log.locator('li.msg.deleted button').count()).toBe(0);
+
+    // A reply shows a quote of its message, and shows it deleted once that message is deleted.
+    const question = await rest('POST', '/messages', { text: 'who brings snacks?' });
+    await rest('POST', '/messages', { text: 'I do', replyTo: question.id });
+    const quote = a.log.locator('.reply-quote').last();
+    await expect.poll(() => quote.textContent()).toContain('who brings snacks?');
+    await rest('DELETE', `/messages/${question.id}`);
+    await expect.poll(() => quote.textContent()).toBe('↪ a deleted message');
+  });
 });

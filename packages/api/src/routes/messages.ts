@@ -6,6 +6,11 @@ import type { RouteDeps } from '../deps.js';
 import { actorOf } from '../plugins/authenticate.js';
 import { bearerAuth, errorResponses, Message, RoomIdParams } from '../schemas.js';
 
+const MessageParams = Type.Object({
+  id: Type.String({ format: 'uuid', description: 'room id' }),
+  messageId: Type.String({ format: 'uuid', description: 'message id' }),
+});
+
 const HistoryQuery = Type.Object({
   before: Type.Optional(Type.Integer({ minimum: 1, description: 'only messages with seq < before' })),
   after: Type.Optional(Type.Integer({ minimum: 0, description: 'only messages with seq > after' })),
@@ -34,6 +39,7 @@ export const messageRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
       attachments: Type.Optional(
         Type.Array(Type.String({ format: 'uuid' }), { maxItems: config.attachments.maxPerMessage, description: 'ids of uploads (POST /api/rooms/:id/attachments) to send' }),
       ),
+      replyTo: Type.Optional(Type.String({ format: 'uuid', description: 'id of a message of this room that this one answers' })),
     },
     // Text, attachments, or both.
     { additionalProperties: false, anyOf: [{ required: ['text'] }, { required: ['attachments'] }] },
@@ -75,10 +81,45 @@ export const messageRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
       },
     },
     async (request, reply) => {
-      const { text, attachments } = request.body;
-      const content = attachments === undefined ? text : { text, attachments };
+      const { text, attachments, replyTo } = request.body;
+      const content = attachments === undefined && replyTo === undefined ? text : { text, attachments, replyTo };
       const message = await chat.send(actorOf(request), request.params.id, content, 'http');
       return reply.status(201).send(message);
     },
+  );
+
+  // Edits and deletes are entries of the room's sequence: the answer is the stored edit/delete
+  // entry (with its seq); subscribers get it live and on resume like any message.
+  app.patch(
+    '/api/rooms/:id/messages/:messageId',
+    {
+      onRequest: app.authenticate,
+      config: { rateLimit: sendRateLimit },
+      schema: {
+        tags: ['messages'],
+        summary: 'Edit a message of yours (within MESSAGE_EDIT_WINDOW_SECONDS of sending)',
+        security: bearerAuth,
+        params: MessageParams,
+        body: Type.Object({ text: Type.String({ description: `1..${chat.maxMessageLength} characters` }) }, { additionalProperties: false }),
+        response: { 200: Message, ...errorResponses(400, 401, 403, 404, 409, 413, 429) },
+      },
+    },
+    async (request) => chat.editMessage(actorOf(request), request.params.id, request.params.messageId, request.body.text, 'http'),
+  );
+
+  app.delete(
+    '/api/rooms/:id/messages/:messageId',
+    {
+      onRequest: app.authenticate,
+      config: { rateLimit: sendRateLimit },
+      schema: {
+        tags: ['messages'],
+        summary: "Delete a message (its sender, or the room's creator): history keeps a tombstone without text or files",
+        security: bearerAuth,
+        params: MessageParams,
+        response: { 200: Message, ...errorResponses(400, 401, 403, 404, 409, 429) },
+      },
+    },
+    async (request) => chat.deleteMessage(actorOf(request), request.params.id, request.params.messageId, 'http'),
   );
 };

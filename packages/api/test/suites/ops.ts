@@ -96,6 +96,8 @@ export function opsSuite(getApi: () => TestApi): void {
           'POST /api/rooms/{id}/read',
           'GET /api/rooms/{id}/messages',
           'POST /api/rooms/{id}/messages',
+          'PATCH /api/rooms/{id}/messages/{messageId}',
+          'DELETE /api/rooms/{id}/messages/{messageId}',
           'GET /api/rooms/{id}/presence',
           'GET /api/search',
           'POST /api/devices',

@@ -7,7 +7,29 @@ import type { UserHub } from './user-hub.js';
 interface RoomPosition {
   lastSeq: number;
   lastReadSeq: number;
+  /**
+   * Edit/delete entries after lastReadSeq (in the seq range but never unread): the seqs of those
+   * seen live (at most MAX_SKIPPED_SEQS), plus a count of others, all at or before `olderUpTo`
+   * (from the store when tracking started, or folded in when the list was full).
+   */
+  skippedSeqs: number[];
+  olderSkipped: number;
+  olderUpTo: number;
   stop: () => void;
+}
+
+const MAX_SKIPPED_SEQS = 256;
+
+function skippedOf(position: RoomPosition): number {
+  return position.olderSkipped + position.skippedSeqs.length;
+}
+
+/** The read position moved: entries at or before it no longer count as skipped. */
+function readUpTo(position: RoomPosition): void {
+  const read = position.lastReadSeq;
+  position.skippedSeqs = position.skippedSeqs.filter((seq) => seq > read);
+  // Where the older ones lie is not kept: those past `read` are at most the seqs up to olderUpTo.
+  position.olderSkipped = read >= position.olderUpTo ? 0 : Math.min(position.olderSkipped, position.olderUpTo - read);
 }
 
 interface TrackedUser {
@@ -84,9 +106,11 @@ export class UnreadTracker {
       if (known) {
         known.lastReadSeq = Math.max(known.lastReadSeq, room.lastReadSeq);
         known.lastSeq = Math.max(known.lastSeq, room.lastSeq);
+        readUpTo(known);
         continue;
       }
-      const position: RoomPosition = { lastSeq: room.lastSeq, lastReadSeq: room.lastReadSeq, stop: () => {} };
+      const olderSkipped = Math.max(0, room.lastSeq - room.lastReadSeq - room.unread);
+      const position: RoomPosition = { lastSeq: room.lastSeq, lastReadSeq: room.lastReadSeq, skippedSeqs: [], olderSkipped, olderUpTo: room.lastSeq, stop: () => {} };
       user.rooms.set(room.id, position);
       position.stop = await this.registry.listen(ROOM_MESSAGES, topics.room(room.id), (message) => this.#onMessage(userId, position, message));
       if (this.#users.get(userId) !== user) position.stop(); // released while loading
@@ -96,6 +120,15 @@ export class UnreadTracker {
   #onMessage(userId: string, position: RoomPosition, message: Message): void {
     if (message.seq <= position.lastSeq) return;
     position.lastSeq = message.seq;
+    // Edits and deletes change nothing unread (the room subscription shows them).
+    if (message.type === 'edit' || message.type === 'delete') {
+      position.skippedSeqs.push(message.seq);
+      if (position.skippedSeqs.length > MAX_SKIPPED_SEQS) {
+        position.olderSkipped++;
+        position.olderUpTo = Math.max(position.olderUpTo, position.skippedSeqs.shift()!);
+      }
+      return;
+    }
     if (message.sender.id === userId || this.presenceTracker.isViewing(userId, message.roomId)) return;
     this.#send(userId, message.roomId, position);
   }
@@ -106,6 +139,7 @@ export class UnreadTracker {
       if (!position || event.lastReadSeq <= position.lastReadSeq) return;
       position.lastReadSeq = event.lastReadSeq;
       position.lastSeq = Math.max(position.lastSeq, event.lastReadSeq);
+      readUpTo(position);
       this.#send(userId, event.roomId, position);
     } else if (event.type === 'rooms-changed') {
       this.#loadRooms(userId, user).catch((err: unknown) => this.logger.warn({ err, userId }, 'could not reload rooms for unread counts'));
@@ -113,7 +147,7 @@ export class UnreadTracker {
   }
 
   #send(userId: string, roomId: string, position: RoomPosition): void {
-    const update: UnreadUpdate = { roomId, lastSeq: position.lastSeq, unread: Math.max(0, position.lastSeq - position.lastReadSeq) };
+    const update: UnreadUpdate = { roomId, lastSeq: position.lastSeq, unread: Math.max(0, position.lastSeq - position.lastReadSeq - skippedOf(position)) };
     this.userHub.deliverLocally(userId, UNREAD_QUEUE, update);
   }
 

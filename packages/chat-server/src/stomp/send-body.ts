@@ -50,10 +50,27 @@ function parseJsonText(raw: string): string | SendContent | undefined {
     return undefined;
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
-  const { text, attachments } = value as { text?: unknown; attachments?: unknown };
+  const { text, attachments, replyTo } = value as { text?: unknown; attachments?: unknown; replyTo?: unknown };
   if (attachments !== undefined) {
     if (text !== undefined && typeof text !== 'string') return undefined;
-    return { text: text ?? '', attachments };
+    return { text: text ?? '', attachments, ...(replyTo !== undefined ? { replyTo } : {}) };
   }
+  // A reply: ChatService checks the id (pipelined batching refuses it, so it takes the ordinary path).
+  if (replyTo !== undefined) return typeof text === 'string' ? { text, replyTo } : undefined;
   return typeof text === 'string' ? text : undefined;
+}
+
+/** The JSON body of a SEND to /app/rooms/<id>/edit (`{"messageId","text"}`) or /delete (`{"messageId"}`). */
+export function readLifecycleBody(body: Buffer, withText: boolean): { messageId: unknown; text: unknown } {
+  let value: unknown;
+  try {
+    value = JSON.parse(utf8.decode(body));
+  } catch {
+    value = undefined;
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || typeof (value as { messageId?: unknown }).messageId !== 'string') {
+    throw badRequest(withText ? 'body must be JSON {"messageId": "<id>", "text": "..."}' : 'body must be JSON {"messageId": "<id>"}');
+  }
+  const { messageId, text } = value as { messageId: unknown; text?: unknown };
+  return { messageId, text };
 }

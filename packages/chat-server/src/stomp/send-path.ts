@@ -2,7 +2,7 @@ import { ChorusError, validateMessageText, type Actor } from '@chorus/core';
 import type { StompFrame } from '../protocol/codec/index.js';
 import { parseDestination } from '../protocol/destinations.js';
 import { requireHeader } from './frame-headers.js';
-import { readSendBody, readSendText } from './send-body.js';
+import { readLifecycleBody, readSendBody, readSendText } from './send-body.js';
 import type { SessionContext } from './session-context.js';
 import type { SessionLimits } from './session-limits.js';
 import { TransactionBuffer } from './transaction-buffer.js';
@@ -53,10 +53,17 @@ export class SendPath {
   async #deliverSend(frame: StompFrame, destination: string, paid = false): Promise<void> {
     const target = parseDestination(destination);
     if (target.kind === 'send-typing') return this.#sendTyping(target.roomId);
-    if (target.kind !== 'send-room') {
-      throw new ChorusError('not_found', `cannot SEND to ${destination}: use /app/rooms/<roomId> or /app/rooms/<roomId>/typing`);
+    if (target.kind !== 'send-room' && target.kind !== 'send-edit' && target.kind !== 'send-delete') {
+      throw new ChorusError('not_found', `cannot SEND to ${destination}: use /app/rooms/<roomId>, /app/rooms/<roomId>/typing, /edit or /delete`);
     }
     if (!paid) this.limits.takeSend();
+    if (target.kind !== 'send-room') {
+      // Edits and deletes: the same rules and path as PATCH/DELETE over REST (ChatService).
+      const change = readLifecycleBody(frame.body, target.kind === 'send-edit');
+      if (target.kind === 'send-edit') await this.ctx.chat.editMessage(this.user, target.roomId, change.messageId, change.text, 'stomp');
+      else await this.ctx.chat.deleteMessage(this.user, target.roomId, change.messageId, 'stomp');
+      return;
+    }
     // Text, or text with attachment ids (a JSON body with "attachments").
     const content = readSendBody(frame.body, frame.headers.get('content-type'));
     await this.ctx.chat.send(this.user, target.roomId, content, 'stomp');

@@ -268,6 +268,8 @@ describe(`live /ws endpoint fuzzing (FUZZ_SEED=${FUZZ_SEED})`, () => {
     const destination = fc.constantFrom(
       `/app/rooms/${fuzzRoom.id}`,
       `/app/rooms/${quietRoom.id}`,
+      `/app/rooms/${fuzzRoom.id}/edit`,
+      `/app/rooms/${fuzzRoom.id}/delete`,
       `/topic/rooms/${fuzzRoom.id}`,
       `/topic/rooms/${quietRoom.id}`,
       '/user/queue/errors',

@@ -32,6 +32,8 @@ export interface ChorusConfig {
   };
   limits: {
     maxMessageLength: number;
+    /** Seconds after sending during which the sender may edit a message (0: never). */
+    messageEditWindowSeconds: number;
     maxFrameBytes: number;
     maxHeaders: number;
     maxHeaderBytes: number;
@@ -152,6 +154,7 @@ export function loadConfig(env: Env = process.env): ChorusConfig {
     http: { requestTimeoutMs, headersTimeoutMs },
     limits: {
       maxMessageLength: int(env, 'MAX_MESSAGE_LENGTH', 4000, 1, 1_000_000),
+      messageEditWindowSeconds: int(env, 'MESSAGE_EDIT_WINDOW_SECONDS', 900, 0, 31_536_000),
       maxFrameBytes,
       maxHeaders: int(env, 'MAX_HEADERS', 32, 4, 1000),
       maxHeaderBytes: int(env, 'MAX_HEADER_BYTES', 4096, 64, 65_536),

@@ -29,7 +29,10 @@ export interface MemberRoom extends Room {
   unread: number;
 }
 
-export type MessageType = 'text' | 'join' | 'leave';
+export type MessageType = 'text' | 'join' | 'leave' | 'edit' | 'delete';
+
+/** Entries of a room's sequence that change an earlier message (not counted by push). */
+export const LIFECYCLE_TYPES: readonly MessageType[] = ['edit', 'delete'];
 
 export interface MessageSender {
   id: string;
@@ -50,7 +53,26 @@ export interface Message {
   createdAt: string;
   /** Files sent with the message, in the order given; absent when there are none. */
   attachments?: AttachmentInfo[];
+  /** Edit and delete entries: the message they change (same room). */
+  targetId?: string;
+  /** A text message's last edit (its `text` is the edited one). */
+  editedAt?: string;
+  /** A deleted text message (tombstone): its text is '' and it has no attachments. */
+  deleted?: true;
+  /** A reply: a short quote of the message it answers, as that message is now. */
+  replyTo?: ReplyQuote;
 }
+
+/** The message a reply answers: its sender and first characters, or only `deleted` once deleted. */
+export interface ReplyQuote {
+  id: string;
+  sender: MessageSender;
+  /** The first REPLY_QUOTE_LENGTH characters ('' when deleted). */
+  text: string;
+  deleted?: true;
+}
+
+export const REPLY_QUOTE_LENGTH = 100;
 
 /** An attachment as messages carry it (and as the upload answers it). */
 export interface AttachmentInfo {

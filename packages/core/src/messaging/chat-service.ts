@@ -4,7 +4,7 @@ import type { MemberRoom, Message, Page, Room, RoomMute } from '../domain/types.
 import { badRequest, ChorusError, conflict, forbidden, notFound } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { HistoryQuery, NewMemberMessage, Store } from '../store/store.js';
+import type { HistoryQuery, NewLifecycleEvent, NewMemberMessage, Store } from '../store/store.js';
 import type { UserEvent } from './events.js';
 import { GroupCommit } from './group-commit.js';
 import { checkNoBidiControls, checkStorableText, validateMessageText } from './text.js';
@@ -35,12 +35,16 @@ export interface ChatServiceOptions {
   maxMessageLength: number;
   /** Attachments one message may carry (MAX_ATTACHMENTS_PER_MESSAGE); default 10. */
   maxAttachmentsPerMessage?: number;
+  /** Seconds after sending during which the sender may edit (MESSAGE_EDIT_WINDOW_SECONDS); default 900. */
+  messageEditWindowSeconds?: number;
 }
 
 /** What one send carries: text (may be empty when there are attachments) and attachment ids. */
 export interface SendContent {
   text: unknown;
   attachments?: unknown;
+  /** The id of a text message of the same room that this one answers. */
+  replyTo?: unknown;
 }
 
 /**
@@ -55,6 +59,7 @@ export class ChatService {
   readonly #logger: Logger;
   readonly #maxLength: number;
   readonly #maxAttachments: number;
+  readonly #editWindowMs: number;
   readonly #storedListeners = new Set<StoredListener>();
   /** Every text message this process stores goes through here: one statement per batch. */
   readonly #appends: GroupCommit<NewMemberMessage, Message | null>;
@@ -66,6 +71,7 @@ export class ChatService {
     this.#logger = options.logger;
     this.#maxLength = options.maxMessageLength;
     this.#maxAttachments = options.maxAttachmentsPerMessage ?? 10;
+    this.#editWindowMs = (options.messageEditWindowSeconds ?? 900) * 1000;
     this.#appends = new GroupCommit({
       commit: (inputs) => this.#store.appendMemberMessages(inputs),
       maxBatch: APPEND_BATCH_MAX,
@@ -106,6 +112,7 @@ export class ChatService {
    */
   async sendMany(actor: Actor, roomId: string, texts: unknown[], source: SendSource): Promise<Message[]> {
     const inputs = texts.map((text) => this.#input(actor, roomId, text));
+    if (inputs.some((input) => input.replyTo !== undefined)) await this.#checkReplies(actor, roomId, inputs);
     // Membership is checked inside the append (no extra query per send); only a refusal
     // pays for requireMember, which says why (unknown room, private room, not a member).
     let stored = await this.#appends.submit(inputs);
@@ -124,11 +131,26 @@ export class ChatService {
 
   #input(actor: Actor, roomId: string, content: unknown): NewMemberMessage {
     if (!isSendContent(content)) return { roomId, senderId: actor.id, text: validateMessageText(content, this.#maxLength) };
+    if (content.replyTo !== undefined) {
+      if (typeof content.replyTo !== 'string' || !UUID.test(content.replyTo)) throw badRequest('replyTo must be a message id');
+      const replyTo = content.replyTo.toLowerCase();
+      return { ...this.#input(actor, roomId, { text: content.text, attachments: content.attachments }), replyTo };
+    }
     const attachments = validateAttachmentIds(content.attachments, this.#maxAttachments);
     if (attachments.length === 0) return { roomId, senderId: actor.id, text: validateMessageText(content.text, this.#maxLength) };
     // With attachments the text is optional.
     const blank = content.text === undefined || (typeof content.text === 'string' && content.text.trim() === '');
     return { roomId, senderId: actor.id, text: blank ? '' : validateMessageText(content.text, this.#maxLength), attachments };
+  }
+
+  /** Replies answer a live text message of the same room (checked for members only: ids reveal nothing). */
+  async #checkReplies(actor: Actor, roomId: string, inputs: NewMemberMessage[]): Promise<void> {
+    await this.requireMember(actor, roomId);
+    for (const id of new Set(inputs.flatMap((input) => (input.replyTo === undefined ? [] : [input.replyTo])))) {
+      const target = await this.#store.getMessage(roomId, id);
+      if (!target || target.type !== 'text') throw notFound('the message replied to was not found in this room');
+      if (target.deleted) throw conflict('the message replied to was deleted');
+    }
   }
 
   /** After a refused send with attachments: throws the reason when one of them cannot be sent. */
@@ -142,6 +164,53 @@ export class ChatService {
       if (attachment.roomId !== roomId) throw badRequest(`attachment ${id} was uploaded to another room`);
       if (attachment.messageId !== null) throw conflict(`attachment ${id} was already sent`);
     }
+  }
+
+  /**
+   * The sender edits a text message of theirs within the edit window. Stored (and published) as
+   * an `edit` entry with the room's next seq; the message itself now has the new text and editedAt.
+   */
+  async editMessage(actor: Actor, roomId: string, messageId: unknown, text: unknown, source: SendSource): Promise<Message> {
+    const target = await this.#lifecycleTarget(actor, roomId, messageId);
+    if (target.sender.id !== actor.id) throw forbidden('only the sender may edit a message');
+    if (Date.now() - Date.parse(target.createdAt) > this.#editWindowMs) throw forbidden('the edit window of this message has passed');
+    const valid = validateMessageText(text, this.#maxLength);
+    return this.#storeLifecycle(actor, { type: 'edit', roomId, actorId: actor.id, targetId: target.id, text: valid }, source);
+  }
+
+  /**
+   * The sender, or the room's creator (its moderator until rooms have roles), deletes a text
+   * message: its text and files are removed, history shows a tombstone, and a `delete` entry
+   * with the room's next seq tells every subscriber (and every later resume).
+   */
+  async deleteMessage(actor: Actor, roomId: string, messageId: unknown, source: SendSource): Promise<Message> {
+    const target = await this.#lifecycleTarget(actor, roomId, messageId);
+    if (target.sender.id !== actor.id) {
+      const room = await this.#store.getRoom(roomId);
+      if (room?.createdBy !== actor.id) throw forbidden("only the sender or the room's creator may delete a message");
+    }
+    return this.#storeLifecycle(actor, { type: 'delete', roomId, actorId: actor.id, targetId: target.id }, source);
+  }
+
+  /** The live text message an edit or delete names; the actor must be a member. */
+  async #lifecycleTarget(actor: Actor, roomId: string, messageId: unknown): Promise<Message> {
+    await this.requireMember(actor, roomId);
+    if (typeof messageId !== 'string' || messageId === '') throw badRequest('messageId must be a message id');
+    const target = await this.#store.getMessage(roomId, messageId);
+    if (!target || target.type !== 'text') throw notFound('message not found');
+    if (target.deleted) throw conflict('message was deleted');
+    return target;
+  }
+
+  async #storeLifecycle(actor: Actor, event: NewLifecycleEvent, source: SendSource): Promise<Message> {
+    const stored = await this.#store.appendLifecycleEvent(event);
+    if (!stored) {
+      // Deleted (or the actor left) between the check and the write.
+      await this.requireMember(actor, event.roomId);
+      throw conflict('message was deleted');
+    }
+    this.#stored(stored, source);
+    return stored;
   }
 
   async createRoom(actor: Actor, name: string, isPrivate: boolean): Promise<Room> {
@@ -296,7 +365,7 @@ export class ChatService {
 }
 
 function isSendContent(value: unknown): value is SendContent {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) && ('text' in value || 'attachments' in value);
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && ('text' in value || 'attachments' in value || 'replyTo' in value);
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

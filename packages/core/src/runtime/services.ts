@@ -60,6 +60,7 @@ export async function openServices(config: ChorusConfig, logger: Logger, metrics
       metrics,
       logger,
       maxMessageLength: config.limits.maxMessageLength,
+      messageEditWindowSeconds: config.limits.messageEditWindowSeconds,
       maxAttachmentsPerMessage: config.attachments.maxPerMessage,
     }),
     tokens: new TokenService(config.jwt),

@@ -1,5 +1,5 @@
 import { toAttachmentList } from './attachment-rows.js';
-import type { Device, DevicePlatform, MemberRoom, Message, MessageType, Room, User, UserCredentials } from '../domain/types.js';
+import { REPLY_QUOTE_LENGTH, type Device, type DevicePlatform, type MemberRoom, type Message, type MessageType, type Room, type User, type UserCredentials } from '../domain/types.js';
 
 // Row shapes as both drivers return them: bigint may arrive as string (pg) or
 // number (PGlite), timestamptz as Date (both) — hence the conversions below.
@@ -27,6 +27,8 @@ export interface RoomRow {
 export interface MemberRoomRow extends RoomRow {
   last_seq: BigIntValue;
   last_read_seq: BigIntValue;
+  /** Edit/delete entries after the read position (not unread). */
+  lifecycle_unread: BigIntValue;
 }
 
 export interface MessageRow {
@@ -38,6 +40,12 @@ export interface MessageRow {
   sender_username: string;
   text: string;
   created_at: Timestamp;
+  target_id: string | null;
+  reply_to: string | null;
+  edited_at: Timestamp | null;
+  deleted_at: Timestamp | null;
+  /** JSON object, in queries that select REPLY_QUOTE_OF (absent or NULL: not a reply). */
+  reply_quote?: unknown;
   /** JSON list, in queries that select ATTACHMENTS_OF (absent or NULL: none). */
   attachments?: unknown;
 }
@@ -52,8 +60,20 @@ export interface DeviceRow {
 
 export const USER_COLUMNS = 'id, username, email, password_hash, is_admin, created_at';
 export const ROOM_COLUMNS = 'id, name, private, created_by, created_at, member_count';
-export const MESSAGE_COLUMNS = 'id, room_id, seq, type, sender_id, sender_username, text, created_at';
+export const MESSAGE_COLUMNS = 'id, room_id, seq, type, sender_id, sender_username, text, created_at, target_id, edited_at, deleted_at, reply_to';
 export const DEVICE_COLUMNS = 'token, user_id, platform, created_at, updated_at';
+
+interface QuoteJson {
+  id: string;
+  sender_id: string;
+  sender_username: string;
+  text: string;
+  deleted: boolean;
+}
+
+/** A message query's `reply_quote` column: the answered message as it is now; `m` is the messages alias. */
+export const REPLY_QUOTE_OF = (m: string) =>
+  `(SELECT json_build_object('id', q.id, 'sender_id', q.sender_id, 'sender_username', q.sender_username, 'text', left(q.text, ${REPLY_QUOTE_LENGTH}), 'deleted', q.deleted_at IS NOT NULL) FROM messages q WHERE q.id = ${m}.reply_to) AS reply_quote`;
 
 export const toNumber = (value: BigIntValue): number => Number(value);
 const iso = (value: Timestamp): string => new Date(value).toISOString();
@@ -80,7 +100,7 @@ export function toRoom(row: RoomRow): Room {
 export function toMemberRoom(row: MemberRoomRow): MemberRoom {
   const lastSeq = toNumber(row.last_seq);
   const lastReadSeq = toNumber(row.last_read_seq);
-  return { ...toRoom(row), lastSeq, lastReadSeq, unread: Math.max(0, lastSeq - lastReadSeq) };
+  return { ...toRoom(row), lastSeq, lastReadSeq, unread: Math.max(0, lastSeq - lastReadSeq - toNumber(row.lifecycle_unread)) };
 }
 
 export function toMessage(row: MessageRow): Message {
@@ -95,6 +115,14 @@ export function toMessage(row: MessageRow): Message {
     createdAt: iso(row.created_at),
   };
   if (attachments) message.attachments = attachments;
+  if (row.target_id) message.targetId = row.target_id;
+  if (row.edited_at) message.editedAt = iso(row.edited_at);
+  if (row.deleted_at) message.deleted = true;
+  const quote = (typeof row.reply_quote === 'string' ? JSON.parse(row.reply_quote) : row.reply_quote) as QuoteJson | null | undefined;
+  if (quote) {
+    message.replyTo = { id: quote.id, sender: { id: quote.sender_id, username: quote.sender_username }, text: quote.deleted ? '' : quote.text };
+    if (quote.deleted) message.replyTo.deleted = true;
+  }
   return message;
 }
 

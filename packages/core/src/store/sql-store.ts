@@ -6,6 +6,7 @@ import { CURSOR_TIMESTAMP_SQL, decodeRoomCursor, encodeRoomCursor } from './room
 import {
   DEVICE_COLUMNS,
   MESSAGE_COLUMNS,
+  REPLY_QUOTE_OF,
   ROOM_COLUMNS,
   toCredentials,
   toDevice,
@@ -24,9 +25,43 @@ import {
 import type { SqlDatabase } from './sql-database.js';
 import { toStoreError } from './sql-errors.js';
 import { ATTACHMENT_COLUMNS, ATTACHMENT_JSON, ATTACHMENTS_OF, toStoredAttachment, type AttachmentRow } from './attachment-rows.js';
-import type { HistoryQuery, MembershipChange, NewAttachment, NewMemberMessage, NewMessage, NewRoom, NewUser, PushRecipient, SearchQuery, Store, StoredAttachment } from './store.js';
+import type { HistoryQuery, MembershipChange, NewAttachment, NewLifecycleEvent, NewMemberMessage, NewMessage, NewRoom, NewUser, PushRecipient, SearchQuery, Store, StoredAttachment } from './store.js';
 
 const MESSAGE_TYPES: readonly MessageType[] = ['text', 'join', 'leave'];
+
+/**
+ * An edit or delete in ONE statement: the target (a live text message of the room; the actor a
+ * member) is changed, and only then the room's seq moves and the event is inserted, so either
+ * both are written or neither. A concurrent delete of the target re-checks deleted_at after the
+ * row lock and writes nothing. $1 event id, $2 room, $3 actor, $4 target, $5 new text ('' on delete).
+ */
+function lifecycleSql(type: 'edit' | 'delete'): string {
+  const change = type === 'edit' ? 'text = $5::text, edited_at = now()' : "text = '', deleted_at = now()";
+  // A deleted message's files go with it: their rows now, their objects by the orphan-object sweep.
+  // and its push job if not sent yet (no notification for a deleted message, not even on replay).
+  const dropFiles =
+    type === 'delete'
+      ? ', gone AS (DELETE FROM attachments WHERE message_id IN (SELECT id FROM t)), unpushed AS (DELETE FROM push_outbox WHERE message_id IN (SELECT id FROM t))'
+      : '';
+  return `
+    WITH t AS (
+      UPDATE messages SET ${change}
+      WHERE id = $4 AND room_id = $2 AND type = 'text' AND deleted_at IS NULL
+        AND EXISTS (SELECT 1 FROM memberships WHERE room_id = $2 AND user_id = $3)
+      RETURNING id
+    )${dropFiles}, r AS (
+      UPDATE rooms SET last_seq = rooms.last_seq + 1, lifecycle_count = rooms.lifecycle_count + 1
+      FROM users u
+      WHERE rooms.id = $2 AND u.id = $3 AND EXISTS (SELECT 1 FROM t)
+      RETURNING rooms.id, rooms.last_seq, u.username
+    ), m AS (
+      INSERT INTO messages (id, room_id, seq, type, sender_id, sender_username, text, target_id)
+      SELECT $1::uuid, r.id, r.last_seq, '${type}', $3::uuid, r.username, $5::text, $4::uuid FROM r
+      RETURNING ${MESSAGE_COLUMNS}
+    )
+    SELECT ${MESSAGE_COLUMNS} FROM m`;
+}
+const LIFECYCLE_SQL = { edit: lifecycleSql('edit'), delete: lifecycleSql('delete') } as const;
 
 /** listPushRecipients counts unread messages up to this many. */
 export const PUSH_UNREAD_CAP = 1000;
@@ -77,12 +112,13 @@ const APPEND_MESSAGE_SQL = appendSql('', '$5::text', { pushJob: true });
  * Attachments: the named unsent uploads are locked (in id order) first; an input is written
  * only if each of its uploads is unsent, its sender's, in its room and not claimed by an
  * earlier input of the batch; the same statement marks them sent.
- * $1 ids, $2 rooms, $3 senders, $4 texts, $5 attachment ids joined by ',' ('' for none) (parallel arrays).
+ * $1 ids, $2 rooms, $3 senders, $4 texts, $5 attachment ids joined by ',' ('' for none), $6 reply_to
+ * (null for none; the caller checked it names a message of the room) (parallel arrays).
  */
 const APPEND_MEMBER_MESSAGES_SQL = `
     WITH input AS (
-      SELECT t.id, t.room_id, t.sender_id, t.text, t.atts, t.ord
-      FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[]) WITH ORDINALITY AS t(id, room_id, sender_id, text, atts, ord)
+      SELECT t.id, t.room_id, t.sender_id, t.text, t.atts, t.reply_to, t.ord
+      FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::uuid[]) WITH ORDINALITY AS t(id, room_id, sender_id, text, atts, reply_to, ord)
     ), input_att AS (
       SELECT i.id AS message_id, i.ord, x.att_id::uuid AS att_id, x.position::smallint AS position
       FROM input i CROSS JOIN LATERAL unnest(string_to_array(i.atts, ',')) WITH ORDINALITY AS x(att_id, position)
@@ -94,7 +130,7 @@ const APPEND_MEMBER_MESSAGES_SQL = `
     ), first_claim AS (
       SELECT att_id, min(ord) AS ord FROM input_att GROUP BY att_id
     ), accepted AS MATERIALIZED (
-      SELECT i.id, i.room_id, i.sender_id, i.text, i.ord, u.username
+      SELECT i.id, i.room_id, i.sender_id, i.text, i.reply_to, i.ord, u.username
       FROM input i
       JOIN users u ON u.id = i.sender_id
       JOIN memberships ms ON ms.room_id = i.room_id AND ms.user_id = i.sender_id
@@ -114,8 +150,8 @@ const APPEND_MEMBER_MESSAGES_SQL = `
       WHERE rooms.id = c.room_id
       RETURNING rooms.id, rooms.last_seq - c.n AS first_seq
     ), m AS (
-      INSERT INTO messages (id, room_id, seq, type, sender_id, sender_username, text)
-      SELECT a.id, a.room_id, b.first_seq + row_number() OVER (PARTITION BY a.room_id ORDER BY a.ord), 'text', a.sender_id, a.username, a.text
+      INSERT INTO messages (id, room_id, seq, type, sender_id, sender_username, text, reply_to)
+      SELECT a.id, a.room_id, b.first_seq + row_number() OVER (PARTITION BY a.room_id ORDER BY a.ord), 'text', a.sender_id, a.username, a.text, a.reply_to
       FROM accepted a JOIN bumped b ON b.id = a.room_id
       RETURNING ${MESSAGE_COLUMNS}
     ), job AS (
@@ -126,7 +162,7 @@ const APPEND_MEMBER_MESSAGES_SQL = `
       FROM input_att ia JOIN m ON m.id = ia.message_id
       WHERE attachments.id = ia.att_id
     )
-    SELECT ${prefixed('m', MESSAGE_COLUMNS)},
+    SELECT ${prefixed('m', MESSAGE_COLUMNS)}, ${REPLY_QUOTE_OF('m')},
       (SELECT json_agg(${ATTACHMENT_JSON('al')} ORDER BY ia.position)
        FROM input_att ia JOIN att_locked al ON al.id = ia.att_id WHERE ia.message_id = m.id) AS attachments
     FROM m`;
@@ -265,7 +301,7 @@ export class SqlStore implements Store {
     if (!isUuid(userId)) return [];
     return this.#run(async () => {
       const { rows } = await this.db.query<MemberRoomRow>(
-        `SELECT ${prefixed('r', ROOM_COLUMNS)}, r.last_seq, m.last_read_seq
+        `SELECT ${prefixed('r', ROOM_COLUMNS)}, r.last_seq, m.last_read_seq, r.lifecycle_count - m.lifecycle_read AS lifecycle_unread
          FROM memberships m JOIN rooms r ON r.id = m.room_id
          WHERE m.user_id = $1
          ORDER BY lower(r.name), r.id`,
@@ -345,6 +381,7 @@ export class SqlStore implements Store {
   async appendMemberMessages(messages: NewMemberMessage[]): Promise<Array<Message | null>> {
     if (messages.some((m) => typeof m.text !== 'string')) throw badRequest('text must be a string');
     if (messages.some((m) => m.attachments !== undefined && !m.attachments.every(isUuid))) throw badRequest('attachment ids must be uuids');
+    if (messages.some((m) => m.replyTo !== undefined && !isUuid(m.replyTo))) throw badRequest('replyTo must be a message id');
     // Ids that are not UUIDs cannot name a row: those inputs get no message id and are
     // answered null without reaching the database.
     const ids = messages.map((m) => (isUuid(m.roomId) && isUuid(m.senderId) ? randomUUID() : null));
@@ -357,6 +394,7 @@ export class SqlStore implements Store {
         writable.map((m) => m.senderId),
         writable.map((m) => m.text),
         writable.map((m) => (m.attachments ?? []).join(',')),
+        writable.map((m) => m.replyTo ?? null),
       ]);
       const byId = new Map(rows.map((row) => [row.id, row]));
       return ids.map((id) => {
@@ -385,6 +423,28 @@ export class SqlStore implements Store {
     });
   }
 
+  async appendLifecycleEvent(event: NewLifecycleEvent): Promise<Message | null> {
+    if (event.type !== 'edit' && event.type !== 'delete') throw badRequest('type must be edit or delete');
+    const text = event.type === 'edit' ? event.text : '';
+    if (typeof text !== 'string') throw badRequest('text must be a string');
+    if (!isUuid(event.roomId) || !isUuid(event.actorId) || !isUuid(event.targetId)) return null;
+    return this.#run(async () => {
+      const { rows } = await this.db.query<MessageRow>(LIFECYCLE_SQL[event.type], [randomUUID(), event.roomId, event.actorId, event.targetId, text]);
+      return rows[0] ? toMessage(rows[0]) : null;
+    });
+  }
+
+  async getMessage(roomId: string, messageId: string): Promise<Message | null> {
+    if (!isUuid(roomId) || !isUuid(messageId)) return null;
+    return this.#run(async () => {
+      const { rows } = await this.db.query<MessageRow>(
+        `SELECT ${MESSAGE_COLUMNS}, ${ATTACHMENTS_OF('messages')}, ${REPLY_QUOTE_OF('messages')} FROM messages WHERE room_id = $1 AND id = $2`,
+        [roomId, messageId],
+      );
+      return rows[0] ? toMessage(rows[0]) : null;
+    });
+  }
+
   async listMessages(roomId: string, query: HistoryQuery): Promise<Message[]> {
     const limit = checkLimit(query.limit);
     const before = query.before === undefined ? undefined : checkSeq('before', query.before);
@@ -398,7 +458,7 @@ export class SqlStore implements Store {
       // With `after`, the oldest messages after it; otherwise the newest before `before`.
       const direction = after !== undefined ? 'ASC' : 'DESC';
       const { rows } = await this.db.query<MessageRow>(
-        `SELECT ${MESSAGE_COLUMNS}, ${ATTACHMENTS_OF('messages')} FROM messages WHERE ${conditions.join(' AND ')} ORDER BY seq ${direction} LIMIT $2`,
+        `SELECT ${MESSAGE_COLUMNS}, ${ATTACHMENTS_OF('messages')}, ${REPLY_QUOTE_OF('messages')} FROM messages WHERE ${conditions.join(' AND ')} ORDER BY seq ${direction} LIMIT $2`,
         params,
       );
       const messages = rows.map(toMessage);
@@ -423,7 +483,7 @@ export class SqlStore implements Store {
       const params: unknown[] = [query.userId, query.text, limit];
       const roomFilter = query.roomId === undefined ? '' : `AND m.room_id = $${params.push(query.roomId)}`;
       const { rows } = await this.db.query<MessageRow>(
-        `SELECT ${prefixed('m', MESSAGE_COLUMNS)}, ${ATTACHMENTS_OF('m')}
+        `SELECT ${prefixed('m', MESSAGE_COLUMNS)}, ${ATTACHMENTS_OF('m')}, ${REPLY_QUOTE_OF('m')}
          FROM messages m JOIN memberships mb ON mb.room_id = m.room_id AND mb.user_id = $1
          WHERE m.type = 'text' ${roomFilter}
            AND m.id IN (
@@ -447,7 +507,12 @@ export class SqlStore implements Store {
       // Writes only when the position moves forward; otherwise reads the current one.
       const { rows } = await this.db.query<{ last_read_seq: string | number | null }>(
         `WITH moved AS (
-           UPDATE memberships m SET last_read_seq = LEAST($3::bigint, r.last_seq)
+           -- Also counts the edit/delete entries the position moves over (unread counts skip them).
+           UPDATE memberships m SET last_read_seq = LEAST($3::bigint, r.last_seq),
+             lifecycle_read = m.lifecycle_read + (
+               SELECT count(*) FROM messages x
+               WHERE x.room_id = m.room_id AND x.seq > m.last_read_seq AND x.seq <= LEAST($3::bigint, r.last_seq) AND x.type IN ('edit', 'delete')
+             )
            FROM rooms r
            WHERE r.id = m.room_id AND m.room_id = $1 AND m.user_id = $2 AND m.last_read_seq < LEAST($3::bigint, r.last_seq)
            RETURNING m.last_read_seq

@@ -25,6 +25,19 @@ export interface NewMemberMessage {
   text: string;
   /** Attachment ids, in order: each must be an unsent upload of the sender in this room. */
   attachments?: readonly string[];
+  /** The message this one answers; the caller checks it is a text message of the same room. */
+  replyTo?: string;
+}
+
+/** An edit or delete of a text message, stored as its own entry of the room's sequence. */
+export interface NewLifecycleEvent {
+  type: 'edit' | 'delete';
+  roomId: string;
+  /** Who edits or deletes (must be a member; the rules of who may are the caller's). */
+  actorId: string;
+  targetId: string;
+  /** The new text (edit only). */
+  text?: string;
 }
 
 export interface NewAttachment {
@@ -144,6 +157,16 @@ export interface Store {
    * batch goes to the first only.
    */
   appendMemberMessages(messages: NewMemberMessage[]): Promise<Array<Message | null>>;
+  /**
+   * Edits or deletes a text message of the room and stores the event with the room's next seq,
+   * in ONE statement: the target gets its new text and editedAt (edit), or loses its text and
+   * attachment rows and gets deletedAt (delete). Returns the stored event, or null when nothing
+   * was written (target unknown, not a text message of this room, already deleted, or the actor
+   * not a member). Writes no push job.
+   */
+  appendLifecycleEvent(event: NewLifecycleEvent): Promise<Message | null>;
+  /** One message of a room (in its current state), or null. */
+  getMessage(roomId: string, messageId: string): Promise<Message | null>;
   /** Ascending by seq. With only `before` (or nothing), the newest `limit` messages before it. */
   listMessages(roomId: string, query: HistoryQuery): Promise<Message[]>;
   /** Last assigned seq of a room (0 when empty), or null when the room does not exist. */

@@ -90,6 +90,8 @@ export class App {
       typing: () => this.#sendTyping(),
       leave: () => this.#leave(),
       addMember: (userId) => this.#http.addMember(this.#requireActive(), userId),
+      editMessage: async (messageId, text) => void (await this.#http.editMessage(this.#requireActive(), messageId, text)),
+      deleteMessage: async (messageId) => void (await this.#http.deleteMessage(this.#requireActive(), messageId)),
       join: (roomId) => this.#joinRoom(roomId),
       sawLatest: () => this.#scheduleRead(),
     });

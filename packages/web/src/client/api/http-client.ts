@@ -9,7 +9,7 @@ export interface HttpClientOptions {
   onUnauthorized: () => void;
 }
 
-type Method = 'GET' | 'POST' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 /** Typed wrapper over the Chorus REST API. Every failure is thrown as an ApiError. */
 export class HttpClient {
@@ -72,6 +72,16 @@ export class HttpClient {
 
   send(roomId: string, text: string, attachments: string[] = []): Promise<Message> {
     return this.#request('POST', `/api/rooms/${enc(roomId)}/messages`, attachments.length > 0 ? { text, attachments } : { text });
+  }
+
+  /** Edits my message (within the server's edit window); the change arrives as an `edit` entry. */
+  editMessage(roomId: string, messageId: string, text: string): Promise<Message> {
+    return this.#request('PATCH', `/api/rooms/${enc(roomId)}/messages/${enc(messageId)}`, { text });
+  }
+
+  /** Deletes a message (mine, or any in a room I created); the change arrives as a `delete` entry. */
+  deleteMessage(roomId: string, messageId: string): Promise<Message> {
+    return this.#request('DELETE', `/api/rooms/${enc(roomId)}/messages/${enc(messageId)}`);
   }
 
   async markRead(roomId: string, seq: number): Promise<void> {

@@ -17,6 +17,9 @@ export interface ChatActions {
   typing(): void;
   leave(): Promise<void>;
   addMember(userId: string): Promise<void>;
+  /** Edit / delete one of my messages; the change itself arrives live as an edit/delete entry. */
+  editMessage(messageId: string, text: string): Promise<void>;
+  deleteMessage(messageId: string): Promise<void>;
   join(roomId: string): Promise<void>;
   /** The newest message is on screen: a chance to save the read position. */
   sawLatest(): void;
@@ -48,7 +51,10 @@ export class ChatView {
 
   constructor(actions: ChatActions) {
     this.#actions = actions;
-    this.#list = new MessageList((url) => actions.loadFile(url));
+    this.#list = new MessageList((url) => actions.loadFile(url), {
+      edit: (id, text) => void this.#changeMessage(() => actions.editMessage(id, text)),
+      delete: (id) => void this.#changeMessage(() => actions.deleteMessage(id)),
+    });
     this.#files = new ComposerFiles({ upload: (file, onProgress) => actions.upload(file, onProgress), onError: (text) => (this.#sendError.textContent = text) });
     this.#olderButton = el(
       'button',
@@ -246,6 +252,15 @@ export class ChatView {
     this.#setReachedStart(reachedStart);
     const again = anchorSeq === null ? null : this.#list.item(anchorSeq);
     if (again) this.#log.scrollTop = again.offsetTop - offset;
+  }
+
+  async #changeMessage(change: () => Promise<void>): Promise<void> {
+    this.#sendError.textContent = '';
+    try {
+      await change();
+    } catch (err) {
+      this.#sendError.textContent = describeError(err);
+    }
   }
 
   appendMessages(messages: readonly Message[]): void {
