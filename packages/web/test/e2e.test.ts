@@ -184,8 +184,18 @@ describe.runIf(runE2e)('browser client against the real server', () => {
     // The burst must go over STOMP (rate limited per connection and user); with no live
     // connection the client falls back to REST, whose limit this server sets high.
     await a.waitConnected();
-    // SEND_BURST is 8 with 2 tokens/s: a quick burst of 20 must be cut off (it would need 6 s to refill).
-    for (let i = 1; i <= 20; i++) await a.send(`burst ${i}`);
+    // SEND_BURST is 8 with 2 tokens/s. The 20 sends are submitted in one browser turn: typed one
+    // by one, a slow machine refills the bucket between them, and a later accepted send clears
+    // the alert of an earlier refusal (each send clears the last error), which made this flaky.
+    await a.page.evaluate(() => {
+      const form = document.querySelector<HTMLFormElement>('form[aria-label="Send a message"]');
+      const input = form?.querySelector<HTMLTextAreaElement>('textarea');
+      if (!form || !input) throw new Error('no composer form');
+      for (let i = 1; i <= 20; i++) {
+        input.value = `burst ${i}`;
+        form.requestSubmit();
+      }
+    });
     await a.sendError.filter({ hasText: /Rate limited/ }).waitFor();
     await a.message('burst 1').waitFor();
   });
