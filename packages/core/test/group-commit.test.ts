@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GroupCommit } from '../src/messaging/group-commit.js';
+import { GroupCommit, LanedGroupCommit, laneOf } from '../src/messaging/group-commit.js';
 
 /** A commit function that records its batches and completes only when told to. */
 function recordingCommit() {
@@ -90,5 +90,51 @@ describe('GroupCommit', () => {
     const group = new GroupCommit({ commit: async (items: number[]) => items.slice(1), maxBatch: 10, maxInFlight: 1, isolate: () => false });
     await expect(group.submit([1, 2])).rejects.toThrow('group commit returned 1 results for 2 items');
     expect(await group.submit([])).toEqual([]);
+  });
+});
+
+describe('LanedGroupCommit', () => {
+  const keyed = (key: string, n: number) => ({ key, n });
+  const twoKeysOnDifferentLanes = (lanes: number): [string, string] => {
+    const first = 'room-0';
+    for (let i = 1; ; i++) if (laneOf(`room-${i}`, lanes) !== laneOf(first, lanes)) return [first, `room-${i}`];
+  };
+
+  it('commits different lanes at once, one commit in flight per lane, each key in submission order', async () => {
+    const batches: Array<Array<{ key: string; n: number }>> = [];
+    const pending: Array<() => void> = [];
+    const group = new LanedGroupCommit({
+      commit: (items: Array<{ key: string; n: number }>) => {
+        batches.push(items);
+        return new Promise<number[]>((resolve) => pending.push(() => resolve(items.map((i) => i.n))));
+      },
+      maxBatch: 100,
+      lanes: 4,
+      keyOf: (items) => items[0]!.key,
+      isolate: () => true,
+    });
+    const [a, b] = twoKeysOnDifferentLanes(4);
+    const first = [group.submit([keyed(a, 1)]), group.submit([keyed(b, 2)])];
+    // Two lanes: both commits are in flight together.
+    await waitFor(() => batches.length === 2);
+    const second = [group.submit([keyed(a, 3)]), group.submit([keyed(a, 4)])];
+    await new Promise((resolve) => setImmediate(resolve));
+    // a's lane still has its first commit in flight: its next submissions wait and then form one batch.
+    expect(batches).toHaveLength(2);
+    expect(group.queued).toBe(2);
+    for (const release of pending.splice(0)) release();
+    expect(await Promise.all(first)).toEqual([[1], [2]]);
+    await waitFor(() => batches.length === 3);
+    expect(batches[2]).toEqual([keyed(a, 3), keyed(a, 4)]);
+    for (const release of pending.splice(0)) release();
+    expect(await Promise.all(second)).toEqual([[3], [4]]);
+    expect(await group.submit([])).toEqual([]);
+  });
+
+  it('spreads keys over every lane and keeps a key on one lane', () => {
+    const lanes = new Set(Array.from({ length: 200 }, (_, i) => laneOf(`0b6f1c2e-7d4a-4f3b-9a1e-${String(i).padStart(12, '0')}`, 8)));
+    expect(lanes.size).toBe(8);
+    expect(laneOf('some-room', 8)).toBe(laneOf('some-room', 8));
+    expect(() => new LanedGroupCommit({ commit: async () => [], maxBatch: 1, lanes: 0, keyOf: () => '', isolate: () => true })).toThrow(RangeError);
   });
 });

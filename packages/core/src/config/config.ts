@@ -120,6 +120,8 @@ export interface ChorusConfig {
   };
   /** S3-compatible object storage; undefined: files under DATA_DIR/objects. */
   s3: { bucket: string; endpoint: string | undefined; region: string; forcePathStyle: boolean } | undefined;
+  /** Group-commit lanes for sends (APPEND_COMMIT_LANES): commits in flight at once, rooms hashed over them. */
+  appendCommitLanes: number;
 }
 
 export function loadConfig(env: Env = process.env): ChorusConfig {
@@ -220,6 +222,7 @@ export function loadConfig(env: Env = process.env): ChorusConfig {
       presignTtlSeconds: int(env, 'S3_PRESIGN_TTL_SECONDS', 300, 10, 604_800),
     },
     s3: s3Settings(env),
+    appendCommitLanes: int(env, 'APPEND_COMMIT_LANES', 2, 1, 200),
   };
 }
 

@@ -6,16 +6,17 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { HistoryQuery, NewLifecycleEvent, NewMemberMessage, Store } from '../store/store.js';
 import type { UserEvent } from './events.js';
-import { GroupCommit } from './group-commit.js';
+import { LanedGroupCommit } from './group-commit.js';
 import { checkNoBidiControls, checkStorableText, validateMessageText } from './text.js';
 
 /**
  * Group commit sizing. A batch of 512 short messages is one statement of a few
- * milliseconds; two commits in flight keep the database busy while the next batch
- * forms without holding more than two pool connections.
+ * milliseconds; each commit lane (rooms hashed over lanes, one commit in flight
+ * each) keeps the database busy while its next batch forms. Default two lanes;
+ * services size them to the pool (appendLanesFor).
  */
 const APPEND_BATCH_MAX = 512;
-const APPEND_COMMITS_IN_FLIGHT = 2;
+const APPEND_LANES_DEFAULT = 2;
 
 export interface Actor {
   id: string;
@@ -37,6 +38,8 @@ export interface ChatServiceOptions {
   maxAttachmentsPerMessage?: number;
   /** Seconds after sending during which the sender may edit (MESSAGE_EDIT_WINDOW_SECONDS); default 900. */
   messageEditWindowSeconds?: number;
+  /** Commit lanes for sends (commits in flight at once, rooms spread over them); default 2. */
+  appendLanes?: number;
 }
 
 /** What one send carries: text (may be empty when there are attachments) and attachment ids. */
@@ -62,7 +65,7 @@ export class ChatService {
   readonly #editWindowMs: number;
   readonly #storedListeners = new Set<StoredListener>();
   /** Every text message this process stores goes through here: one statement per batch. */
-  readonly #appends: GroupCommit<NewMemberMessage, Message | null>;
+  readonly #appends: LanedGroupCommit<NewMemberMessage, Message | null>;
 
   constructor(options: ChatServiceOptions) {
     this.#store = options.store;
@@ -72,10 +75,11 @@ export class ChatService {
     this.#maxLength = options.maxMessageLength;
     this.#maxAttachments = options.maxAttachmentsPerMessage ?? 10;
     this.#editWindowMs = (options.messageEditWindowSeconds ?? 900) * 1000;
-    this.#appends = new GroupCommit({
+    this.#appends = new LanedGroupCommit({
       commit: (inputs) => this.#store.appendMemberMessages(inputs),
       maxBatch: APPEND_BATCH_MAX,
-      maxInFlight: APPEND_COMMITS_IN_FLIGHT,
+      lanes: options.appendLanes ?? APPEND_LANES_DEFAULT,
+      keyOf: (inputs) => inputs[0]!.roomId,
       isolate: (err) => !(err instanceof ChorusError && err.code === 'unavailable'),
       onBatch: (size) => this.#metrics.appendBatchSize.observe(size),
     });

@@ -62,6 +62,7 @@ export async function openServices(config: ChorusConfig, logger: Logger, metrics
       maxMessageLength: config.limits.maxMessageLength,
       messageEditWindowSeconds: config.limits.messageEditWindowSeconds,
       maxAttachmentsPerMessage: config.attachments.maxPerMessage,
+      appendLanes: config.appendCommitLanes,
     }),
     tokens: new TokenService(config.jwt),
     objects,
