@@ -15,6 +15,7 @@ import type { ResultRow, ScenarioName } from './results.js';
 import { runFanout } from './scenarios/fanout.js';
 import { runIdleAndStorm } from './scenarios/idle-storm.js';
 import { runManyRooms } from './scenarios/many-rooms.js';
+import { runCompression } from './scenarios/compression.js';
 import { runPersistence } from './scenarios/persistence.js';
 import { CHORUS_MAIN, ChorusTarget } from './targets/chorus.js';
 import { SocketIoTarget } from './targets/socketio.js';
@@ -111,6 +112,16 @@ async function run(options: BenchOptions, progress: Progress): Promise<ResultRow
           } catch (err) {
             push(errorRow('two-replicas', name, err, variant));
           }
+        }
+      }
+    }
+    if (has('compression') && options.targets.includes('chorus')) {
+      for (const variant of ['off', 'on'] as const) {
+        try {
+          const env = { WS_COMPRESSION: variant === 'on' ? 'true' : 'false' };
+          push(await withTarget('chorus', { ...base, inspect: true, env }, (t) => runCompression(t, variant, options.compression, progress)));
+        } catch (err) {
+          push(errorRow('compression', 'chorus', err, variant));
         }
       }
     }

@@ -32,6 +32,7 @@ export interface BenchOptions {
   /** Benchmark an already-running Chorus (its base URL) instead of starting servers. */
   targetUrl: string | undefined;
   persistence: { publishers: number; window: number; seconds: number; historyMessages: number; historyRequests: number };
+  compression: { subscribers: number; messagesPerSecond: number; messageBytes: number; seconds: number };
   targetUsers: number;
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
@@ -68,6 +69,9 @@ export const USAGE = `pnpm bench [-- options]
   --history-messages N    persistence: messages in the history room (default 1000000 on Postgres, 100000 on PGlite)
   --store-connections N   persistence: publishing connections (default 64)
   --store-window N        persistence: receipted SENDs in flight per connection (default 4)
+  --compression-subscribers N  compression: subscribers offering permessage-deflate (default 500)
+  --compression-rate N    compression: messages/s into their room (default 20)
+  --compression-message-bytes N  compression: text size, prose (default 2048; the server compresses above 1024)
   --cpu-prof              write --cpu-prof profiles of the servers to results/profiles/
   --render-only           rewrite latest.md/svg from latest.json, run nothing
   --out DIR               results directory (default packages/bench/results)
@@ -104,6 +108,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, defaultOut:
       'history-messages': { type: 'string' },
       'store-connections': { type: 'string' },
       'cpu-prof': { type: 'boolean', default: false },
+      'compression-subscribers': { type: 'string' },
+      'compression-rate': { type: 'string' },
+      'compression-message-bytes': { type: 'string' },
       'render-only': { type: 'boolean', default: false },
       out: { type: 'string' },
     },
@@ -161,6 +168,12 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, defaultOut:
       localAddresses: sourceAddresses > 1 ? loopbackAddresses(sourceAddresses) : [],
       liveMembers: 10,
       liveRate: num('live-room-rate', 20, 20),
+    },
+    compression: {
+      subscribers: num('compression-subscribers', 500, 100),
+      messagesPerSecond: num('compression-rate', 20, 10),
+      messageBytes: num('compression-message-bytes', 2048, 2048),
+      seconds: quick ? 2 : 6,
     },
     persistence: {
       publishers: num('store-connections', 64, 32),

@@ -15,6 +15,8 @@ export class RatePublisher {
   constructor(
     private readonly connections: LoadConnection[],
     private readonly messageBytes: number,
+    /** Makes a stamped text of the given size (default: the stamp padded with 'x'). */
+    private readonly makeText: (bytes: number) => string = stampedText,
   ) {}
 
   start(ratePerSecond: number): void {
@@ -25,7 +27,7 @@ export class RatePublisher {
       const due = Math.floor(((performance.now() - t0) / 1000) * ratePerSecond) - (this.sent - base);
       for (let i = 0; i < due; i++) {
         const conn = this.connections[this.#next++ % this.connections.length]!;
-        conn.publish(stampedText(this.messageBytes));
+        conn.publish(this.makeText(this.messageBytes));
         this.sent++;
       }
     }, TICK_MS);

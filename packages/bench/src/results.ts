@@ -1,7 +1,7 @@
 import type { TargetName } from './targets/target.js';
 
-export type ScenarioName = 'fanout' | 'many-rooms' | 'idle' | 'connect-storm' | 'two-replicas' | 'persistence';
-export const SCENARIO_NAMES: readonly ScenarioName[] = ['fanout', 'many-rooms', 'idle', 'connect-storm', 'two-replicas', 'persistence'];
+export type ScenarioName = 'fanout' | 'many-rooms' | 'idle' | 'connect-storm' | 'two-replicas' | 'persistence' | 'compression';
+export const SCENARIO_NAMES: readonly ScenarioName[] = ['fanout', 'many-rooms', 'idle', 'connect-storm', 'two-replicas', 'persistence', 'compression'];
 
 /** One row of the results table: a scenario run against one target (variant: e.g. "×2 replicas"). */
 export interface ResultRow {

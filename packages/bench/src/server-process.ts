@@ -66,7 +66,8 @@ export async function spawnServer(options: SpawnOptions): Promise<ServerProcess>
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      // A --cpu-prof profile is written at exit: give a draining server time to get there.
+      const timer = setTimeout(() => child.kill('SIGKILL'), options.args.includes('--cpu-prof') ? 60_000 : 5000);
       await exited;
       clearTimeout(timer);
     },

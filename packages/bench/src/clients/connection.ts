@@ -8,4 +8,6 @@ export interface LoadConnection {
   /** Sends a message and calls back once the server confirmed it (Chorus: stored; RECEIPT). */
   publishConfirmed?(text: string, done: (err?: Error) => void): void;
   close(): void;
+  /** Bytes its TCP socket has read (headers, frames, compressed or not). */
+  bytesRead?(): number;
 }

@@ -26,6 +26,8 @@ export interface LeanStompOptions {
   onError?: (message: string) => void;
   /** Source address of the socket (127.0.0.x spreads connections past the ephemeral-port limit). */
   localAddress?: string;
+  /** Offer permessage-deflate (RFC 7692) as a browser does; off by default. */
+  compression?: boolean;
 }
 
 type ReceiptCallback = (err?: Error) => void;
@@ -63,7 +65,7 @@ export class LeanStompClient implements LoadConnection {
   /** Opens the socket, sends CONNECT with the bearer token and resolves on CONNECTED. */
   static connect(options: LeanStompOptions): Promise<LeanStompClient> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(options.url, ['v12.stomp'], { perMessageDeflate: false, ...(options.localAddress ? { localAddress: options.localAddress } : {}) });
+      const ws = new WebSocket(options.url, ['v12.stomp'], { perMessageDeflate: options.compression === true, ...(options.localAddress ? { localAddress: options.localAddress } : {}) });
       const client = new LeanStompClient(ws, options);
       const [cx, cy] = options.heartbeat ?? [0, 0];
       client.#connected = {
@@ -100,6 +102,10 @@ export class LeanStompClient implements LoadConnection {
   publishConfirmed(text: string, done: ReceiptCallback): void {
     this.#receipts.push(done);
     this.#ws.send(`SEND\ndestination:${this.#destination}\ncontent-type:text/plain\nreceipt:r${this.#nextReceipt++}\n\n${text}\0`);
+  }
+
+  bytesRead(): number {
+    return (this.#ws as unknown as { _socket?: { bytesRead: number } })._socket?.bytesRead ?? 0;
   }
 
   beat(): void {

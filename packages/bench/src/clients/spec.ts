@@ -8,7 +8,7 @@ import { RawWsClient } from './raw-ws.js';
  * builds specs (it knows the targets, users and rooms) and load workers open them.
  */
 export type ConnectSpec =
-  | { kind: 'stomp'; url: string; token: string; subscribe: string | null; publishTo: string; heartbeat: boolean }
+  | { kind: 'stomp'; url: string; token: string; subscribe: string | null; publishTo: string; heartbeat: boolean; compression?: boolean }
   | { kind: 'raw-ws'; url: string; receive: boolean }
   | { kind: 'socket.io'; url: string; room: string; subscribe: boolean };
 
@@ -30,6 +30,7 @@ export async function openSpec(
     url: spec.url,
     token: spec.token,
     heartbeat: spec.heartbeat ? [10_000, 10_000] : [0, 0],
+    compression: spec.compression === true,
     ...(onMessage ? { onMessage } : {}),
     ...(localAddress ? { localAddress } : {}),
     ...(onError ? { onError } : {}),

@@ -10,5 +10,6 @@ export function chorusSpec(wsUrl: string, token: string, roomId: string, request
     subscribe: request.subscribe ? `/topic/rooms/${roomId}` : null,
     publishTo: `/app/rooms/${roomId}`,
     heartbeat: request.heartbeat === true,
+    ...(request.compression ? { compression: true } : {}),
   };
 }

@@ -88,6 +88,7 @@ export class ChorusTarget implements Target {
             MEMBERSHIP_BURST: '1000000',
             ...passThrough(process.env),
             ...storeEnv,
+            ...options.env,
             ...(options.redisUrl && (options.replicas > 1 || options.databaseUrl) ? { REDIS_URL: options.redisUrl } : {}),
           };
           const prof = [...(options.nodeArgs ?? []), ...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [])];

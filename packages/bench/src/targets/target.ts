@@ -14,6 +14,8 @@ export interface ConnectRequest {
   subscribe: boolean;
   /** Negotiate protocol heart-beats like a real client (idle scenario). */
   heartbeat?: boolean;
+  /** Offer permessage-deflate (Chorus clients; compression scenario). */
+  compression?: boolean;
   onMessage?: DeliveryHandler;
   /** Called once if the server ends the connection with an error after it was set up (Chorus: STOMP ERROR, e.g. a send limit). */
   onError?: (message: string) => void;
@@ -53,6 +55,8 @@ export interface TargetOptions {
   inspect?: boolean;
   /** Extra node flags for the server processes (e.g. --heapsnapshot-signal=SIGUSR2). */
   nodeArgs?: string[];
+  /** Chorus: extra settings for its processes (a scenario's variant, e.g. WS_COMPRESSION). */
+  env?: Record<string, string>;
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight. */

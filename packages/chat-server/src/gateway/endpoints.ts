@@ -2,12 +2,13 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import sockjs from 'sockjs';
-import { WebSocketServer, type Server as WsServer } from 'ws';
-import type { ChorusConfig, Logger } from '@chorus/core';
+import { WebSocketServer, type PerMessageDeflateOptions, type Server as WsServer } from 'ws';
+import type { ChorusConfig, Logger, WsCompressionConfig } from '@chorus/core';
 import { CloseCodes } from '../protocol/close-codes.js';
 import type { StompSession } from '../stomp/session.js';
 import { limitRequestBody } from './request-body-limit.js';
 import { SessionSocket } from './session-socket.js';
+import { SharedDeflate } from './shared-deflate.js';
 import { SockJsSessionBinding } from './sockjs-session-binding.js';
 import { SockJsTransport } from './sockjs-transport.js';
 import { TcpTransport } from './tcp-transport.js';
@@ -29,6 +30,26 @@ const SUBPROTOCOL_ALIASES = ['stomp', 'v1.2.stomp', 'v1.1.stomp', 'v1.0.stomp'];
 export function selectSubprotocol(offered: ReadonlySet<string>): string | false | undefined {
   if (offered.size === 0) return false;
   return SUBPROTOCOLS.find((p) => offered.has(p)) ?? SUBPROTOCOL_ALIASES.find((p) => offered.has(p));
+}
+
+/**
+ * ws's permessage-deflate options for WS_COMPRESSION*, or false (off). No max_window_bits is
+ * imposed in the handshake: ws answers an offer it cannot match with HTTP 400 instead of
+ * declining the extension, which would lock out Firefox (it offers no client_max_window_bits)
+ * and clients that ask for a small server window. The server's own window is its choice
+ * (a smaller window than negotiated is always valid): SharedDeflate uses WS_COMPRESSION_WINDOW_BITS.
+ */
+export function perMessageDeflateOptions(c: WsCompressionConfig): PerMessageDeflateOptions | false {
+  if (!c.enabled) return false;
+  return {
+    threshold: c.thresholdBytes,
+    serverNoContextTakeover: !c.contextTakeover,
+    clientNoContextTakeover: !c.contextTakeover,
+    zlibDeflateOptions: { memLevel: c.memLevel, level: 6 },
+    // ws runs this many zlib operations at once per process (the rest queue), bounding the
+    // threadpool work a burst of large messages can start.
+    concurrencyLimit: 10,
+  };
 }
 
 /** What sockjs 0.3 offers beyond its typings: a listener whose app answers its errors. */
@@ -54,6 +75,8 @@ export interface EndpointHost {
  */
 export class GatewayEndpoints {
   readonly #wss: WsServer<typeof SessionSocket>;
+  /** WS_COMPRESSION: frames deflated once for every connection (see SharedDeflate). */
+  readonly #sharedDeflate: SharedDeflate | undefined;
   #tcpServer: TcpServer | undefined;
 
   constructor(
@@ -61,12 +84,13 @@ export class GatewayEndpoints {
     private readonly logger: Logger,
     private readonly host: EndpointHost,
   ) {
+    this.#sharedDeflate = config.wsCompression.enabled ? new SharedDeflate(config.wsCompression) : undefined;
     this.#wss = new WebSocketServer<typeof SessionSocket>({
       noServer: true,
       WebSocket: SessionSocket,
       // The gateway tracks its sessions; ws's own client set would cost a listener per socket.
       clientTracking: false,
-      perMessageDeflate: false,
+      perMessageDeflate: perMessageDeflateOptions(config.wsCompression),
       // One WebSocket message may carry several frames; the STOMP parser enforces per-frame limits.
       maxPayload: config.limits.maxFrameBytes * 4,
       handleProtocols: (offered) => selectSubprotocol(offered) ?? false,
@@ -186,7 +210,7 @@ export class GatewayEndpoints {
       });
       return;
     }
-    this.#wss.handleUpgrade(req, socket, head, (ws: SessionSocket) => ws.attach(this.host.open(new WsTransport(ws, socket))));
+    this.#wss.handleUpgrade(req, socket, head, (ws: SessionSocket) => ws.attach(this.host.open(new WsTransport(ws, socket, this.#sharedDeflate))));
   }
 
   /**

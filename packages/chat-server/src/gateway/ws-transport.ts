@@ -1,8 +1,11 @@
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { Transport } from '../stomp/transport.js';
+import { compressedFrameHeader, type SharedDeflate } from './shared-deflate.js';
 
 const TEXT_FRAME = { binary: false } as const;
+/** On a connection whose compression is shared, ws never compresses (it would keep a zlib context). */
+const PLAIN_TEXT_FRAME = { binary: false, compress: false } as const;
 
 /**
  * A native WebSocket (`ws`) under a STOMP session. Frames go out as text messages.
@@ -11,16 +14,25 @@ const TEXT_FRAME = { binary: false } as const;
  * socket and the end of the turn uncorks it, so the MESSAGE frames of a burst (a group
  * commit's messages, a pub/sub read holding several) reach the kernel in one writev per
  * client instead of one each. Every frame is still its own WebSocket message.
+ *
+ * With permessage-deflate negotiated (WS_COMPRESSION), frames over the threshold go out with the
+ * payload SharedDeflate compressed once for all connections, written to the socket after
+ * whatever ws wrote before them (ws never queues here: it compresses nothing itself), so the
+ * order of frames and the unsent-bytes count (bufferedAmount) hold as without compression.
  */
 export class WsTransport implements Transport {
   readonly kind = 'websocket';
   #corked = false;
+  readonly #deflate: SharedDeflate | null;
 
   constructor(
     private readonly socket: WebSocket,
     /** The upgraded TCP socket under `socket`. */
     private readonly stream: Duplex,
-  ) {}
+    deflate?: SharedDeflate,
+  ) {
+    this.#deflate = deflate?.appliesTo(socket) ? deflate : null;
+  }
 
   get bufferedAmount(): number {
     return this.socket.bufferedAmount;
@@ -33,7 +45,17 @@ export class WsTransport implements Transport {
       corkedTransports.push(this);
       if (corkedTransports.length === 1) process.nextTick(flushCorked);
     }
-    this.socket.send(data, TEXT_FRAME);
+    const deflate = this.#deflate;
+    if (deflate === null) {
+      this.socket.send(data, TEXT_FRAME);
+    } else if (!deflate.compresses(data.length)) {
+      this.socket.send(data, PLAIN_TEXT_FRAME);
+    } else {
+      if (this.socket.readyState !== this.socket.OPEN) return; // as ws.send drops after close
+      const payload = deflate.payload(data);
+      this.stream.write(compressedFrameHeader(payload.length));
+      this.stream.write(payload);
+    }
   }
 
   /** Called once per corked turn. */

@@ -60,6 +60,11 @@ export class RawStompClient {
     return new RawStompClient(socket);
   }
 
+  /** A client over an already open socket (e.g. one opened with other ws options). */
+  static wrap(socket: WebSocket): RawStompClient {
+    return new RawStompClient(socket);
+  }
+
   static async connected(wsUrl: string, token: string, extra = ''): Promise<RawStompClient> {
     const client = await RawStompClient.open(wsUrl);
     client.send(`CONNECT\naccept-version:1.2\nhost:chorus\nAuthorization:Bearer ${token}\n${extra}\n\0`);

@@ -5,6 +5,22 @@ import { checkTrustProxy } from './trust-proxy.js';
 export { PUBLIC_JWT_SECRETS } from './jwt-secret.js';
 
 /** Every setting of every Chorus service. The README's configuration table mirrors this file. */
+/**
+ * permessage-deflate (RFC 7692) on the native WebSocket endpoint. Without context takeover a
+ * message is compressed alone, so no connection keeps a compression history between messages;
+ * the zlib state a connection holds once it has sent a compressed message is about
+ * 2^(windowBits+2) + 2^(memLevel+9) bytes.
+ */
+export interface WsCompressionConfig {
+  enabled: boolean;
+  /** Messages shorter than this go uncompressed. */
+  thresholdBytes: number;
+  windowBits: number;
+  memLevel: number;
+  /** Keep the compression history across messages (better ratio, zlib state held per connection). */
+  contextTakeover: boolean;
+}
+
 export interface ChorusConfig {
   env: 'development' | 'production' | 'test';
   host: string;
@@ -80,6 +96,8 @@ export interface ChorusConfig {
   wsAllowedOrigins: string[];
   /** Port of the optional STOMP-over-TCP listener for backend services (STOMP_TCP_PORT); undefined = off. */
   stompTcpPort: number | undefined;
+  /** permessage-deflate on /ws (WS_COMPRESSION*); off by default: see docs/operations.md, "Compression". */
+  wsCompression: WsCompressionConfig;
   push: {
     previews: boolean;
     serviceAccountJson: string | undefined;
@@ -196,6 +214,14 @@ export function loadConfig(env: Env = process.env): ChorusConfig {
     corsOrigins: list(env, 'CORS_ORIGINS', []),
     wsAllowedOrigins: list(env, 'WS_ALLOWED_ORIGINS', []),
     stompTcpPort: optionalStr(env, 'STOMP_TCP_PORT') === undefined ? undefined : int(env, 'STOMP_TCP_PORT', 0, 0, 65535),
+    wsCompression: {
+      enabled: bool(env, 'WS_COMPRESSION', false),
+      thresholdBytes: int(env, 'WS_COMPRESSION_THRESHOLD_BYTES', 1024, 0, 16_777_216),
+      // zlib's raw deflate refuses 8; 9..15 as RFC 7692 allows.
+      windowBits: int(env, 'WS_COMPRESSION_WINDOW_BITS', 11, 9, 15),
+      memLevel: int(env, 'WS_COMPRESSION_MEM_LEVEL', 4, 1, 9),
+      contextTakeover: bool(env, 'WS_COMPRESSION_CONTEXT_TAKEOVER', false),
+    },
     push: {
       previews: bool(env, 'PUSH_PREVIEWS', true),
       serviceAccountJson: optionalStr(env, 'FCM_SERVICE_ACCOUNT_JSON'),
