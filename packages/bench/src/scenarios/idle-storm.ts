@@ -74,10 +74,27 @@ export async function runIdleAndStorm(target: Target, options: IdleStormOptions,
     await target.collectGarbage();
     const half = sampleProcesses(target.pids);
     const halfHeap = await target.heapUsedBytes();
+
+    // A live room runs through the second half of the storm: a reconnect storm (a replica lost,
+    // its clients coming back) must not stall the deliveries of those already connected.
+    const liveMeter = new DeliveryMeter();
+    for (let i = 0; i < options.liveMembers; i++) {
+      live.push(await target.connect({ replica: i % target.replicas, room: liveRoom!, member: i, subscribe: true, onMessage: liveMeter.onMessage }));
+    }
+    const sender = await target.connect({ replica: 0, room: liveRoom!, member: options.liveMembers, subscribe: false });
+    live.push(sender);
+    const publisher = new RatePublisher([sender], 100);
+    publisher.start(options.liveRate);
+    await sleep(500);
+
+    const stormWindow = new WindowMeter([], liveMeter);
+    stormWindow.start();
     const t1 = performance.now();
     const cpu1 = sampleProcesses(target.pids).cpuSeconds;
     await openRange(halfway, options.connections);
     const stormSeconds = halfSeconds + (performance.now() - t1) / 1000;
+    const duringStorm = stormWindow.stop();
+    publisher.stop();
     const stormCpu = half.cpuSeconds - baseline.cpuSeconds + sampleProcesses(target.pids).cpuSeconds - cpu1;
     const perSecond = connected / stormSeconds;
     progress.log(`${label}: ${connected} connections in ${stormSeconds.toFixed(1)} s = ${Math.round(perSecond)}/s over ${Math.max(1, addresses.length)} source address(es), ${failures} failures`);
@@ -92,15 +109,8 @@ export async function runIdleAndStorm(target: Target, options: IdleStormOptions,
     await sleep(options.measureSeconds * 1000);
     const idleCpu = sampleProcesses(target.pids).cpuSeconds - cpu0;
 
-    // A live room while the others idle (its traffic is kept out of the idle CPU above).
+    // The live room again while the others idle (its traffic is kept out of the idle CPU above).
     progress.update(`${label}: live room (${options.liveMembers} members, ${options.liveRate} msg/s) next to ${connected} idle connections`);
-    const liveMeter = new DeliveryMeter();
-    for (let i = 0; i < options.liveMembers; i++) {
-      live.push(await target.connect({ replica: i % target.replicas, room: liveRoom!, member: i, subscribe: true, onMessage: liveMeter.onMessage }));
-    }
-    const sender = await target.connect({ replica: 0, room: liveRoom!, member: options.liveMembers, subscribe: false });
-    live.push(sender);
-    const publisher = new RatePublisher([sender], 100);
     const liveWindow = new WindowMeter([], liveMeter);
     publisher.start(options.liveRate);
     await sleep(500);
@@ -123,10 +133,15 @@ export async function runIdleAndStorm(target: Target, options: IdleStormOptions,
         connectP50Ms: round(percentileOf(connectMs, 0.5)),
         connectP99Ms: round(percentileOf(connectMs, 0.99)),
         serverCpuMsPerConnection: round((stormCpu * 1000) / n, 3),
+        liveRoomP99DuringStormMs: duringStorm.latency.p99,
+        liveRoomMaxDuringStormMs: duringStorm.latency.max,
         sourceAddresses: Math.max(1, addresses.length),
         loadWorkers: options.loadWorkers,
       },
-      notes: failures > 0 ? [`first failure: ${firstError}`] : [`no failure up to ${options.connections} connections (${options.concurrency} attempts in flight)`],
+      notes: [
+        failures > 0 ? `first failure: ${firstError}` : `no failure up to ${options.connections} connections (${options.concurrency} attempts in flight)`,
+        `liveRoom*DuringStorm: a room of ${options.liveMembers} members at ${options.liveRate} msg/s while the second half connected`,
+      ],
     };
     const idle: ResultRow = {
       scenario: 'idle',
