@@ -85,7 +85,7 @@ export class TokenRevocations {
   async check(userId: string, generation: number): Promise<void> {
     const current = await this.#current(userId);
     if (current === Infinity) throw unauthorized('account deleted');
-    if (generation < current) throw unauthorized('token revoked: logged out');
+    if (generation < current) throw unauthorized('token revoked (logged out)');
   }
 
   /**
