@@ -16,6 +16,7 @@ import security from './plugins/security.js';
 import { API_AJV_OPTIONS, createValidatorCompiler } from './plugins/validation.js';
 import webRoot from './plugins/web-root.js';
 import { adminRoutes } from './routes/admin.js';
+import { accountRoutes } from './routes/account.js';
 import { attachmentRoutes } from './routes/attachments.js';
 import { authRoutes } from './routes/auth.js';
 import { deviceRoutes } from './routes/devices.js';
@@ -66,6 +67,7 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
     await api.register(muteRoutes, routeDeps);
     await api.register(adminRoutes, routeDeps);
     await api.register(attachmentRoutes, routeDeps);
+    await api.register(accountRoutes, routeDeps);
   });
 
   await app.register(webRoot, { webRoot: deps.webRoot });

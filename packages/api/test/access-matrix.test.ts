@@ -250,6 +250,17 @@ const MATRIX: Row[] = [
     body: () => ({ login: randomName('nobody'), password: 'wrong password' }),
     expect: { anonymous: 401, nonMember: 401, member: 401, creator: 401, otherUser: 401 },
   },
+  // Account routes: the fixture holds no passwords, so a password route is exercised up to its
+  // password check (403 for everyone signed in); test/account.test.ts covers the successes.
+  {
+    method: 'POST',
+    route: '/api/me/logout-all',
+    path: () => '/api/me/logout-all',
+    expect: anyUser(204),
+    check: async (_f, caller, _r, api) => expect((await api.call('GET', '/api/me', { token: caller.token })).status).toBe(401),
+  },
+  { method: 'POST', route: '/api/me/password', path: () => '/api/me/password', body: () => ({ currentPassword: 'not-the-password', newPassword: 'new-password-1' }), expect: anyUser(403) },
+  { method: 'DELETE', route: '/api/me', path: () => '/api/me', body: () => ({ password: 'not-the-password' }), expect: anyUser(403) },
 ];
 
 describe('REST access matrix', () => {

@@ -7,6 +7,7 @@ import {
   loadConfig,
   MemoryBroker,
   SqlPushQueue,
+  TokenRevocations,
   TokenService,
   type ChorusConfig,
   type Env,
@@ -110,7 +111,9 @@ export async function startTestApi(
   const store = options.store ?? owned!.store;
   const broker = new MemoryBroker({ logger });
   const chat = new ChatService({ store, broker, metrics, logger, maxMessageLength: config.limits.maxMessageLength, maxAttachmentsPerMessage: config.attachments.maxPerMessage, messageEditWindowSeconds: config.limits.messageEditWindowSeconds });
-  const tokens = new TokenService(config.jwt);
+  const revocations = new TokenRevocations(store, broker, logger);
+  await revocations.start();
+  const tokens = new TokenService(config.jwt, revocations);
   let readiness = (): ReadinessState => ({ ready: true, reasons: [] });
   const app = await buildApiServer({
     config,
@@ -155,6 +158,7 @@ export async function startTestApi(
       // by now, so its connections can go at once.
       app.server.closeAllConnections();
       await closing;
+      await revocations.close();
       await broker.close();
       await owned?.cleanup();
     },

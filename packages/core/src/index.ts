@@ -9,6 +9,7 @@ export * from './auth/passwords.js';
 export * from './auth/tokens.js';
 export * from './auth/accounts.js';
 export * from './auth/bounded-work.js';
+export * from './auth/token-revocations.js';
 export * from './store/store.js';
 export * from './broker/broker.js';
 export * from './broker/topics.js';

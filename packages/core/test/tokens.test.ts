@@ -12,8 +12,8 @@ describe('TokenService', () => {
   it('verifies what it issued, and again from its cache', async () => {
     const tokens = new TokenService(options);
     const token = await tokens.issue({ userId: 'u1', username: 'alice' });
-    expect(await tokens.verify(token)).toEqual({ userId: 'u1', username: 'alice' });
-    expect(await tokens.verify(token)).toEqual({ userId: 'u1', username: 'alice' });
+    expect(await tokens.verify(token)).toEqual({ userId: 'u1', username: 'alice', generation: 0 });
+    expect(await tokens.verify(token)).toEqual({ userId: 'u1', username: 'alice', generation: 0 });
   });
 
   it('a cached token still expires at its exp', async () => {

@@ -7,11 +7,14 @@ import { actorOf } from '../plugins/authenticate.js';
 import { budget } from '../plugins/budget.js';
 import { bearerAuth, errorResponses, PublicUser } from '../schemas.js';
 
+/** The password rules, for signup and every password change. */
+export const NewPassword = Type.String({ minLength: 8, maxLength: 256 });
+
 const SignupBody = Type.Object(
   {
     username: Type.String({ minLength: 3, maxLength: 32, pattern: '^[A-Za-z0-9_.-]+$' }),
     email: Type.String({ format: 'email', maxLength: 254 }),
-    password: Type.String({ minLength: 8, maxLength: 256 }),
+    password: NewPassword,
   },
   { additionalProperties: false },
 );
@@ -24,9 +27,9 @@ const LoginBody = Type.Object(
   { additionalProperties: false },
 );
 
-const Session = Type.Object({ user: PublicUser, token: Type.String({ description: 'JWT for Authorization: Bearer' }) });
+export const Session = Type.Object({ user: PublicUser, token: Type.String({ description: 'JWT for Authorization: Bearer' }) });
 
-const publicUser = (user: User) => ({ id: user.id, username: user.username, email: user.email });
+export const publicUser = (user: User) => ({ id: user.id, username: user.username, email: user.email });
 
 const loginName = (request: FastifyRequest): string => {
   const login = (request.body as { login?: unknown } | undefined)?.login;

@@ -111,6 +111,9 @@ export function opsSuite(getApi: () => TestApi): void {
           'POST /api/rooms/{id}/attachments',
           'GET /api/attachments/{id}',
           'GET /api/attachments/{id}/thumbnail',
+          'POST /api/me/password',
+          'POST /api/me/logout-all',
+          'DELETE /api/me',
         ].sort(),
       );
       const send = doc.paths['/api/rooms/{id}/messages'].post;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
-import { MemoryPresence, type Broker, type ChatService, type ChorusConfig, type Logger, type Metrics, type Presence, type Store, type TokenService } from '@chorus/core';
+import { MemoryPresence, type Broker, type TokensRevokedEvent, type ChatService, type ChorusConfig, type Logger, type Metrics, type Presence, type Store, type TokenService } from '@chorus/core';
 import { RoomEventHub } from '../fanout/room-event-hub.js';
 import { RoomHub } from '../fanout/room-hub.js';
 import { UnreadTracker } from '../fanout/unread-tracker.js';
@@ -44,6 +44,7 @@ export class ChatGateway {
   /** This process's broker subscriptions, shared by the hubs and trackers above. */
   readonly #topics: TopicRegistry;
   readonly #offStored: () => void;
+  readonly #offRevoked: () => void;
   readonly #sessions = new Set<StompSession>();
   readonly #endpoints: GatewayEndpoints;
   readonly #ctx: SessionContext;
@@ -86,6 +87,7 @@ export class ChatGateway {
       }),
       onClosed: (session) => this.#forget(session as StompSession),
     };
+    this.#offRevoked = deps.tokens.revocations?.onRevoked((event) => this.#closeRevoked(event)) ?? (() => {});
     this.#endpoints = new GatewayEndpoints(config, logger, {
       draining: () => this.#draining,
       open: (transport) => this.#open(transport),
@@ -112,6 +114,18 @@ export class ChatGateway {
     this.deps.metrics.connections.inc({ transport: transport.kind });
     this.deps.metrics.connectionsTotal.inc({ transport: transport.kind });
     return session;
+  }
+
+  /**
+   * Closes this process's sessions whose token a revocation refuses (from this process or any
+   * other), with an ERROR saying why. A rare, human-paced event: a scan of the sessions is cheap.
+   */
+  #closeRevoked(event: TokensRevokedEvent): void {
+    const message = event.deleted ? 'logged out: account deleted' : 'logged out: this token was revoked (logged out everywhere or password changed)';
+    for (const session of [...this.#sessions]) {
+      if (session.user?.id !== event.userId) continue;
+      if (event.deleted || session.tokenGeneration < event.generation) session.revokeAuth(message);
+    }
   }
 
   #forget(session: StompSession): void {
@@ -165,6 +179,7 @@ export class ChatGateway {
     for (const session of [...this.#sessions]) session.close(CloseCodes.serviceRestart, 'server shutting down');
     this.#heartbeats.close();
     this.#offStored();
+    this.#offRevoked();
     this.presenceTracker.stop();
     this.unread.close();
     this.userHub.close();

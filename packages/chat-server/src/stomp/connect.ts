@@ -44,7 +44,10 @@ export async function negotiateConnect(frame: StompFrame, ctx: SessionContext): 
   } catch (err) {
     const code = isChorusError(err) ? err.code : 'unauthorized';
     ctx.metrics.stompErrors.inc({ code });
-    return { accepted: false, message: code === 'token_expired' ? 'token expired' : 'invalid token', closeCode: CloseCodes.policyViolation };
+    // A revoked token says so (the client should sign in again, not retry); others stay vague.
+    const revoked = isChorusError(err) && /^(token revoked|account deleted)/.test(err.message);
+    const message = code === 'token_expired' ? 'token expired' : revoked ? (err as Error).message : 'invalid token';
+    return { accepted: false, message, closeCode: CloseCodes.policyViolation };
   }
   return { accepted: true, version, heartbeat, claims };
 }

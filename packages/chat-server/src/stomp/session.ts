@@ -42,6 +42,8 @@ export class StompSession {
   /** Set when the parser met a protocol violation; the ERROR goes out once earlier frames are handled. */
   #protocolFailure: string | null = null;
   #user: Actor | null = null;
+  /** The token generation of the CONNECT token (see TokenRevocations). */
+  #tokenGeneration = 0;
   /** Set on CONNECT, with the user. */
   #limits: SessionLimits | null = null;
   #subscriptions: SessionSubscriptions | null = null;
@@ -272,6 +274,7 @@ export class StompSession {
     this.#connectTimer = undefined;
     const user: Actor = { id: claims.userId, username: claims.username };
     this.#user = user;
+    this.#tokenGeneration = claims.generation;
     this.#limits = new SessionLimits(this.ctx, user.id);
     this.#subscriptions = new SessionSubscriptions(this, this.ctx, user, this.#limits);
     this.#state = 'connected';
@@ -338,6 +341,16 @@ export class StompSession {
       return;
     }
     this.#fatal(refusal.message, CloseCodes.policyViolation, refusalErrorHeaders(frame, refusal));
+  }
+
+  /** The token generation this session connected with. */
+  get tokenGeneration(): number {
+    return this.#tokenGeneration;
+  }
+
+  /** The session's token was revoked (log out everywhere, password change, deleted account): ERROR and close (1008). */
+  revokeAuth(message: string): void {
+    this.#fatal(message, CloseCodes.policyViolation);
   }
 
   /** Sends ERROR (message header + text body) and closes, as the spec requires. */

@@ -6,6 +6,7 @@ import {
   createLogger,
   createMetrics,
   loadConfig,
+  TokenRevocations,
   TokenService,
   type Broker,
   type ChorusConfig,
@@ -61,7 +62,9 @@ export async function startHarness(
   const broker = await createTestBroker(options.broker ?? 'memory');
   const store = testStore.store;
   const chat = new ChatService({ store, broker, metrics, logger, maxMessageLength: config.limits.maxMessageLength });
-  const tokens = new TokenService(config.jwt);
+  const revocations = new TokenRevocations(store, broker, logger);
+  await revocations.start();
+  const tokens = new TokenService(config.jwt, revocations);
   const gateway = new ChatGateway({ config, chat, tokens, store, broker, metrics, logger });
   const server = createOpsServer(metrics, () => ({ ready: true, reasons: [] }), config);
   gateway.attach(server);
@@ -93,7 +96,11 @@ export async function startHarness(
     async startReplica() {
       const replicaBroker = await createTestBroker(options.broker ?? 'memory', { name: 'chorus-test-replica' });
       const replicaChat = new ChatService({ store, broker: replicaBroker, metrics, logger, maxMessageLength: config.limits.maxMessageLength });
-      const replicaGateway = new ChatGateway({ config, chat: replicaChat, tokens, store, broker: replicaBroker, metrics, logger });
+      // Its own token checks, as a separate process has: they learn of revocations over its broker.
+      const replicaRevocations = new TokenRevocations(store, replicaBroker, logger);
+      await replicaRevocations.start();
+      const replicaTokens = new TokenService(config.jwt, replicaRevocations);
+      const replicaGateway = new ChatGateway({ config, chat: replicaChat, tokens: replicaTokens, store, broker: replicaBroker, metrics, logger });
       const replicaServer = createOpsServer(metrics, () => ({ ready: true, reasons: [] }), config);
       replicaGateway.attach(replicaServer);
       replicaServer.listen(0, '127.0.0.1');
@@ -108,6 +115,7 @@ export async function startHarness(
           replicaGateway.close();
           replicaServer.closeAllConnections();
           replicaServer.close();
+          await replicaRevocations.close();
           await replicaBroker.close();
         },
       };
@@ -119,6 +127,7 @@ export async function startHarness(
       gateway.close();
       server.closeAllConnections();
       server.close();
+      await revocations.close();
       await broker.close();
       await testStore.cleanup();
     },

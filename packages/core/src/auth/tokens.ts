@@ -1,9 +1,15 @@
 import { errors, jwtVerify, SignJWT } from 'jose';
 import { ChorusError } from '../errors.js';
+import type { TokenRevocations } from './token-revocations.js';
 
 export interface TokenClaims {
   userId: string;
   username: string;
+  /**
+   * The user's token generation when the token was issued (claim `gen`; 0 when absent, as in
+   * tokens issued before generations existed). See TokenRevocations.
+   */
+  generation: number;
 }
 
 export interface TokenIssuerOptions {
@@ -22,12 +28,19 @@ export class TokenService {
   /** token → its claims and expiry (ms); insertion order is the eviction order. */
   readonly #verified = new Map<string, { claims: TokenClaims; expiresAt: number }>();
 
-  constructor(private readonly options: TokenIssuerOptions) {
+  /**
+   * Without `revocations` every well-signed, unexpired token is good (tools, tests); the
+   * services a process opens (openServices) always pass them.
+   */
+  constructor(
+    private readonly options: TokenIssuerOptions,
+    readonly revocations?: TokenRevocations,
+  ) {
     this.#key = new TextEncoder().encode(options.secret);
   }
 
-  async issue(claims: TokenClaims): Promise<string> {
-    return new SignJWT({ name: claims.username })
+  async issue(claims: Omit<TokenClaims, 'generation'> & { generation?: number }): Promise<string> {
+    return new SignJWT({ name: claims.username, gen: claims.generation ?? 0 })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(claims.userId)
       .setIssuer(this.options.issuer)
@@ -37,14 +50,22 @@ export class TokenService {
       .sign(this.#key);
   }
 
-  /** Verifies a token; throws ChorusError('token_expired' | 'unauthorized'). */
+  /**
+   * Verifies a token, and that it has not been revoked (log out everywhere, a password change,
+   * a deleted account); throws ChorusError('token_expired' | 'unauthorized').
+   */
   async verify(token: string): Promise<TokenClaims> {
+    const claims = this.#cachedClaims(token) ?? (await this.#verifySignature(token));
+    if (this.revocations) await this.revocations.check(claims.userId, claims.generation);
+    return claims;
+  }
+
+  #cachedClaims(token: string): TokenClaims | undefined {
     const cached = this.#verified.get(token);
-    if (cached) {
-      if (cached.expiresAt > Date.now()) return cached.claims;
-      this.#verified.delete(token);
-    }
-    return this.#verifySignature(token);
+    if (!cached) return undefined;
+    if (cached.expiresAt > Date.now()) return cached.claims;
+    this.#verified.delete(token);
+    return undefined;
   }
 
   async #verifySignature(token: string): Promise<TokenClaims> {
@@ -58,7 +79,9 @@ export class TokenService {
       if (typeof payload.sub !== 'string' || typeof payload['name'] !== 'string') {
         throw new ChorusError('unauthorized', 'invalid token claims');
       }
-      const claims = { userId: payload.sub, username: payload['name'] };
+      const gen = payload['gen'] ?? 0;
+      if (typeof gen !== 'number' || !Number.isInteger(gen) || gen < 0) throw new ChorusError('unauthorized', 'invalid token claims');
+      const claims = { userId: payload.sub, username: payload['name'], generation: gen };
       if (this.#verified.size >= VERIFIED_CACHE_SIZE) this.#verified.delete(this.#verified.keys().next().value!);
       this.#verified.set(token, { claims, expiresAt: payload.exp! * 1000 });
       return claims;

@@ -6,4 +6,6 @@ export const topics = {
   user: (userId: string) => `chorus:user:${userId}`,
   /** Ephemeral room events: presence and typing (payload: RoomEvent JSON). */
   roomEvents: (roomId: string) => `chorus:room-events:${roomId}`,
+  /** Account events every process listens to: token revocations (payload: TokensRevokedEvent JSON). */
+  accounts: 'chorus:accounts',
 } as const;

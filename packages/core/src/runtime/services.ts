@@ -1,6 +1,7 @@
 import { openBroker } from '../broker/open-broker.js';
 import type { Broker } from '../broker/broker.js';
 import { TokenService } from '../auth/tokens.js';
+import { TokenRevocations } from '../auth/token-revocations.js';
 import type { ChorusConfig } from '../config/config.js';
 import { JWT_SECRET_FILE } from '../config/jwt-secret.js';
 import { join } from 'node:path';
@@ -47,6 +48,8 @@ export async function openServices(config: ChorusConfig, logger: Logger, metrics
   const { presence } = openPresence(config, logger);
   const objects = await openObjectStore(config);
   const readiness = new Readiness(store, broker, metrics);
+  const revocations = new TokenRevocations(store, broker, logger);
+  await revocations.start();
   return {
     store,
     db,
@@ -64,13 +67,14 @@ export async function openServices(config: ChorusConfig, logger: Logger, metrics
       maxAttachmentsPerMessage: config.attachments.maxPerMessage,
       appendLanes: config.appendCommitLanes,
     }),
-    tokens: new TokenService(config.jwt),
+    tokens: new TokenService(config.jwt, revocations),
     objects,
     storeDescription,
     brokerDescription,
     async close() {
       readiness.stop();
       await presence.close();
+      await revocations.close();
       await broker.close();
       await store.close();
       await objects.close();

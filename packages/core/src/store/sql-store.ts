@@ -24,8 +24,9 @@ import {
 } from './rows.js';
 import type { SqlDatabase } from './sql-database.js';
 import { toStoreError } from './sql-errors.js';
+import * as accounts from './account-sql.js';
 import { ATTACHMENT_COLUMNS, ATTACHMENT_JSON, ATTACHMENTS_OF, toStoredAttachment, type AttachmentRow } from './attachment-rows.js';
-import type { HistoryQuery, MembershipChange, NewAttachment, NewLifecycleEvent, NewMemberMessage, NewMessage, NewRoom, NewUser, PushRecipient, SearchQuery, Store, StoredAttachment } from './store.js';
+import type { AccountDeletion, HistoryQuery, MembershipChange, NewAttachment, NewLifecycleEvent, NewMemberMessage, NewMessage, NewRoom, NewUser, PushRecipient, SearchQuery, Store, StoredAttachment } from './store.js';
 
 const MESSAGE_TYPES: readonly MessageType[] = ['text', 'join', 'leave'];
 
@@ -211,7 +212,7 @@ export class SqlStore implements Store {
   async getUser(id: string): Promise<User | null> {
     if (!isUuid(id)) return null;
     return this.#run(async () => {
-      const { rows } = await this.db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [id]);
+      const { rows } = await this.db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1 AND deleted_at IS NULL`, [id]);
       return rows[0] ? toUser(rows[0]) : null;
     });
   }
@@ -222,7 +223,7 @@ export class SqlStore implements Store {
       // A username that equals someone else's email is possible; the username wins.
       const { rows } = await this.db.query<UserRow>(
         `SELECT ${USER_COLUMNS} FROM users
-         WHERE lower(username) = lower($1) OR lower(email) = lower($1)
+         WHERE (lower(username) = lower($1) OR lower(email) = lower($1)) AND deleted_at IS NULL
          ORDER BY lower(username) = lower($1) DESC
          LIMIT 1`,
         [login],
@@ -716,6 +717,24 @@ export class SqlStore implements Store {
       }
     }
     return new Map(roomIds.map((roomId) => [roomId, [...(byRoom.get(roomId)?.values() ?? [])]]));
+  }
+
+  // ---- account lifecycle (SQL in account-sql.ts)
+
+  async getCredentials(userId: string): Promise<UserCredentials | null> {
+    return this.#run(() => accounts.getCredentialsById(this.db, userId));
+  }
+
+  async getTokenGeneration(userId: string): Promise<number | null> {
+    return this.#run(() => accounts.getTokenGeneration(this.db, userId));
+  }
+
+  async revokeTokens(userId: string, passwordHash?: string): Promise<number | null> {
+    return this.#run(() => accounts.revokeTokens(this.db, userId, passwordHash));
+  }
+
+  async deleteAccount(userId: string): Promise<AccountDeletion | null> {
+    return this.#run(() => accounts.deleteAccount(this.db, userId));
   }
 }
 

@@ -208,4 +208,35 @@ export interface Store {
   listPushRecipients(roomId: string): Promise<PushRecipient[]>;
   /** listPushRecipients for several rooms in one query; every given room id is a key (unknown rooms: []). */
   listPushRecipientsByRoom(roomIds: readonly string[]): Promise<Map<string, PushRecipient[]>>;
+
+  // ---- account lifecycle (docs/accounts.md)
+
+  /** A live account's credentials by id; null for an unknown or deleted account. */
+  getCredentials(userId: string): Promise<UserCredentials | null>;
+  /** The user's token generation (tokens issued in an older one are refused); null for an unknown or deleted account. */
+  getTokenGeneration(userId: string): Promise<number | null>;
+  /**
+   * Moves the user's token generation forward, and sets `passwordHash` when given, atomically;
+   * resolves with the new generation, or null for an unknown or deleted account.
+   */
+  revokeTokens(userId: string, passwordHash?: string): Promise<number | null>;
+  /**
+   * Deletes the account (see AccountDeletion); null for an unknown or already deleted account.
+   * Its row stays, anonymised, so its messages and rooms stay whole; its username and email are free again.
+   */
+  deleteAccount(userId: string): Promise<AccountDeletion | null>;
+}
+
+/** What deleting an account removed. */
+export interface AccountDeletion {
+  /** The account's final token generation: every token issued before is refused. */
+  tokenGeneration: number;
+  /** Rooms it was a member of (memberships removed, member counts lowered; no leave entry). */
+  rooms: number;
+  /** Push devices removed. */
+  devices: number;
+  /** Uploads never sent, removed (their objects go with the orphan-object sweep). */
+  unsentUploads: number;
+  /** Its messages (and edit/delete, join/leave entries), kept in history as "deleted user". */
+  messages: number;
 }

@@ -7,6 +7,7 @@ import type { TransportChoice } from './realtime/transport.js';
 import { applyPresence, parsePresence, parseTyping } from './state/room-events.js';
 import { RoomStore, type RoomState } from './state/room-store.js';
 import { SessionStore, type Session } from './state/session.js';
+import { AccountView } from './ui/account-view.js';
 import { AuthView } from './ui/auth-view.js';
 import { ChatView } from './ui/chat-view.js';
 import { ConnectionBadge } from './ui/connection-badge.js';
@@ -59,6 +60,8 @@ export class App {
   #typingTrailing: ReturnType<typeof setTimeout> | null = null;
   #readTimer: ReturnType<typeof setTimeout> | null = null;
   #unreadTimer: ReturnType<typeof setTimeout> | null = null;
+  /** While my password changes, the server closes this tab's socket too: not a sign-out. */
+  #changingPassword = false;
 
   constructor(options: AppOptions) {
     this.#options = options;
@@ -162,7 +165,9 @@ export class App {
         typing: (roomId, body) => this.#onTyping(roomId, body),
         unread: (event) => this.#onUnread(event),
         userError: (error) => this.#chat.showError(error.message),
-        authRejected: () => void this.#http.me().catch(() => undefined),
+        authRejected: () => {
+          if (!this.#changingPassword) void this.#http.me().catch(() => undefined);
+        },
       },
     });
     this.#connection = connection;
@@ -209,10 +214,36 @@ export class App {
           el('p', { class: 'meta' }, user.email),
           el('p', { class: 'hint' }, 'Share your user ID so others can add you to private rooms.'),
           idInput,
+          this.#accountActions().element,
         ),
       ),
       el('button', { class: 'secondary small', attrs: { type: 'button' }, on: { click: () => this.#logout(null) } }, 'Log out'),
     );
+  }
+
+  #accountActions(): AccountView {
+    return new AccountView({
+      changePassword: async (currentPassword, newPassword) => {
+        this.#changingPassword = true;
+        try {
+          const { user, token } = await this.#http.changePassword(currentPassword, newPassword);
+          const session = { user, token };
+          this.#session = session;
+          this.#sessions.save(session);
+        } finally {
+          this.#changingPassword = false;
+        }
+        this.#connection?.reconnectNow();
+      },
+      logoutEverywhere: async () => {
+        await this.#http.logoutEverywhere();
+        this.#logout('You have been logged out everywhere.');
+      },
+      deleteAccount: async (password) => {
+        await this.#http.deleteAccount(password);
+        this.#logout('Your account has been deleted.');
+      },
+    });
   }
 
   // ---- routing ----------------------------------------------------------

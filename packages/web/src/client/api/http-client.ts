@@ -98,6 +98,19 @@ export class HttpClient {
     }
   }
 
+  /** Changes my password; the answer's token replaces mine (every other one is refused). */
+  changePassword(currentPassword: string, newPassword: string): Promise<AuthResult> {
+    return this.#request('POST', '/api/me/password', { currentPassword, newPassword });
+  }
+
+  logoutEverywhere(): Promise<void> {
+    return this.#request('POST', '/api/me/logout-all');
+  }
+
+  deleteAccount(password: string): Promise<void> {
+    return this.#request('DELETE', '/api/me', { password });
+  }
+
   async #request<T>(method: Method, path: string, body?: unknown, authenticated = true): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
     const token = this.#options.token();
