@@ -6,6 +6,7 @@ import type {
   DeviceService,
   Logger,
   Metrics,
+  ModerationService,
   ObjectStore,
   Presence,
   PushQueue,
@@ -42,4 +43,5 @@ export type RouteDeps = Omit<ApiDeps, 'store'> & {
   accounts: AccountService;
   devices: DeviceService;
   attachments: AttachmentService;
+  moderation: ModerationService;
 };

@@ -62,6 +62,9 @@ const priv = (f: Fixture) => f.privateRoom.id;
 
 const expectNoPrivate = (f: Fixture, reply: Reply) => expect(JSON.stringify(reply.body)).not.toContain(f.privateRoom.id);
 
+/** The room's creator (its owner) only; members 403; outsiders their usual 403 (public) / 404 (private). */
+const ownerOnly = (kind: 'public' | 'private', status: number): Record<Role, number> => ({ ...membersOf(kind, status), member: 403 });
+
 const MATRIX: Row[] = [
   { method: 'GET', route: '/api/me', path: () => '/api/me', expect: anyUser(200), check: (_f, caller, r) => expect(r.body.id).toBe(caller.id) },
   {
@@ -261,6 +264,59 @@ const MATRIX: Row[] = [
   },
   { method: 'POST', route: '/api/me/password', path: () => '/api/me/password', body: () => ({ currentPassword: 'not-the-password', newPassword: 'new-password-1' }), expect: anyUser(403) },
   { method: 'DELETE', route: '/api/me', path: () => '/api/me', body: () => ({ password: 'not-the-password' }), expect: anyUser(403) },
+  // Moderation (docs/moderation.md): the creator owns the room; a plain member is no moderator.
+  // Moderators and banned users: moderation-routes.test.ts.
+  { method: 'GET', route: '/api/rooms/{id}/settings', path: (f) => `/api/rooms/${pub(f)}/settings`, expect: anyUser(200) },
+  { method: 'GET', route: '/api/rooms/{id}/settings', path: (f) => `/api/rooms/${priv(f)}/settings`, expect: membersOf('private', 200) },
+  { method: 'PATCH', route: '/api/rooms/{id}/settings', path: (f) => `/api/rooms/${pub(f)}/settings`, body: () => ({ topic: 'hi' }), expect: ownerOnly('public', 200) },
+  { method: 'PATCH', route: '/api/rooms/{id}/settings', path: (f) => `/api/rooms/${priv(f)}/settings`, body: () => ({ slowModeSeconds: 5 }), expect: ownerOnly('private', 200) },
+  {
+    method: 'DELETE',
+    route: '/api/rooms/{id}',
+    path: (f) => `/api/rooms/${priv(f)}`,
+    expect: ownerOnly('private', 204),
+    check: async (f, _caller, _r, api) => expect(await api.store.getRoom(priv(f))).toBeNull(),
+  },
+  { method: 'DELETE', route: '/api/rooms/{id}', path: (f) => `/api/rooms/${pub(f)}`, expect: ownerOnly('public', 204) },
+  { method: 'GET', route: '/api/rooms/{id}/members', path: (f) => `/api/rooms/${priv(f)}/members`, expect: membersOf('private', 200) },
+  { method: 'GET', route: '/api/rooms/{id}/members', path: (f) => `/api/rooms/${pub(f)}/members`, expect: membersOf('public', 200) },
+  {
+    method: 'PUT',
+    route: '/api/rooms/{id}/members/{userId}/role',
+    path: (f) => `/api/rooms/${priv(f)}/members/${f.member.id}/role`,
+    body: () => ({ role: 'moderator' }),
+    expect: ownerOnly('private', 200),
+    check: (f, _caller, r) => expect(r.body).toMatchObject({ userId: f.member.id, role: 'moderator' }),
+  },
+  { method: 'POST', route: '/api/rooms/{id}/transfer', path: (f) => `/api/rooms/${pub(f)}/transfer`, body: (f) => ({ userId: f.member.id }), expect: ownerOnly('public', 204) },
+  {
+    method: 'DELETE',
+    route: '/api/rooms/{id}/members/{userId}',
+    path: (f) => `/api/rooms/${priv(f)}/members/${f.member.id}`,
+    expect: ownerOnly('private', 204),
+    check: async (f, _caller, _r, api) => expect(await api.store.isMember(priv(f), f.member.id)).toBe(false),
+  },
+  { method: 'GET', route: '/api/rooms/{id}/bans', path: (f) => `/api/rooms/${pub(f)}/bans`, expect: ownerOnly('public', 200) },
+  { method: 'GET', route: '/api/rooms/{id}/bans', path: (f) => `/api/rooms/${priv(f)}/bans`, expect: ownerOnly('private', 200) },
+  {
+    method: 'PUT',
+    route: '/api/rooms/{id}/bans/{userId}',
+    path: (f) => `/api/rooms/${pub(f)}/bans/${f.otherUser.id}`,
+    expect: ownerOnly('public', 204),
+    check: async (f, _caller, _r, api) => expect(await api.store.isBanned(pub(f), f.otherUser.id)).toBe(true),
+  },
+  // Nobody is banned: the owner gets 404 'not banned'.
+  { method: 'DELETE', route: '/api/rooms/{id}/bans/{userId}', path: (f) => `/api/rooms/${pub(f)}/bans/${f.otherUser.id}`, expect: ownerOnly('public', 404) },
+  {
+    method: 'PUT',
+    route: '/api/rooms/{id}/timeouts/{userId}',
+    path: (f) => `/api/rooms/${priv(f)}/timeouts/${f.member.id}`,
+    body: () => ({ minutes: 5 }),
+    expect: ownerOnly('private', 200),
+    check: (_f, _caller, r) => expect(Date.parse(r.body.until)).toBeGreaterThan(Date.now()),
+  },
+  { method: 'GET', route: '/api/rooms/{id}/moderation-log', path: (f) => `/api/rooms/${pub(f)}/moderation-log`, expect: ownerOnly('public', 200) },
+  { method: 'GET', route: '/api/rooms/{id}/moderation-log', path: (f) => `/api/rooms/${priv(f)}/moderation-log`, expect: ownerOnly('private', 200) },
 ];
 
 describe('REST access matrix', () => {
@@ -331,6 +387,8 @@ describe('REST access matrix', () => {
     privateRoom: { id: '<private>' },
     memberDevice: '<member-device>',
     memberMessage: { public: '<member-message>', private: '<member-message>' },
+    member: { id: '<member>' },
+    otherUser: { id: '<other-user>' },
   } as unknown as Fixture;
   const cases = MATRIX.flatMap((row) => ROLES.map((role) => ({ row, role, name: `${row.method} ${row.path(placeholders)} as ${role} → ${row.expect[role]}` })));
 

@@ -104,6 +104,7 @@ describe.each(storeBackends())(`REST fuzzing on %s (FUZZ_SEED=${FUZZ_SEED})`, (k
   let publicRoom: Room;
   let privateRoom: Room;
   let messageId: string;
+  let userIds: string[];
   const counts = new Map<string, number>();
   const statuses = new Map<number, number>();
 
@@ -112,6 +113,7 @@ describe.each(storeBackends())(`REST fuzzing on %s (FUZZ_SEED=${FUZZ_SEED})`, (k
     api = await startTestApi(kind, { store: testStore.store, presence: new MemoryPresence({ ttlMs: 30_000 }), env: { LOGIN_ATTEMPTS_PER_MINUTE: '100000' } });
     owner = await api.signup('owner');
     const stranger = await api.signup('stranger');
+    userIds = [owner.id, stranger.id];
     publicRoom = (await api.call('POST', '/api/rooms', { token: owner.token, json: { name: 'fuzz public' } })).body as Room;
     privateRoom = (await api.call('POST', '/api/rooms', { token: stranger.token, json: { name: 'fuzz private', private: true } })).body as Room;
     messageId = (await api.call('POST', `/api/rooms/${publicRoom.id}/messages`, { token: owner.token, json: { text: 'hello fuzz' } })).body.id as string;
@@ -164,6 +166,7 @@ describe.each(storeBackends())(`REST fuzzing on %s (FUZZ_SEED=${FUZZ_SEED})`, (k
       id: hostileSegment([publicRoom.id, privateRoom.id]),
       token: hostileSegment(['fuzz-device-token']),
       messageId: hostileSegment([messageId]),
+      userId: hostileSegment(userIds),
     };
     const pathArb = fc.tuple(...op.pathParams.map((p) => segments[p] ?? hostileSegment([]))).map((values) => {
       let path = op.path;

@@ -41,3 +41,7 @@ export { openObjectStore } from './objects/open-object-store.js';
 export * from './attachments/keys.js';
 export * from './attachments/attachment-sweeper.js';
 export * from './attachments/attachment-service.js';
+export * from './domain/moderation.js';
+export * from './store/moderation-store.js';
+export * from './messaging/room-rules.js';
+export * from './messaging/moderation-service.js';

@@ -114,6 +114,18 @@ export function opsSuite(getApi: () => TestApi): void {
           'POST /api/me/password',
           'POST /api/me/logout-all',
           'DELETE /api/me',
+          'GET /api/rooms/{id}/settings',
+          'PATCH /api/rooms/{id}/settings',
+          'DELETE /api/rooms/{id}',
+          'GET /api/rooms/{id}/members',
+          'PUT /api/rooms/{id}/members/{userId}/role',
+          'POST /api/rooms/{id}/transfer',
+          'DELETE /api/rooms/{id}/members/{userId}',
+          'GET /api/rooms/{id}/bans',
+          'PUT /api/rooms/{id}/bans/{userId}',
+          'DELETE /api/rooms/{id}/bans/{userId}',
+          'PUT /api/rooms/{id}/timeouts/{userId}',
+          'GET /api/rooms/{id}/moderation-log',
         ].sort(),
       );
       const send = doc.paths['/api/rooms/{id}/messages'].post;

@@ -7,6 +7,7 @@ import type { Metrics } from '../observability/metrics.js';
 import type { HistoryQuery, NewLifecycleEvent, NewMemberMessage, Store } from '../store/store.js';
 import type { UserEvent } from './events.js';
 import { LanedGroupCommit } from './group-commit.js';
+import { mayDeleteMessage, sendRefusal } from './room-rules.js';
 import { checkNoBidiControls, checkStorableText, validateMessageText } from './text.js';
 
 /**
@@ -123,9 +124,14 @@ export class ChatService {
     if (stored.includes(null)) {
       await this.requireMember(actor, roomId);
       await this.#explainAttachmentRefusal(actor, roomId, inputs);
-      // Became a member between the two reads: try once more.
+      await this.#explainModerationRefusal(actor, roomId, inputs.length);
+      // Became a member (or a slow-mode wait ended) between the two reads: try once more.
       stored = await this.#appends.submit(inputs);
-      if (stored.includes(null)) throw forbidden('not a member of this room');
+      if (stored.includes(null)) {
+        // The gate reads the database's clock: allow for it lagging this process's.
+        await this.#explainModerationRefusal(actor, roomId, inputs.length, Date.now() - 2000);
+        throw forbidden('not a member of this room');
+      }
     }
     const messages = stored as Message[];
     this.#metrics.messagesStored.inc({ type: 'text', source }, messages.length);
@@ -170,6 +176,13 @@ export class ChatService {
     }
   }
 
+  /** After a refused send: throws the moderation rule that refused it (room-rules.ts), if one did. */
+  async #explainModerationRefusal(actor: Actor, roomId: string, batch: number, now = Date.now()): Promise<void> {
+    const state = await this.#store.getModerationState(roomId, actor.id);
+    const refusal = state && sendRefusal(state, batch, now);
+    if (refusal) throw refusal;
+  }
+
   /**
    * The sender edits a text message of theirs within the edit window. Stored (and published) as
    * an `edit` entry with the room's next seq; the message itself now has the new text and editedAt.
@@ -177,23 +190,26 @@ export class ChatService {
   async editMessage(actor: Actor, roomId: string, messageId: unknown, text: unknown, source: SendSource): Promise<Message> {
     const target = await this.#lifecycleTarget(actor, roomId, messageId);
     if (target.sender.id !== actor.id) throw forbidden('only the sender may edit a message');
+    const standing = await this.#store.getModerationState(roomId, actor.id);
+    if (standing?.timedOutUntil) throw forbidden(`you are timed out in this room until ${standing.timedOutUntil}`);
     if (Date.now() - Date.parse(target.createdAt) > this.#editWindowMs) throw forbidden('the edit window of this message has passed');
     const valid = validateMessageText(text, this.#maxLength);
     return this.#storeLifecycle(actor, { type: 'edit', roomId, actorId: actor.id, targetId: target.id, text: valid }, source);
   }
 
   /**
-   * The sender, or the room's creator (its moderator until rooms have roles), deletes a text
+   * The sender, or a moderator of the room (room-rules.ts), deletes a text
    * message: its text and files are removed, history shows a tombstone, and a `delete` entry
    * with the room's next seq tells every subscriber (and every later resume).
    */
   async deleteMessage(actor: Actor, roomId: string, messageId: unknown, source: SendSource): Promise<Message> {
     const target = await this.#lifecycleTarget(actor, roomId, messageId);
-    if (target.sender.id !== actor.id) {
-      const room = await this.#store.getRoom(roomId);
-      if (room?.createdBy !== actor.id) throw forbidden("only the sender or the room's creator may delete a message");
-    }
-    return this.#storeLifecycle(actor, { type: 'delete', roomId, actorId: actor.id, targetId: target.id }, source);
+    if (target.sender.id === actor.id) return this.#storeLifecycle(actor, { type: 'delete', roomId, actorId: actor.id, targetId: target.id }, source);
+    const standing = await this.#store.getModerationState(roomId, actor.id);
+    if (!mayDeleteMessage(actor.id, standing?.member?.role, target.sender.id)) throw forbidden('only the sender or a moderator of the room may delete a message');
+    const deleted = await this.#storeLifecycle(actor, { type: 'delete', roomId, actorId: actor.id, targetId: target.id }, source);
+    await this.#store.appendModerationLog(roomId, { actorId: actor.id, action: 'delete-message', targetId: target.sender.id, detail: { messageId: target.id } });
+    return deleted;
   }
 
   /** The live text message an edit or delete names; the actor must be a member. */
@@ -365,6 +381,11 @@ export class ChatService {
       this.#logger.warn({ err, roomId: message.roomId, seq: message.seq }, 'publish failed; subscribers will backfill');
     });
     return payload;
+  }
+
+  /** Publishes (and tells onStored listeners of) a message another service stored, e.g. a kicked member's leave. */
+  recordStored(message: Message, source: SendSource): void {
+    this.#stored(message, source);
   }
 }
 

@@ -27,6 +27,7 @@ import { toStoreError } from './sql-errors.js';
 import * as accounts from './account-sql.js';
 import { ATTACHMENT_COLUMNS, ATTACHMENT_JSON, ATTACHMENTS_OF, toStoredAttachment, type AttachmentRow } from './attachment-rows.js';
 import type { AccountDeletion, HistoryQuery, MembershipChange, NewAttachment, NewLifecycleEvent, NewMemberMessage, NewMessage, NewRoom, NewUser, PushRecipient, SearchQuery, Store, StoredAttachment } from './store.js';
+import { ModerationSql, SEND_GATE_SQL, SLOW_MODE_FLAG_SQL } from './moderation-sql.js';
 
 const MESSAGE_TYPES: readonly MessageType[] = ['text', 'join', 'leave'];
 
@@ -130,12 +131,16 @@ const APPEND_MEMBER_MESSAGES_SQL = `
       ORDER BY id FOR UPDATE
     ), first_claim AS (
       SELECT att_id, min(ord) AS ord FROM input_att GROUP BY att_id
+    ), input_n AS (
+      SELECT room_id, sender_id, count(*) AS n FROM input GROUP BY room_id, sender_id
     ), accepted AS MATERIALIZED (
-      SELECT i.id, i.room_id, i.sender_id, i.text, i.reply_to, i.ord, u.username
+      SELECT i.id, i.room_id, i.sender_id, i.text, i.reply_to, i.ord, u.username, ${SLOW_MODE_FLAG_SQL} AS slow
       FROM input i
       JOIN users u ON u.id = i.sender_id
       JOIN memberships ms ON ms.room_id = i.room_id AND ms.user_id = i.sender_id
-      WHERE NOT EXISTS (
+      JOIN rooms gr ON gr.id = i.room_id
+      JOIN input_n n ON n.room_id = i.room_id AND n.sender_id = i.sender_id
+      WHERE ${SEND_GATE_SQL} AND NOT EXISTS (
         SELECT 1 FROM input_att ia
         JOIN first_claim fc ON fc.att_id = ia.att_id
         LEFT JOIN att_locked al ON al.id = ia.att_id AND al.room_id = i.room_id AND al.uploader_id = i.sender_id
@@ -162,11 +167,23 @@ const APPEND_MEMBER_MESSAGES_SQL = `
       UPDATE attachments SET message_id = ia.message_id, position = ia.position
       FROM input_att ia JOIN m ON m.id = ia.message_id
       WHERE attachments.id = ia.att_id
+    ), slowed AS (
+      UPDATE memberships SET last_sent_at = now()
+      FROM accepted a JOIN m ON m.id = a.id
+      WHERE a.slow AND memberships.room_id = a.room_id AND memberships.user_id = a.sender_id
     )
     SELECT ${prefixed('m', MESSAGE_COLUMNS)}, ${REPLY_QUOTE_OF('m')},
       (SELECT json_agg(${ATTACHMENT_JSON('al')} ORDER BY ia.position)
        FROM input_att ia JOIN att_locked al ON al.id = ia.att_id WHERE ia.message_id = m.id) AS attachments
     FROM m`;
+
+/** The room's next owner after its owner left: its longest-standing moderator, else member. */
+const PROMOTE_HEIR_SQL = `
+    UPDATE memberships SET role = 'owner'
+    WHERE room_id = $1 AND user_id = (
+      SELECT user_id FROM memberships WHERE room_id = $1
+      ORDER BY role = 'moderator' DESC, joined_at, user_id LIMIT 1
+    )`;
 
 const APPEND_JOIN_SQL = appendSql('+ 1', `r.username || ' joined'`);
 const APPEND_LEAVE_SQL = appendSql('- 1', `r.username || ' left'`);
@@ -244,7 +261,7 @@ export class SqlStore implements Store {
            INSERT INTO rooms (id, name, private, created_by, member_count) VALUES ($1, $2, $3, $4, 1)
            RETURNING ${ROOM_COLUMNS}
          ), m AS (
-           INSERT INTO memberships (room_id, user_id) SELECT id, created_by FROM r
+           INSERT INTO memberships (room_id, user_id, role) SELECT id, created_by, 'owner' FROM r
          )
          SELECT * FROM r`,
         [randomUUID(), room.name, room.private, room.createdBy],
@@ -337,6 +354,8 @@ export class SqlStore implements Store {
     const byOther = options.addedBy !== undefined && options.addedBy !== userId;
     return this.#run(() =>
       this.db.transaction(async (tx) => {
+        const banned = await tx.query('SELECT 1 FROM room_bans WHERE room_id = $1 AND user_id = $2', [roomId, userId]);
+        if (banned.rows.length > 0) throw forbidden(byOther ? 'this user is banned from the room' : 'you are banned from this room');
         if (byOther) {
           const departed = await tx.query('SELECT 1 FROM room_departures WHERE room_id = $1 AND user_id = $2', [roomId, userId]);
           if (departed.rows.length > 0) throw forbidden('this user left the room; only they can come back');
@@ -359,8 +378,10 @@ export class SqlStore implements Store {
     return this.#run(() =>
       this.db.transaction(async (tx) => {
         const deleted = isUuid(userId)
-          ? await tx.query('DELETE FROM memberships WHERE room_id = $1 AND user_id = $2 RETURNING user_id', [roomId, userId])
+          ? await tx.query<{ role: string }>('DELETE FROM memberships WHERE room_id = $1 AND user_id = $2 RETURNING role', [roomId, userId])
           : { rows: [] };
+        // An owner who leaves hands the room on (longest-standing moderator, else member).
+        if (deleted.rows[0]?.role === 'owner') await tx.query(PROMOTE_HEIR_SQL, [roomId]);
         if (deleted.rows.length === 0) {
           if (!(await this.#roomExists(tx, roomId))) throw notFound('room not found');
           return { changed: false, message: null };
@@ -736,6 +757,25 @@ export class SqlStore implements Store {
   async deleteAccount(userId: string): Promise<AccountDeletion | null> {
     return this.#run(() => accounts.deleteAccount(this.db, userId));
   }
+  // ---- moderation (moderation-sql.ts)
+
+  #moderationSql: ModerationSql | null = null;
+  get #moderation(): ModerationSql {
+    return (this.#moderationSql ??= new ModerationSql(this.db, APPEND_LEAVE_SQL, (fn) => this.#run(fn)));
+  }
+  getModerationState: Store['getModerationState'] = (...a) => this.#moderation.getModerationState(...a);
+  listRoomMembers: Store['listRoomMembers'] = (...a) => this.#moderation.listRoomMembers(...a);
+  setMemberRole: Store['setMemberRole'] = (...a) => this.#moderation.setMemberRole(...a);
+  transferOwnership: Store['transferOwnership'] = (...a) => this.#moderation.transferOwnership(...a);
+  removeMemberBy: Store['removeMemberBy'] = (...a) => this.#moderation.removeMemberBy(...a);
+  unbanUser: Store['unbanUser'] = (...a) => this.#moderation.unbanUser(...a);
+  listBans: Store['listBans'] = (...a) => this.#moderation.listBans(...a);
+  isBanned: Store['isBanned'] = (...a) => this.#moderation.isBanned(...a);
+  setRoomTimeout: Store['setRoomTimeout'] = (...a) => this.#moderation.setRoomTimeout(...a);
+  updateRoomSettings: Store['updateRoomSettings'] = (...a) => this.#moderation.updateRoomSettings(...a);
+  deleteRoom: Store['deleteRoom'] = (...a) => this.#moderation.deleteRoom(...a);
+  appendModerationLog: Store['appendModerationLog'] = (...a) => this.#moderation.appendModerationLog(...a);
+  listModerationLog: Store['listModerationLog'] = (...a) => this.#moderation.listModerationLog(...a);
 }
 
 interface MuteRow {

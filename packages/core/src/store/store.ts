@@ -1,3 +1,4 @@
+import type { ModerationStore } from './moderation-store.js';
 import type { AttachmentInfo, Device, DevicePlatform, MemberRoom, Message, MessageType, Page, Room, RoomMute, User, UserCredentials } from '../domain/types.js';
 
 export interface NewUser {
@@ -118,7 +119,7 @@ export interface MembershipChange {
  * - Connection failures surface as ChorusError('unavailable'); the store recovers by itself when
  *   the database returns (no restart needed).
  */
-export interface Store {
+export interface Store extends ModerationStore {
   /** Resolves once migrations are verified and the database answers. */
   ping(): Promise<void>;
   close(): Promise<void>;
