@@ -97,7 +97,8 @@ describe.each(storeBackends())('account lifecycle (%s)', (backend) => {
       expect(await store.listDevices(alice.id)).toEqual([]);
       expect(await store.isMember(room.id, alice.id)).toBe(false);
 
-      // The room keeps working for the others, its creator gone.
+      // The room keeps working for the others, its creator gone, and bob owns it now.
+      expect(await store.listRoomMembers(room.id, { limit: 10 })).toEqual([expect.objectContaining({ userId: bob.id, role: 'owner' })]);
       const after = await store.getRoom(room.id);
       expect(after?.memberCount).toBe(1);
       expect(after?.createdBy).toBe(alice.id);

@@ -2,6 +2,7 @@ import type { UserCredentials } from '../domain/types.js';
 import { isUuid } from './input.js';
 import { toCredentials, USER_COLUMNS, type UserRow } from './rows.js';
 import type { SqlDatabase } from './sql-database.js';
+import { PROMOTE_HEIR_SQL } from './moderation-sql.js';
 import type { AccountDeletion } from './store.js';
 
 /**
@@ -56,11 +57,13 @@ export async function deleteAccount(db: SqlDatabase, userId: string): Promise<Ac
       `SELECT r.id FROM rooms r JOIN memberships m ON m.room_id = r.id WHERE m.user_id = $1 ORDER BY r.id FOR NO KEY UPDATE OF r`,
       [userId],
     );
-    const rooms = await tx.query(
-      `WITH gone AS (DELETE FROM memberships WHERE user_id = $1 RETURNING room_id)
-       UPDATE rooms SET member_count = rooms.member_count - 1 FROM gone WHERE rooms.id = gone.room_id RETURNING rooms.id`,
+    const rooms = await tx.query<{ id: string; role: string }>(
+      `WITH gone AS (DELETE FROM memberships WHERE user_id = $1 RETURNING room_id, role)
+       UPDATE rooms SET member_count = rooms.member_count - 1 FROM gone WHERE rooms.id = gone.room_id RETURNING rooms.id, gone.role`,
       [userId],
     );
+    // The rooms this account owned pass on as when an owner leaves (docs/moderation.md).
+    for (const room of rooms.rows) if (room.role === 'owner') await tx.query(PROMOTE_HEIR_SQL, [room.id]);
     await tx.query('DELETE FROM room_departures WHERE user_id = $1', [userId]);
     await tx.query('DELETE FROM room_mutes WHERE user_id = $1', [userId]);
     const devices = await tx.query('DELETE FROM devices WHERE user_id = $1 RETURNING token', [userId]);

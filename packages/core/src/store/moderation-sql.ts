@@ -7,6 +7,14 @@ import { toMessage, type MessageRow } from './rows.js';
 import type { SqlDatabase } from './sql-database.js';
 import type { MembershipChange } from './store.js';
 
+/** The room's next owner after its owner left: its longest-standing moderator, else member. */
+export const PROMOTE_HEIR_SQL = `
+    UPDATE memberships SET role = 'owner'
+    WHERE room_id = $1 AND user_id = (
+      SELECT user_id FROM memberships WHERE room_id = $1
+      ORDER BY role = 'moderator' DESC, joined_at, user_id LIMIT 1
+    )`;
+
 type Timestamp = Date | string;
 const iso = (value: Timestamp): string => new Date(value).toISOString();
 

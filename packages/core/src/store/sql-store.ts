@@ -27,7 +27,7 @@ import { toStoreError } from './sql-errors.js';
 import * as accounts from './account-sql.js';
 import { ATTACHMENT_COLUMNS, ATTACHMENT_JSON, ATTACHMENTS_OF, toStoredAttachment, type AttachmentRow } from './attachment-rows.js';
 import type { AccountDeletion, HistoryQuery, MembershipChange, NewAttachment, NewLifecycleEvent, NewMemberMessage, NewMessage, NewRoom, NewUser, PushRecipient, SearchQuery, Store, StoredAttachment } from './store.js';
-import { ModerationSql, SEND_GATE_SQL, SLOW_MODE_FLAG_SQL } from './moderation-sql.js';
+import { ModerationSql, PROMOTE_HEIR_SQL, SEND_GATE_SQL, SLOW_MODE_FLAG_SQL } from './moderation-sql.js';
 
 const MESSAGE_TYPES: readonly MessageType[] = ['text', 'join', 'leave'];
 
@@ -177,13 +177,6 @@ const APPEND_MEMBER_MESSAGES_SQL = `
        FROM input_att ia JOIN att_locked al ON al.id = ia.att_id WHERE ia.message_id = m.id) AS attachments
     FROM m`;
 
-/** The room's next owner after its owner left: its longest-standing moderator, else member. */
-const PROMOTE_HEIR_SQL = `
-    UPDATE memberships SET role = 'owner'
-    WHERE room_id = $1 AND user_id = (
-      SELECT user_id FROM memberships WHERE room_id = $1
-      ORDER BY role = 'moderator' DESC, joined_at, user_id LIMIT 1
-    )`;
 
 const APPEND_JOIN_SQL = appendSql('+ 1', `r.username || ' joined'`);
 const APPEND_LEAVE_SQL = appendSql('- 1', `r.username || ' left'`);
