@@ -1,7 +1,7 @@
 import rateLimit from '@fastify/rate-limit';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { AccountService, AttachmentService, BoundedWork, DeviceService, type ChorusConfig } from '@chorus/core';
+import { AccountService, AttachmentService, BoundedWork, DeviceService, DirectMessageService, type ChorusConfig } from '@chorus/core';
 import { Redis } from 'ioredis';
 import { httpServerOptions } from '@chorus/core';
 import type { ApiDeps, RouteDeps } from './deps.js';
@@ -19,6 +19,7 @@ import { adminRoutes } from './routes/admin.js';
 import { attachmentRoutes } from './routes/attachments.js';
 import { authRoutes } from './routes/auth.js';
 import { deviceRoutes } from './routes/devices.js';
+import { directMessageRoutes } from './routes/direct-messages.js';
 import { messageRoutes } from './routes/messages.js';
 import { muteRoutes } from './routes/mutes.js';
 import { opsRoutes } from './routes/ops.js';
@@ -55,7 +56,7 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
     await api.register(rateLimit, { global: false, ...sharedRateLimitStore(api, deps) });
     await api.register(authenticate, { tokens: deps.tokens });
     const { store, ...shared } = deps;
-    const routeDeps: RouteDeps = { ...shared, accounts: new AccountService(store, deps.tokens, passwordHashing(deps.config)), devices: new DeviceService(store), attachments: new AttachmentService(store) };
+    const routeDeps: RouteDeps = { ...shared, accounts: new AccountService(store, deps.tokens, passwordHashing(deps.config)), devices: new DeviceService(store), attachments: new AttachmentService(store), directs: new DirectMessageService(store, deps.chat) };
     await api.register(opsRoutes, routeDeps);
     await api.register(authRoutes, routeDeps);
     await api.register(roomRoutes, routeDeps);
@@ -66,6 +67,7 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
     await api.register(muteRoutes, routeDeps);
     await api.register(adminRoutes, routeDeps);
     await api.register(attachmentRoutes, routeDeps);
+    await api.register(directMessageRoutes, routeDeps);
   });
 
   await app.register(webRoot, { webRoot: deps.webRoot });

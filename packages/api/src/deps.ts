@@ -4,6 +4,7 @@ import type {
   ChatService,
   ChorusConfig,
   DeviceService,
+  DirectMessageService,
   Logger,
   Metrics,
   ObjectStore,
@@ -42,4 +43,5 @@ export type RouteDeps = Omit<ApiDeps, 'store'> & {
   accounts: AccountService;
   devices: DeviceService;
   attachments: AttachmentService;
+  directs: DirectMessageService;
 };
