@@ -164,6 +164,7 @@ describe.each(storeBackends())(`REST fuzzing on %s (FUZZ_SEED=${FUZZ_SEED})`, (k
       id: hostileSegment([publicRoom.id, privateRoom.id]),
       token: hostileSegment(['fuzz-device-token']),
       messageId: hostileSegment([messageId]),
+      userId: hostileSegment([owner.id, privateRoom.createdBy]),
     };
     const pathArb = fc.tuple(...op.pathParams.map((p) => segments[p] ?? hostileSegment([]))).map((values) => {
       let path = op.path;
@@ -222,7 +223,7 @@ describe.each(storeBackends())(`REST fuzzing on %s (FUZZ_SEED=${FUZZ_SEED})`, (k
 
   it('covers every documented endpoint', () => {
     const names = ops.map((o) => `${o.method} ${o.path}`);
-    for (const route of ['POST /api/auth/signup', 'POST /api/auth/login', 'GET /api/me', 'POST /api/rooms', 'GET /api/search', 'POST /api/devices', 'DELETE /api/devices/{token}']) {
+    for (const route of ['POST /api/auth/signup', 'POST /api/auth/login', 'GET /api/me', 'POST /api/rooms', 'GET /api/search', 'POST /api/devices', 'DELETE /api/devices/{token}', 'POST /api/dms', 'GET /api/users', 'PUT /api/me/blocks/{userId}', 'DELETE /api/me/blocks/{userId}']) {
       expect(names).toContain(route);
     }
   });

@@ -111,6 +111,11 @@ export function opsSuite(getApi: () => TestApi): void {
           'POST /api/rooms/{id}/attachments',
           'GET /api/attachments/{id}',
           'GET /api/attachments/{id}/thumbnail',
+          'POST /api/dms',
+          'GET /api/users',
+          'GET /api/me/blocks',
+          'PUT /api/me/blocks/{userId}',
+          'DELETE /api/me/blocks/{userId}',
         ].sort(),
       );
       const send = doc.paths['/api/rooms/{id}/messages'].post;
