@@ -2,6 +2,7 @@ import rateLimit from '@fastify/rate-limit';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { AccountService, AttachmentService, BoundedWork, DeviceService, ModerationService, type ChorusConfig } from '@chorus/core';
+import { AccountService, AttachmentService, BoundedWork, DeviceService, DirectMessageService, type ChorusConfig } from '@chorus/core';
 import { Redis } from 'ioredis';
 import { httpServerOptions } from '@chorus/core';
 import type { ApiDeps, RouteDeps } from './deps.js';
@@ -20,6 +21,7 @@ import { accountRoutes } from './routes/account.js';
 import { attachmentRoutes } from './routes/attachments.js';
 import { authRoutes } from './routes/auth.js';
 import { deviceRoutes } from './routes/devices.js';
+import { directMessageRoutes } from './routes/direct-messages.js';
 import { messageRoutes } from './routes/messages.js';
 import { moderationRoutes } from './routes/moderation.js';
 import { muteRoutes } from './routes/mutes.js';
@@ -58,6 +60,7 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
     await api.register(authenticate, { tokens: deps.tokens });
     const { store, ...shared } = deps;
     const routeDeps: RouteDeps = { ...shared, accounts: new AccountService(store, deps.tokens, passwordHashing(deps.config)), devices: new DeviceService(store), attachments: new AttachmentService(store), moderation: new ModerationService(store, deps.chat) };
+    const routeDeps: RouteDeps = { ...shared, accounts: new AccountService(store, deps.tokens, passwordHashing(deps.config)), devices: new DeviceService(store), attachments: new AttachmentService(store), directs: new DirectMessageService(store, deps.chat) };
     await api.register(opsRoutes, routeDeps);
     await api.register(authRoutes, routeDeps);
     await api.register(roomRoutes, routeDeps);
@@ -70,6 +73,7 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
     await api.register(attachmentRoutes, routeDeps);
     await api.register(accountRoutes, routeDeps);
     await api.register(moderationRoutes, routeDeps);
+    await api.register(directMessageRoutes, routeDeps);
   });
 
   await app.register(webRoot, { webRoot: deps.webRoot });

@@ -4,6 +4,7 @@ import type {
   ChatService,
   ChorusConfig,
   DeviceService,
+  DirectMessageService,
   Logger,
   Metrics,
   ModerationService,
@@ -44,4 +45,5 @@ export type RouteDeps = Omit<ApiDeps, 'store'> & {
   devices: DeviceService;
   attachments: AttachmentService;
   moderation: ModerationService;
+  directs: DirectMessageService;
 };

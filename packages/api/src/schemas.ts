@@ -16,6 +16,7 @@ export const Room = Type.Object({
   createdBy: Uuid,
   createdAt: Type.String({ format: 'date-time' }),
   memberCount: Type.Integer({ minimum: 0 }),
+  kind: Type.Optional(Type.Literal('direct', { description: 'the one-to-one room of two users (absent on other rooms)' })),
 });
 
 export const Attachment = Type.Object({
@@ -54,6 +55,7 @@ export const Message = Type.Object({
       { description: 'replies: a quote of the message answered, as it is now' },
     ),
   ),
+  hidden: Type.Optional(Type.Literal(true, { description: "direct rooms, in the blocker's history: a blocked user's message, its text, files and quote withheld" })),
 });
 
 export const RoomIdParams = Type.Object({ id: Type.String({ format: 'uuid', description: 'room id' }) });

@@ -37,6 +37,8 @@ interface Fixture {
   privateAttachment: string;
   /** Text messages the member sent, per room. */
   memberMessage: { public: string; private: string };
+  /** The direct room of the creator and the member. */
+  dm: Room;
 }
 
 interface Row {
@@ -64,8 +66,50 @@ const expectNoPrivate = (f: Fixture, reply: Reply) => expect(JSON.stringify(repl
 
 /** The room's creator (its owner) only; members 403; outsiders their usual 403 (public) / 404 (private). */
 const ownerOnly = (kind: 'public' | 'private', status: number): Record<Role, number> => ({ ...membersOf(kind, status), member: 403 });
+/** The DM's two users (creator and member) and outsiders, who never learn that it exists. */
+const dmPair = (status: number): Record<Role, number> => ({ anonymous: 401, nonMember: 404, member: status, creator: status, otherUser: 404 });
+const dm = (f: Fixture) => f.dm.id;
 
 const MATRIX: Row[] = [
+  // Direct messages (docs/conversations-dms.md): a third user can neither read, write, join nor be added.
+  { method: 'GET', route: '/api/rooms/{id}/messages', path: (f) => `/api/rooms/${dm(f)}/messages`, expect: dmPair(200) },
+  { method: 'POST', route: '/api/rooms/{id}/messages', path: (f) => `/api/rooms/${dm(f)}/messages`, body: () => ({ text: 'hi' }), expect: dmPair(201) },
+  { method: 'POST', route: '/api/rooms/{id}/join', path: (f) => `/api/rooms/${dm(f)}/join`, expect: dmPair(200) },
+  { method: 'POST', route: '/api/rooms/{id}/leave', path: (f) => `/api/rooms/${dm(f)}/leave`, expect: dmPair(403) },
+  {
+    method: 'POST',
+    route: '/api/rooms/{id}/members',
+    path: (f) => `/api/rooms/${dm(f)}/members`,
+    body: (f) => ({ userId: f.nonMember.id }),
+    expect: dmPair(403),
+    check: () => {
+      throw new Error('nobody may add a third member to a direct room');
+    },
+  },
+  { method: 'GET', route: '/api/rooms/{id}', path: (f) => `/api/rooms/${dm(f)}`, expect: dmPair(200) },
+  {
+    method: 'POST',
+    route: '/api/dms',
+    path: () => '/api/dms',
+    body: (f) => ({ userId: f.member.id }),
+    // The member with themselves: 400. The creator gets the existing DM; others a new one.
+    expect: { anonymous: 401, nonMember: 200, member: 400, creator: 200, otherUser: 200 },
+    check: (f, caller, r) => {
+      expect(r.body).toMatchObject({ kind: 'direct', private: true, memberCount: 2 });
+      if (caller === f.creator) expect(r.body.id).toBe(f.dm.id);
+      else expect(r.body.id).not.toBe(f.dm.id);
+    },
+  },
+  {
+    method: 'GET',
+    route: '/api/users',
+    path: (f) => `/api/users?q=${encodeURIComponent(f.member.username)}`,
+    expect: anyUser(200),
+    check: (f, _caller, r) => expect(r.body).toEqual({ users: [{ id: f.member.id, username: f.member.username }] }),
+  },
+  { method: 'GET', route: '/api/me/blocks', path: () => '/api/me/blocks', expect: anyUser(200), check: (_f, _c, r) => expect(r.body).toEqual({ users: [] }) },
+  { method: 'PUT', route: '/api/me/blocks/{userId}', path: (f) => `/api/me/blocks/${f.member.id}`, expect: { anonymous: 401, nonMember: 204, member: 400, creator: 204, otherUser: 204 } },
+  { method: 'DELETE', route: '/api/me/blocks/{userId}', path: (f) => `/api/me/blocks/${f.member.id}`, expect: anyUser(204) },
   { method: 'GET', route: '/api/me', path: () => '/api/me', expect: anyUser(200), check: (_f, caller, r) => expect(r.body.id).toBe(caller.id) },
   {
     method: 'GET',
@@ -372,7 +416,9 @@ describe('REST access matrix', () => {
       { roomId: privateRoom.id, senderId: member.id, text: 'typo' },
     ]);
     const memberMessage = { public: publicSaid!.id, private: privateSaid!.id };
-    return { creator, member, nonMember, otherUser, publicRoom, privateRoom, memberDevice, privateAttachment, memberMessage };
+    const dm = (await store.openDirectRoom(creator.id, member.id))!.room;
+    await store.appendMessage({ roomId: dm.id, senderId: creator.id, type: 'text', text: 'secret dm' });
+    return { creator, member, nonMember, otherUser, publicRoom, privateRoom, memberDevice, privateAttachment, memberMessage, dm };
   }
 
   it('every documented route has a row', async () => {
@@ -389,6 +435,8 @@ describe('REST access matrix', () => {
     memberMessage: { public: '<member-message>', private: '<member-message>' },
     member: { id: '<member>' },
     otherUser: { id: '<other-user>' },
+    dm: { id: '<dm>' },
+    member: { id: '<member>' },
   } as unknown as Fixture;
   const cases = MATRIX.flatMap((row) => ROLES.map((role) => ({ row, role, name: `${row.method} ${row.path(placeholders)} as ${role} → ${row.expect[role]}` })));
 

@@ -18,6 +18,8 @@ export * from './broker/redis-broker.js';
 export * from './broker/open-broker.js';
 export * from './messaging/text.js';
 export * from './messaging/chat-service.js';
+export * from './messaging/direct-service.js';
+export { CANNOT_MESSAGE } from './messaging/direct-rules.js';
 export * from './messaging/events.js';
 export * from './presence/index.js';
 export * from './store/sql-database.js';

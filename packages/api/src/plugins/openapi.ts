@@ -23,6 +23,7 @@ async function openapiPlugin(app: FastifyInstance): Promise<void> {
         { name: 'search', description: 'Full-text message search' },
         { name: 'devices', description: 'Push notification devices' },
         { name: 'ops', description: 'Health, readiness and metrics' },
+        { name: 'users', description: 'Finding users to write to, and blocking them' },
       ],
     },
   });

@@ -26,6 +26,7 @@ const MemberRoom = Type.Composite([
     lastSeq: Type.Integer({ minimum: 0 }),
     lastReadSeq: Type.Integer({ minimum: 0 }),
     unread: Type.Integer({ minimum: 0 }),
+    direct: Type.Optional(Type.Object({ userId: Uuid, username: Type.String() }, { description: 'direct rooms: the other person' })),
   }),
 ]);
 

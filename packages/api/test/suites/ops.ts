@@ -126,6 +126,11 @@ export function opsSuite(getApi: () => TestApi): void {
           'DELETE /api/rooms/{id}/bans/{userId}',
           'PUT /api/rooms/{id}/timeouts/{userId}',
           'GET /api/rooms/{id}/moderation-log',
+          'POST /api/dms',
+          'GET /api/users',
+          'GET /api/me/blocks',
+          'PUT /api/me/blocks/{userId}',
+          'DELETE /api/me/blocks/{userId}',
         ].sort(),
       );
       const send = doc.paths['/api/rooms/{id}/messages'].post;

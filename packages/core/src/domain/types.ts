@@ -20,6 +20,8 @@ export interface Room {
   createdBy: string;
   createdAt: string;
   memberCount: number;
+  /** 'direct': the one-to-one room of two users (docs/conversations-dms.md); absent on other rooms. */
+  kind?: 'direct';
 }
 
 /** A room as seen by one of its members. */
@@ -27,6 +29,8 @@ export interface MemberRoom extends Room {
   lastSeq: number;
   lastReadSeq: number;
   unread: number;
+  /** Direct rooms: the other person. */
+  direct?: DirectPeer;
 }
 
 export type MessageType = 'text' | 'join' | 'leave' | 'edit' | 'delete';
@@ -61,6 +65,8 @@ export interface Message {
   deleted?: true;
   /** A reply: a short quote of the message it answers, as that message is now. */
   replyTo?: ReplyQuote;
+  /** In the history of a direct room, for the member who blocks the sender: text, files and quote withheld. */
+  hidden?: true;
 }
 
 /** The message a reply answers: its sender and first characters, or only `deleted` once deleted. */
@@ -111,4 +117,16 @@ export interface RoomMute {
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
+}
+
+/** The other person of a direct room. */
+export interface DirectPeer {
+  userId: string;
+  username: string;
+}
+
+/** What user search and block lists show of a user: never the email. */
+export interface UserSummary {
+  id: string;
+  username: string;
 }

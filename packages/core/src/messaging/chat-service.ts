@@ -5,6 +5,7 @@ import { badRequest, ChorusError, conflict, forbidden, notFound } from '../error
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { HistoryQuery, NewLifecycleEvent, NewMemberMessage, Store } from '../store/store.js';
+import { checkMayWriteDirect, hideBlockedPeer, refuseDirectMembershipChange } from './direct-rules.js';
 import type { UserEvent } from './events.js';
 import { LanedGroupCommit } from './group-commit.js';
 import { mayDeleteMessage, sendRefusal } from './room-rules.js';
@@ -122,7 +123,7 @@ export class ChatService {
     // pays for requireMember, which says why (unknown room, private room, not a member).
     let stored = await this.#appends.submit(inputs);
     if (stored.includes(null)) {
-      await this.requireMember(actor, roomId);
+      await checkMayWriteDirect(this.#store, await this.requireMember(actor, roomId), actor.id);
       await this.#explainAttachmentRefusal(actor, roomId, inputs);
       await this.#explainModerationRefusal(actor, roomId, inputs.length);
       // Became a member (or a slow-mode wait ended) between the two reads: try once more.
@@ -192,6 +193,7 @@ export class ChatService {
     if (target.sender.id !== actor.id) throw forbidden('only the sender may edit a message');
     const standing = await this.#store.getModerationState(roomId, actor.id);
     if (standing?.timedOutUntil) throw forbidden(`you are timed out in this room until ${standing.timedOutUntil}`);
+    await checkMayWriteDirect(this.#store, await this.requireMember(actor, roomId), actor.id);
     if (Date.now() - Date.parse(target.createdAt) > this.#editWindowMs) throw forbidden('the edit window of this message has passed');
     const valid = validateMessageText(text, this.#maxLength);
     return this.#storeLifecycle(actor, { type: 'edit', roomId, actorId: actor.id, targetId: target.id, text: valid }, source);
@@ -262,7 +264,7 @@ export class ChatService {
   }
 
   async leave(actor: Actor, roomId: string): Promise<void> {
-    await this.requireMember(actor, roomId);
+    refuseDirectMembershipChange(await this.requireMember(actor, roomId), 'leave');
     const change = await this.#store.removeMember(roomId, actor.id);
     if (change.message) this.#stored(change.message, 'http');
     if (change.changed) this.publishUserEvent(actor.id, { type: 'rooms-changed', roomId });
@@ -273,7 +275,7 @@ export class ChatService {
    * cannot be added back by others (403): leaving is how a user refuses a room.
    */
   async addMember(actor: Actor, roomId: string, userId: string): Promise<Room> {
-    await this.requireMember(actor, roomId);
+    refuseDirectMembershipChange(await this.requireMember(actor, roomId), 'add');
     const user = await this.#store.getUser(userId);
     if (!user) throw notFound('user not found');
     const change = await this.#store.addMember(roomId, userId, { addedBy: actor.id });
@@ -285,8 +287,9 @@ export class ChatService {
   }
 
   async history(actor: Actor, roomId: string, query: HistoryQuery): Promise<Message[]> {
-    await this.requireMember(actor, roomId);
-    return this.#store.listMessages(roomId, query);
+    const room = await this.requireMember(actor, roomId);
+    const messages = await this.#store.listMessages(roomId, query);
+    return room.kind === 'direct' ? hideBlockedPeer(messages, await this.#store.getDirectState(roomId, actor.id)) : messages;
   }
 
   async markRead(actor: Actor, roomId: string, seq: number): Promise<number> {

@@ -1,5 +1,5 @@
 import { toAttachmentList } from './attachment-rows.js';
-import { REPLY_QUOTE_LENGTH, type Device, type DevicePlatform, type MemberRoom, type Message, type MessageType, type Room, type User, type UserCredentials } from '../domain/types.js';
+import { REPLY_QUOTE_LENGTH, type Device, type DirectPeer, type DevicePlatform, type MemberRoom, type Message, type MessageType, type Room, type User, type UserCredentials } from '../domain/types.js';
 
 // Row shapes as both drivers return them: bigint may arrive as string (pg) or
 // number (PGlite), timestamptz as Date (both) — hence the conversions below.
@@ -22,6 +22,7 @@ export interface RoomRow {
   created_by: string;
   created_at: Timestamp;
   member_count: number;
+  kind: string;
 }
 
 export interface MemberRoomRow extends RoomRow {
@@ -29,6 +30,8 @@ export interface MemberRoomRow extends RoomRow {
   last_read_seq: BigIntValue;
   /** Edit/delete entries after the read position (not unread). */
   lifecycle_unread: BigIntValue;
+  /** Direct rooms: the other member as JSON {userId, username} (NULL otherwise). */
+  direct?: unknown;
 }
 
 export interface MessageRow {
@@ -59,7 +62,7 @@ export interface DeviceRow {
 }
 
 export const USER_COLUMNS = 'id, username, email, password_hash, is_admin, created_at';
-export const ROOM_COLUMNS = 'id, name, private, created_by, created_at, member_count';
+export const ROOM_COLUMNS = 'id, name, private, created_by, created_at, member_count, kind';
 export const MESSAGE_COLUMNS = 'id, room_id, seq, type, sender_id, sender_username, text, created_at, target_id, edited_at, deleted_at, reply_to';
 export const DEVICE_COLUMNS = 'token, user_id, platform, created_at, updated_at';
 
@@ -87,7 +90,7 @@ export function toCredentials(row: UserRow): UserCredentials {
 }
 
 export function toRoom(row: RoomRow): Room {
-  return {
+  const room: Room = {
     id: row.id,
     name: row.name,
     private: row.private,
@@ -95,12 +98,17 @@ export function toRoom(row: RoomRow): Room {
     createdAt: iso(row.created_at),
     memberCount: Number(row.member_count),
   };
+  if (row.kind === 'direct') room.kind = 'direct';
+  return room;
 }
 
 export function toMemberRoom(row: MemberRoomRow): MemberRoom {
   const lastSeq = toNumber(row.last_seq);
   const lastReadSeq = toNumber(row.last_read_seq);
-  return { ...toRoom(row), lastSeq, lastReadSeq, unread: Math.max(0, lastSeq - lastReadSeq - toNumber(row.lifecycle_unread)) };
+  const room: MemberRoom = { ...toRoom(row), lastSeq, lastReadSeq, unread: Math.max(0, lastSeq - lastReadSeq - toNumber(row.lifecycle_unread)) };
+  const direct = (typeof row.direct === 'string' ? JSON.parse(row.direct) : row.direct) as DirectPeer | null | undefined;
+  if (direct) room.direct = { userId: direct.userId, username: direct.username };
+  return room;
 }
 
 export function toMessage(row: MessageRow): Message {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Device, DevicePlatform, MemberRoom, Message, MessageType, Page, Room, RoomMute, User, UserCredentials } from '../domain/types.js';
+import type { Device, DevicePlatform, MemberRoom, Message, MessageType, Page, Room, RoomMute, User, UserCredentials, UserSummary } from '../domain/types.js';
 import { badRequest, forbidden, notFound } from '../errors.js';
 import { checkDevice, checkLimit, checkSeq, isUuid } from './input.js';
 import { CURSOR_TIMESTAMP_SQL, decodeRoomCursor, encodeRoomCursor } from './room-cursor.js';
@@ -26,8 +26,9 @@ import type { SqlDatabase } from './sql-database.js';
 import { toStoreError } from './sql-errors.js';
 import * as accounts from './account-sql.js';
 import { ATTACHMENT_COLUMNS, ATTACHMENT_JSON, ATTACHMENTS_OF, toStoredAttachment, type AttachmentRow } from './attachment-rows.js';
-import type { AccountDeletion, HistoryQuery, MembershipChange, NewAttachment, NewLifecycleEvent, NewMemberMessage, NewMessage, NewRoom, NewUser, PushRecipient, SearchQuery, Store, StoredAttachment } from './store.js';
+import type { AccountDeletion, DirectState, HistoryQuery, MembershipChange, NewAttachment, NewLifecycleEvent, NewMemberMessage, NewMessage, NewRoom, NewUser, PushRecipient, SearchQuery, Store, StoredAttachment } from './store.js';
 import { ModerationSql, PROMOTE_HEIR_SQL, SEND_GATE_SQL, SLOW_MODE_FLAG_SQL } from './moderation-sql.js';
+import { DIRECT_PEER_OF, DirectRows, NOT_BLOCKED_IN_DIRECT_ROOM } from './direct-rows.js';
 
 const MESSAGE_TYPES: readonly MessageType[] = ['text', 'join', 'leave'];
 
@@ -140,7 +141,7 @@ const APPEND_MEMBER_MESSAGES_SQL = `
       JOIN memberships ms ON ms.room_id = i.room_id AND ms.user_id = i.sender_id
       JOIN rooms gr ON gr.id = i.room_id
       JOIN input_n n ON n.room_id = i.room_id AND n.sender_id = i.sender_id
-      WHERE ${SEND_GATE_SQL} AND NOT EXISTS (
+      WHERE ${SEND_GATE_SQL} AND ${NOT_BLOCKED_IN_DIRECT_ROOM('i.room_id', 'i.sender_id')} AND NOT EXISTS (
         SELECT 1 FROM input_att ia
         JOIN first_claim fc ON fc.att_id = ia.att_id
         LEFT JOIN att_locked al ON al.id = ia.att_id AND al.room_id = i.room_id AND al.uploader_id = i.sender_id
@@ -183,7 +184,11 @@ const APPEND_LEAVE_SQL = appendSql('- 1', `r.username || ' left'`);
 
 /** The Store over one SQL dialect, shared by Postgres (pg) and PGlite. */
 export class SqlStore implements Store {
-  constructor(readonly db: SqlDatabase) {}
+  readonly #direct: DirectRows;
+
+  constructor(readonly db: SqlDatabase) {
+    this.#direct = new DirectRows(db);
+  }
 
   /** Runs `fn`, translating database errors into the Store's ChorusErrors. */
   async #run<T>(fn: () => Promise<T>): Promise<T> {
@@ -312,7 +317,7 @@ export class SqlStore implements Store {
     if (!isUuid(userId)) return [];
     return this.#run(async () => {
       const { rows } = await this.db.query<MemberRoomRow>(
-        `SELECT ${prefixed('r', ROOM_COLUMNS)}, r.last_seq, m.last_read_seq, r.lifecycle_count - m.lifecycle_read AS lifecycle_unread
+        `SELECT ${prefixed('r', ROOM_COLUMNS)}, r.last_seq, m.last_read_seq, r.lifecycle_count - m.lifecycle_read AS lifecycle_unread, ${DIRECT_PEER_OF('r', '$1')}
          FROM memberships m JOIN rooms r ON r.id = m.room_id
          WHERE m.user_id = $1
          ORDER BY lower(r.name), r.id`,
@@ -769,6 +774,36 @@ export class SqlStore implements Store {
   deleteRoom: Store['deleteRoom'] = (...a) => this.#moderation.deleteRoom(...a);
   appendModerationLog: Store['appendModerationLog'] = (...a) => this.#moderation.appendModerationLog(...a);
   listModerationLog: Store['listModerationLog'] = (...a) => this.#moderation.listModerationLog(...a);
+
+  // ---- direct rooms, user search, blocks (SQL in direct-rows.ts)
+
+  openDirectRoom(userId: string, otherId: string): Promise<{ room: Room; created: boolean } | null> {
+    return this.#direct.openDirectRoom(userId, otherId);
+  }
+
+  getDirectState(roomId: string, userId: string): Promise<DirectState | null> {
+    return this.#direct.getDirectState(roomId, userId);
+  }
+
+  searchUsers(prefix: string, limit: number): Promise<UserSummary[]> {
+    return this.#direct.searchUsers(prefix, checkLimit(limit));
+  }
+
+  blockUser(blockerId: string, blockedId: string, maxBlocks: number): Promise<'added' | 'exists' | 'full' | 'unknown'> {
+    return this.#direct.blockUser(blockerId, blockedId, maxBlocks);
+  }
+
+  unblockUser(blockerId: string, blockedId: string): Promise<boolean> {
+    return this.#direct.unblockUser(blockerId, blockedId);
+  }
+
+  listBlocks(blockerId: string, limit: number): Promise<UserSummary[]> {
+    return this.#direct.listBlocks(blockerId, checkLimit(limit));
+  }
+
+  isBlocked(blockerId: string, blockedId: string): Promise<boolean> {
+    return this.#direct.isBlocked(blockerId, blockedId);
+  }
 }
 
 interface MuteRow {

@@ -1,5 +1,5 @@
 import type { ModerationStore } from './moderation-store.js';
-import type { AttachmentInfo, Device, DevicePlatform, MemberRoom, Message, MessageType, Page, Room, RoomMute, User, UserCredentials } from '../domain/types.js';
+import type { AttachmentInfo, Device, DirectPeer, DevicePlatform, MemberRoom, Message, MessageType, Page, Room, RoomMute, User, UserCredentials, UserSummary } from '../domain/types.js';
 
 export interface NewUser {
   username: string;
@@ -226,7 +226,43 @@ export interface Store extends ModerationStore {
    * Its row stays, anonymised, so its messages and rooms stay whole; its username and email are free again.
    */
   deleteAccount(userId: string): Promise<AccountDeletion | null>;
+
+  // ---- direct rooms, user search, blocks (docs/conversations-dms.md)
+
+  /**
+   * THE direct room of two different users: found, or created on first use (private, kind 'direct',
+   * both members, no join messages). Race-free across processes: the ordered pair is a primary key,
+   * so concurrent first uses all return the one room that was stored (`created` true for exactly
+   * one of them). null when either user does not exist; bad_request for a user and themselves.
+   */
+  openDirectRoom(userId: string, otherId: string): Promise<{ room: Room; created: boolean } | null>;
+  /** For a member of a direct room: the other member and the blocks between them (null for other rooms and non-members). */
+  getDirectState(roomId: string, userId: string): Promise<DirectState | null>;
+  /** Users whose username starts with `prefix` (case-insensitive; LIKE wildcards match themselves), by lowercased username, at most `limit`. */
+  searchUsers(prefix: string, limit: number): Promise<UserSummary[]>;
+  /**
+   * Records that `blockerId` blocks `blockedId` unless they already have `maxBlocks` blocks
+   * ('full'); 'exists' when already blocked, 'unknown' when either user does not exist.
+   */
+  blockUser(blockerId: string, blockedId: string, maxBlocks: number): Promise<'added' | 'exists' | 'full' | 'unknown'>;
+  /** Removes the block; returns whether there was one. */
+  unblockUser(blockerId: string, blockedId: string): Promise<boolean>;
+  /** The users `blockerId` blocks, by lowercased username, at most `limit`. */
+  listBlocks(blockerId: string, limit: number): Promise<UserSummary[]>;
+  /** Whether `blockerId` blocks `blockedId`. */
+  isBlocked(blockerId: string, blockedId: string): Promise<boolean>;
 }
+
+
+/** A direct room as one of its two members sees it. */
+export interface DirectState {
+  peer: DirectPeer;
+  /** The member blocks the peer. */
+  blockedByMe: boolean;
+  /** The peer blocks the member. */
+  blocksMe: boolean;
+}
+
 
 /** What deleting an account removed. */
 export interface AccountDeletion {

@@ -74,7 +74,7 @@ export class SidebarView {
               class: room.unread > 0 ? 'room-link unread' : 'room-link',
               attrs: { href: `#/rooms/${encodeURIComponent(room.id)}`, 'aria-current': room.id === activeId ? 'page' : undefined },
             },
-            el('span', { class: 'room-name' }, room.private ? lockIcon() : null, userText(room.name)),
+            el('span', { class: 'room-name' }, room.private ? lockIcon() : null, userText(room.direct ? `@${room.direct.username}` : room.name)),
             room.private ? srOnly(' (private)') : null,
             room.unread > 0
               ? el('span', { class: 'badge', attrs: { 'data-unread': room.unread } }, String(room.unread), srOnly(' unread'))
