@@ -1,8 +1,7 @@
 import rateLimit from '@fastify/rate-limit';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { AccountService, AttachmentService, BoundedWork, DeviceService, ModerationService, type ChorusConfig } from '@chorus/core';
-import { AccountService, AttachmentService, BoundedWork, DeviceService, DirectMessageService, type ChorusConfig } from '@chorus/core';
+import { AccountService, AttachmentService, BoundedWork, DeviceService, DirectMessageService, ModerationService, type ChorusConfig } from '@chorus/core';
 import { Redis } from 'ioredis';
 import { httpServerOptions } from '@chorus/core';
 import type { ApiDeps, RouteDeps } from './deps.js';
@@ -59,8 +58,14 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
     await api.register(rateLimit, { global: false, ...sharedRateLimitStore(api, deps) });
     await api.register(authenticate, { tokens: deps.tokens });
     const { store, ...shared } = deps;
-    const routeDeps: RouteDeps = { ...shared, accounts: new AccountService(store, deps.tokens, passwordHashing(deps.config)), devices: new DeviceService(store), attachments: new AttachmentService(store), moderation: new ModerationService(store, deps.chat) };
-    const routeDeps: RouteDeps = { ...shared, accounts: new AccountService(store, deps.tokens, passwordHashing(deps.config)), devices: new DeviceService(store), attachments: new AttachmentService(store), directs: new DirectMessageService(store, deps.chat) };
+    const routeDeps: RouteDeps = {
+      ...shared,
+      accounts: new AccountService(store, deps.tokens, passwordHashing(deps.config)),
+      devices: new DeviceService(store),
+      attachments: new AttachmentService(store),
+      moderation: new ModerationService(store, deps.chat),
+      directs: new DirectMessageService(store, deps.chat),
+    };
     await api.register(opsRoutes, routeDeps);
     await api.register(authRoutes, routeDeps);
     await api.register(roomRoutes, routeDeps);
