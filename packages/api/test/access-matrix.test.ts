@@ -436,7 +436,6 @@ describe('REST access matrix', () => {
     member: { id: '<member>' },
     otherUser: { id: '<other-user>' },
     dm: { id: '<dm>' },
-    member: { id: '<member>' },
   } as unknown as Fixture;
   const cases = MATRIX.flatMap((row) => ROLES.map((role) => ({ row, role, name: `${row.method} ${row.path(placeholders)} as ${role} → ${row.expect[role]}` })));
 
