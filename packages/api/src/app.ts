@@ -25,6 +25,7 @@ import { opsRoutes } from './routes/ops.js';
 import { presenceRoutes } from './routes/presence.js';
 import { roomRoutes } from './routes/rooms.js';
 import { searchRoutes } from './routes/search.js';
+import { reactionRoutes } from './routes/reactions.js';
 
 export type { ApiDeps } from './deps.js';
 
@@ -66,6 +67,7 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
     await api.register(muteRoutes, routeDeps);
     await api.register(adminRoutes, routeDeps);
     await api.register(attachmentRoutes, routeDeps);
+    await api.register(reactionRoutes, routeDeps);
   });
 
   await app.register(webRoot, { webRoot: deps.webRoot });

@@ -164,6 +164,7 @@ describe.each(storeBackends())(`REST fuzzing on %s (FUZZ_SEED=${FUZZ_SEED})`, (k
       id: hostileSegment([publicRoom.id, privateRoom.id]),
       token: hostileSegment(['fuzz-device-token']),
       messageId: hostileSegment([messageId]),
+      emoji: hostileSegment(['👍', '👩‍👩‍👧', '👍'.repeat(40)]),
     };
     const pathArb = fc.tuple(...op.pathParams.map((p) => segments[p] ?? hostileSegment([]))).map((values) => {
       let path = op.path;

@@ -26,6 +26,7 @@ const MemberRoom = Type.Composite([
     lastSeq: Type.Integer({ minimum: 0 }),
     lastReadSeq: Type.Integer({ minimum: 0 }),
     unread: Type.Integer({ minimum: 0 }),
+    mentions: Type.Integer({ minimum: 0, description: 'unread messages that mention the caller (docs/conversations.md)' }),
   }),
 ]);
 

@@ -111,6 +111,10 @@ export function opsSuite(getApi: () => TestApi): void {
           'POST /api/rooms/{id}/attachments',
           'GET /api/attachments/{id}',
           'GET /api/attachments/{id}/thumbnail',
+          'PUT /api/rooms/{id}/messages/{messageId}/reactions/{emoji}',
+          'DELETE /api/rooms/{id}/messages/{messageId}/reactions/{emoji}',
+          'GET /api/me/settings',
+          'PATCH /api/me/settings',
         ].sort(),
       );
       const send = doc.paths['/api/rooms/{id}/messages'].post;
