@@ -23,6 +23,8 @@ export interface ChatActions {
   join(roomId: string): Promise<void>;
   /** The newest message is on screen: a chance to save the read position. */
   sawLatest(): void;
+  /** Adds or takes back a reaction; the change arrives live as a `reaction` entry. */
+  react(messageId: string, emoji: string, remove: boolean): Promise<void>;
 }
 
 /** Distance from the bottom (px) within which the log counts as "at the latest message". */
@@ -54,6 +56,7 @@ export class ChatView {
     this.#list = new MessageList((url) => actions.loadFile(url), {
       edit: (id, text) => void this.#changeMessage(() => actions.editMessage(id, text)),
       delete: (id) => void this.#changeMessage(() => actions.deleteMessage(id)),
+      react: (id, emoji, remove) => void this.#changeMessage(() => actions.react(id, emoji, remove)),
     });
     this.#files = new ComposerFiles({ upload: (file, onProgress) => actions.upload(file, onProgress), onError: (text) => (this.#sendError.textContent = text) });
     this.#olderButton = el(
@@ -164,6 +167,7 @@ export class ChatView {
     const switching = this.#room?.id !== room.id;
     this.#room = room;
     this.#me = me;
+    this.#list.setMyName(me.username);
     if (!switching) return this.updateRoom(room);
     this.#sendError.textContent = '';
     this.#typing.textContent = '';
