@@ -77,11 +77,16 @@ describe.runIf(runE2e)('reactions and mentions in the browser client', () => {
     expect(await reloaded.getAttribute('aria-pressed')).toBe('true');
   });
 
-  it('bob mentions alice: she sees a mention badge in her room list and the mention highlighted', async () => {
+  it('bob mentions alice with the autocomplete: she sees a mention badge in her room list and the mention highlighted', async () => {
     // Alice looks at another room, so the mention counts as unread for her.
     await a.createRoom(`elsewhere${suffix}`);
     await b.roomLink(room).click();
-    await b.send(`hey @${alice}, look`);
+    // Bob picks alice from the @-autocomplete (names of the room's history and who is online).
+    await b.composer.fill(`hey @${alice.slice(0, 6)}`);
+    await b.page.getByRole('listbox', { name: 'Mention someone' }).getByRole('button', { name: `@${alice}` }).click();
+    expect(await b.composer.inputValue()).toBe(`hey @${alice} `);
+    await b.composer.pressSequentially('look');
+    await b.composer.press('Enter');
     const badge = a.roomLink(room).locator('.mention-badge');
     await badge.waitFor();
     expect(await badge.textContent()).toBe('@1');

@@ -4,6 +4,7 @@ import { ComposerFiles } from './composer-files.js';
 import { el, field, replaceChildren, uid, userText } from './dom.js';
 import { submitAction } from './form-action.js';
 import { displayText, typingText } from './format.js';
+import { MentionAutocomplete } from './mention-autocomplete.js';
 import { MessageList } from './message-list.js';
 
 export interface ChatActions {
@@ -50,6 +51,7 @@ export class ChatView {
   #loadingOlder = false;
   #room: Room | null = null;
   #me: Account | null = null;
+  readonly #mentions: MentionAutocomplete;
 
   constructor(actions: ChatActions) {
     this.#actions = actions;
@@ -79,17 +81,20 @@ export class ChatView {
           this.#files.add(files);
         },
         keydown: (event) => {
+          if (this.#mentions.onKeydown(event)) return;
           if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
             event.preventDefault();
             this.#send();
           }
         },
         input: () => {
+          this.#mentions.update();
           this.#autoGrow();
           if (this.#input.value.trim() !== '') this.#actions.typing();
         },
       },
     });
+    this.#mentions = new MentionAutocomplete(this.#input, () => this.#mentionNames());
     this.#log.addEventListener('scroll', () => this.#onScroll(), { passive: true });
     // Files dropped anywhere on the chat pane are attached to the next message.
     this.element.addEventListener('dragover', (event) => {
@@ -319,9 +324,16 @@ export class ChatView {
         field('Message', this.#input, 'Enter sends, Shift+Enter adds a line. Drop or paste files to attach them.'),
         el('button', { class: 'primary', attrs: { type: 'submit' } }, 'Send'),
       ),
+      this.#mentions.element,
       this.#files.list,
       this.#sendError,
     );
+  }
+
+  /** Names for @-autocomplete: who wrote in the loaded history and who is online (bounded by what is shown). */
+  *#mentionNames(): Iterable<string> {
+    for (const node of this.#list.element.querySelectorAll('.sender')) if (node.textContent) yield node.textContent;
+    for (const node of this.#online.querySelectorAll('li')) if (node.textContent) yield node.textContent;
   }
 
   #send(): void {
