@@ -28,6 +28,7 @@ import { opsRoutes } from './routes/ops.js';
 import { presenceRoutes } from './routes/presence.js';
 import { roomRoutes } from './routes/rooms.js';
 import { searchRoutes } from './routes/search.js';
+import { reactionRoutes } from './routes/reactions.js';
 
 export type { ApiDeps } from './deps.js';
 
@@ -79,6 +80,7 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
     await api.register(accountRoutes, routeDeps);
     await api.register(moderationRoutes, routeDeps);
     await api.register(directMessageRoutes, routeDeps);
+    await api.register(reactionRoutes, routeDeps);
   });
 
   await app.register(webRoot, { webRoot: deps.webRoot });

@@ -30,12 +30,18 @@ export const Attachment = Type.Object({
   thumbnailUrl: Type.Optional(Type.String({ description: 'images: a WebP preview at most 320x320' })),
 });
 
+export const Reaction = Type.Object({
+  emoji: Type.String(),
+  count: Type.Integer({ minimum: 1 }),
+  mine: Type.Optional(Type.Literal(true, { description: 'the caller reacted with this emoji' })),
+});
+
 export const Message = Type.Object({
   id: Uuid,
   roomId: Uuid,
   seq: Type.Integer({ minimum: 1 }),
-  type: Type.Union([Type.Literal('text'), Type.Literal('join'), Type.Literal('leave'), Type.Literal('edit'), Type.Literal('delete')], {
-    description: 'edit/delete: an entry of the room sequence that changed the message `targetId` (edit carries the new text)',
+  type: Type.Union([Type.Literal('text'), Type.Literal('join'), Type.Literal('leave'), Type.Literal('edit'), Type.Literal('delete'), Type.Literal('reaction')], {
+    description: 'edit/delete/reaction: an entry of the room sequence that changed the message `targetId` (edit carries the new text)',
   }),
   sender: Type.Object({ id: Uuid, username: Type.String() }),
   text: Type.String(),
@@ -56,6 +62,9 @@ export const Message = Type.Object({
     ),
   ),
   hidden: Type.Optional(Type.Literal(true, { description: "direct rooms, in the blocker's history: a blocked user's message, its text, files and quote withheld" })),
+  reactions: Type.Optional(Type.Array(Reaction, { description: "text messages: reactions (history marks the caller's own); reaction entries: the target's reactions after the change" })),
+  reaction: Type.Optional(Type.Object({ emoji: Type.String(), removed: Type.Optional(Type.Literal(true)) }, { description: 'reaction entries: the emoji added or taken back' })),
+  mentions: Type.Optional(Type.Array(Uuid, { description: 'text messages: ids of the members mentioned with @username' })),
 });
 
 export const RoomIdParams = Type.Object({ id: Type.String({ format: 'uuid', description: 'room id' }) });

@@ -273,6 +273,35 @@ const MATRIX: Row[] = [
   // Files of a private room: members only, 404 for everyone else (existence not revealed).
   { method: 'GET', route: '/api/attachments/{id}', path: (f) => `/api/attachments/${f.privateAttachment}`, expect: membersOf('private', 200) },
   { method: 'GET', route: '/api/attachments/{id}/thumbnail', path: (f) => `/api/attachments/${f.privateAttachment}/thumbnail`, expect: membersOf('private', 200) },
+  // Reactions: any member, on any member's message; outsiders their usual 403/404.
+  ...(['public', 'private'] as const).flatMap((kind): Row[] => [
+    {
+      method: 'PUT',
+      route: '/api/rooms/{id}/messages/{messageId}/reactions/{emoji}',
+      path: (f) => `/api/rooms/${kind === 'public' ? pub(f) : priv(f)}/messages/${f.memberMessage[kind]}/reactions/${encodeURIComponent('👍')}`,
+      expect: membersOf(kind, 200),
+      check: (f, _caller, r) => expect(r.body).toEqual({ messageId: f.memberMessage[kind], reactions: [{ emoji: '👍', count: 1, mine: true }] }),
+    },
+    {
+      method: 'DELETE',
+      route: '/api/rooms/{id}/messages/{messageId}/reactions/{emoji}',
+      path: (f) => `/api/rooms/${kind === 'public' ? pub(f) : priv(f)}/messages/${f.memberMessage[kind]}/reactions/${encodeURIComponent('👍')}`,
+      expect: membersOf(kind, 200),
+      check: (f, _caller, r) => expect(r.body).toEqual({ messageId: f.memberMessage[kind], reactions: [] }),
+    },
+  ]),
+  { method: 'GET', route: '/api/me/settings', path: () => '/api/me/settings', expect: anyUser(200), check: (_f, _caller, r) => expect(r.body).toEqual({ notifyMentionsWhenMuted: true }) },
+  {
+    method: 'PATCH',
+    route: '/api/me/settings',
+    path: () => '/api/me/settings',
+    body: () => ({ notifyMentionsWhenMuted: false }),
+    expect: anyUser(200),
+    check: async (_f, caller, r, api) => {
+      expect(r.body).toEqual({ notifyMentionsWhenMuted: false });
+      expect(await api.store.getUserSettings(caller.id)).toEqual({ notifyMentionsWhenMuted: false });
+    },
+  },
   // Operators only (users.is_admin); none of these roles is one.
   { method: 'GET', route: '/api/admin/push/dead-letters', path: () => '/api/admin/push/dead-letters', expect: anyUser(403) },
   { method: 'POST', route: '/api/admin/push/dead-letters/{id}/replay', path: () => '/api/admin/push/dead-letters/1/replay', expect: anyUser(403) },

@@ -167,6 +167,7 @@ describe.each(storeBackends())(`REST fuzzing on %s (FUZZ_SEED=${FUZZ_SEED})`, (k
       token: hostileSegment(['fuzz-device-token']),
       messageId: hostileSegment([messageId]),
       userId: hostileSegment(userIds),
+      emoji: hostileSegment(['👍', '👩‍👩‍👧', '👍'.repeat(40)]),
     };
     const pathArb = fc.tuple(...op.pathParams.map((p) => segments[p] ?? hostileSegment([]))).map((values) => {
       let path = op.path;

@@ -85,8 +85,8 @@ describe('presence, typing and user queues (one chat-server)', () => {
     await unread.waitFor(base + 2);
     const seq = (await h.store.lastSeq(room.id))!;
     expect(bodies(unread).slice(base)).toEqual([
-      { roomId: room.id, lastSeq: seq - 1, unread: before.unread + 1 },
-      { roomId: room.id, lastSeq: seq, unread: before.unread + 2 },
+      { roomId: room.id, lastSeq: seq - 1, unread: before.unread + 1 , mentions: 0 },
+      { roomId: room.id, lastSeq: seq, unread: before.unread + 2 , mentions: 0 },
     ]);
 
     // While bob views the room on this process, no unread update is sent for it.
@@ -95,7 +95,7 @@ describe('presence, typing and user queues (one chat-server)', () => {
     await viewing.waitFor(1);
     await h.chat.markRead(bob, room.id, seq + 1);
     await unread.waitFor(base + 3);
-    expect(bodies(unread)[base + 2]).toEqual({ roomId: room.id, lastSeq: seq + 1, unread: 0 });
+    expect(bodies(unread)[base + 2]).toEqual({ roomId: room.id, lastSeq: seq + 1, unread: 0, mentions: 0 });
   });
 
   it('leaves edits and deletes out of the unread counts it sends', async () => {
@@ -115,14 +115,14 @@ describe('presence, typing and user queues (one chat-server)', () => {
     await unread.waitFor(base + 2);
     const seq = (await h.store.lastSeq(lounge.id))!;
     expect(bodies(unread).slice(base)).toEqual([
-      { roomId: lounge.id, lastSeq: seq - 3, unread: before.unread + 1 },
-      { roomId: lounge.id, lastSeq: seq, unread: before.unread + 2 },
+      { roomId: lounge.id, lastSeq: seq - 3, unread: before.unread + 1 , mentions: 0 },
+      { roomId: lounge.id, lastSeq: seq, unread: before.unread + 2 , mentions: 0 },
     ]);
     expect((await h.store.listMemberRooms(bob.id)).find((r) => r.id === lounge.id)!.unread).toBe(before.unread + 2);
     // Reading up to the delete leaves only the last message unread.
     await h.chat.markRead(bob, lounge.id, seq - 1);
     await unread.waitFor(base + 3);
-    expect(bodies(unread)[base + 2]).toEqual({ roomId: lounge.id, lastSeq: seq, unread: 1 });
+    expect(bodies(unread)[base + 2]).toEqual({ roomId: lounge.id, lastSeq: seq, unread: 1, mentions: 0 });
   });
 
   it('delivers user-queue events published by any process to every session of that user', async () => {

@@ -31,7 +31,7 @@ interface Row {
   /** The room whose history must stay unchanged when a SEND is refused. */
   room?: (f: Fixture) => Room;
   /** An edit/delete SEND: it names a fresh message of the member (sent before the cell). */
-  lifecycle?: 'edit' | 'delete';
+  lifecycle?: 'edit' | 'delete' | 'react';
   expect: Expectation;
 }
 
@@ -62,6 +62,9 @@ const MATRIX: Row[] = [
   { command: 'SEND', destination: (f) => `/app/rooms/${f.privateRoom.id}/edit`, room: priv, lifecycle: 'edit', expect: { ...membersOf('private'), creator: 'forbidden' } },
   { command: 'SEND', destination: (f) => `/app/rooms/${f.publicRoom.id}/delete`, room: pub, lifecycle: 'delete', expect: membersOf('public') },
   { command: 'SEND', destination: (f) => `/app/rooms/${f.privateRoom.id}/delete`, room: priv, lifecycle: 'delete', expect: membersOf('private') },
+  // Any member reacts to the member's message.
+  { command: 'SEND', destination: (f) => `/app/rooms/${f.publicRoom.id}/react`, room: pub, lifecycle: 'react', expect: membersOf('public') },
+  { command: 'SEND', destination: (f) => `/app/rooms/${f.privateRoom.id}/react`, room: priv, lifecycle: 'react', expect: membersOf('private') },
   { command: 'SUBSCRIBE', destination: () => '/user/queue/errors', expect: anyUser },
   { command: 'SUBSCRIBE', destination: () => '/user/queue/unread', expect: anyUser },
   // Another user's queue cannot even be named: /user/queue/* is always the caller's own.
@@ -120,7 +123,9 @@ describe('STOMP access matrix', () => {
     const spoof = role === 'impostor' ? `user-id:${f.creator.id}\nsender:${f.creator.id}\nuser-name:${f.creator.username}\n` : '';
     if (row.command === 'SUBSCRIBE') return `SUBSCRIBE\nid:cell\ndestination:${destination}\n${spoof}receipt:${receipt}\n\n\0`;
     if (row.lifecycle) {
-      const body = JSON.stringify(row.lifecycle === 'edit' ? { messageId: targetId, text: `cell ${receipt}` } : { messageId: targetId });
+      const body = JSON.stringify(
+        row.lifecycle === 'edit' ? { messageId: targetId, text: `cell ${receipt}` } : row.lifecycle === 'react' ? { messageId: targetId, emoji: '👍' } : { messageId: targetId },
+      );
       return `SEND\ndestination:${destination}\ncontent-type:application/json\n${spoof}receipt:${receipt}\n\n${body}\0`;
     }
     const body = destination.endsWith('/typing') ? '' : `cell ${receipt}`;
@@ -171,7 +176,7 @@ describe('STOMP access matrix', () => {
       if (expected === 'ok' && row.lifecycle) {
         expect(seqAfter).toBe((seqBefore ?? 0) + 1);
         const [stored] = await h.store.listMessages(room.id, { limit: 1 });
-        expect(stored).toMatchObject({ type: row.lifecycle, targetId: target!.id, sender: { id: userOf(role).id } });
+        expect(stored).toMatchObject({ type: row.lifecycle === 'react' ? 'reaction' : row.lifecycle, targetId: target!.id, sender: { id: userOf(role).id } });
       } else if (expected === 'ok' && storesText) {
         expect(seqAfter).toBe((seqBefore ?? 0) + 1);
         const [stored] = await h.store.listMessages(room.id, { limit: 1 });

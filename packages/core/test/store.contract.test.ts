@@ -102,7 +102,7 @@ describe.each(storeBackends())('Store contract (%s)', (backend) => {
       expect(await store.isMember(room.id, owner.id)).toBe(true);
       expect(await store.listMemberIds(room.id)).toEqual([owner.id]);
       expect(await store.lastSeq(room.id)).toBe(0);
-      expect(await store.listMemberRooms(owner.id)).toEqual([{ ...room, lastSeq: 0, lastReadSeq: 0, unread: 0 }]);
+      expect(await store.listMemberRooms(owner.id)).toEqual([{ ...room, lastSeq: 0, lastReadSeq: 0, unread: 0, mentions: 0 }]);
     });
 
     it('rejects a room created by an unknown user', async () => {
@@ -470,7 +470,7 @@ describe.each(storeBackends())('Store contract (%s)', (backend) => {
       for (let i = 0; i < 4; i++) await say(room, owner, `m${i}`); // seqs 2..5
 
       expect(await store.listMemberRooms(bob.id)).toEqual([
-        { ...room, memberCount: 2, lastSeq: 5, lastReadSeq: 0, unread: 5 },
+        { ...room, memberCount: 2, lastSeq: 5, lastReadSeq: 0, unread: 5, mentions: 0 },
       ]);
       expect(await store.markRead(room.id, bob.id, 3)).toBe(3);
       expect(await store.markRead(room.id, bob.id, 2)).toBe(3);

@@ -14,11 +14,13 @@ export type Destination =
   | { kind: 'send-edit'; roomId: string }
   /** Delete a message: JSON body `{"messageId": "<id>"}`. */
   | { kind: 'send-delete'; roomId: string }
-  | { kind: 'unknown' };
+  | { kind: 'unknown' }
+  /** Add or take back a reaction: JSON body `{"messageId": "<id>", "emoji": "👍", "remove"?: true}`. */
+  | { kind: 'send-react'; roomId: string };
 
 const ROOM_ID = '([0-9a-fA-F-]{36})';
 const TOPIC_ROOM = new RegExp(`^/topic/rooms/${ROOM_ID}(?:/(presence|typing))?$`);
-const APP_ROOM = new RegExp(`^/app/rooms/${ROOM_ID}(?:/(typing|edit|delete))?$`);
+const APP_ROOM = new RegExp(`^/app/rooms/${ROOM_ID}(?:/(typing|edit|delete|react))?$`);
 const USER_QUEUE = /^\/user\/queue\/([a-z][a-z0-9-]{0,31})$/;
 
 export function parseDestination(destination: string): Destination {
@@ -35,6 +37,7 @@ export function parseDestination(destination: string): Destination {
     if (m[2] === 'typing') return { kind: 'send-typing', roomId };
     if (m[2] === 'edit') return { kind: 'send-edit', roomId };
     if (m[2] === 'delete') return { kind: 'send-delete', roomId };
+    if (m[2] === 'react') return { kind: 'send-react', roomId };
     return { kind: 'send-room', roomId };
   }
   m = USER_QUEUE.exec(destination);
@@ -63,3 +66,5 @@ export const editSendDestination = (roomId: string) => `/app/rooms/${roomId}/edi
 export const deleteSendDestination = (roomId: string) => `/app/rooms/${roomId}/delete`;
 /** A queue of the connected user (SUBSCRIBE). */
 export const userQueueDestination = (queue: string) => `/user/queue/${queue}`;
+/** Where a reaction is added or taken back (SEND, body `{"messageId","emoji","remove"?}`); any member. */
+export const reactSendDestination = (roomId: string) => `/app/rooms/${roomId}/react`;

@@ -26,6 +26,21 @@ export interface MessageBody {
   deleted?: true;
   /** A reply: the answered message's id, sender and first characters (only `deleted` once deleted). */
   replyTo?: { id: string; sender: WireUser; text: string; deleted?: true };
+  /**
+   * A text message: its reactions (history pages mark the reader's own with `mine`). A
+   * `type: "reaction"` entry: the target's reactions right after the change (docs/conversations.md).
+   */
+  reactions?: WireReaction[];
+  /** A `type: "reaction"` entry: the emoji its sender added, or took back. */
+  reaction?: { emoji: string; removed?: true };
+  /** A text message: ids of the members it mentions. */
+  mentions?: string[];
+}
+
+export interface WireReaction {
+  emoji: string;
+  count: number;
+  mine?: true;
 }
 
 /** On `/topic/rooms/<id>/presence`: a user came online in the room (first connection anywhere) or went offline (last one gone). */
@@ -48,6 +63,8 @@ export interface UnreadUpdate {
   roomId: string;
   lastSeq: number;
   unread: number;
+  /** Unread messages in the room that mention the user. */
+  mentions?: number;
 }
 
 /** On `/user/queue/errors`: a frame of this session was refused (the connection stays open). */

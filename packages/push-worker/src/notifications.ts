@@ -56,7 +56,8 @@ export function planNotifications(
   const maxChars = options.previewChars ?? DEFAULT_PREVIEW_CHARS;
   for (const recipient of recipients) {
     if (online.has(recipient.userId)) continue;
-    const jobs = claim.jobs.filter((job) => job.senderId !== recipient.userId);
+    // A member who muted the room hears only of the messages that mention them.
+    const jobs = claim.jobs.filter((job) => job.senderId !== recipient.userId && (!recipient.mentionsOnly || job.mentions?.includes(recipient.userId)));
     const newest = jobs[jobs.length - 1];
     if (!newest) continue;
     const count = Math.max(recipient.unread, jobs.length);
@@ -75,6 +76,7 @@ export function planNotifications(
       unread: String(count),
       count: String(jobs.length),
     };
+    if (jobs.some((job) => job.mentions?.includes(recipient.userId))) data['mention'] = 'true';
     for (const device of recipient.devices) {
       if (jobs.every((job) => job.deliveredTokens.includes(device.token))) continue;
       planned.push({

@@ -139,7 +139,7 @@ export class PushWorker {
     const plans = new Map<PushClaim, PlannedNotification[]>();
     let planError: { cause: unknown } | undefined;
     try {
-      const recipients = await this.#o.store.listPushRecipientsByRoom(claims.map((claim) => claim.roomId));
+      const recipients = await this.#o.store.listPushRecipientsByRoom(claims.map((claim) => claim.roomId), mentionedByRoom(claims));
       const online = await Promise.all(
         claims.map((claim) => ((recipients.get(claim.roomId)?.length ?? 0) > 0 ? this.#onlineIn(claim.roomId) : NOBODY_ONLINE)),
       );
@@ -251,4 +251,14 @@ export class PushWorker {
 function describe(results: PushResult[]): string {
   const reasons = [...new Set(results.map((r) => ('reason' in r ? r.reason : r.status)))];
   return reasons.join('; ').slice(0, 1000);
+}
+
+/** Who the claimed messages mention, per room: muted members among them may still be notified. */
+function mentionedByRoom(claims: readonly PushClaim[]): Map<string, string[]> {
+  const mentioned = new Map<string, string[]>();
+  for (const claim of claims) {
+    const ids = [...new Set(claim.jobs.flatMap((job) => job.mentions ?? []))];
+    if (ids.length > 0) mentioned.set(claim.roomId, ids);
+  }
+  return mentioned;
 }

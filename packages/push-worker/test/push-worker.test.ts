@@ -121,6 +121,25 @@ describe.each(storeBackends())('push worker through firebase-admin (%s)', (kind)
     expect(fcm.sends).toHaveLength(2);
   });
 
+  it('notifies a member who muted the room of the messages mentioning them only, per their setting', async () => {
+    const sender_ = await world.user('sal', []);
+    const muted = await world.user('mia', ['android']);
+    const optedOut = await world.user('otto', ['android']);
+    const room = await world.room(sender_, [muted, optedOut]);
+    for (const u of [muted, optedOut]) await t.store.muteRoom(room.id, u.id, null);
+    await t.store.updateUserSettings(optedOut.id, { notifyMentionsWhenMuted: false });
+    // The mentions are read from the message (the outbox row is unchanged).
+    const [plain, mention] = await t.store.appendMemberMessages([
+      { roomId: room.id, senderId: sender_.id, text: 'plain' },
+      { roomId: room.id, senderId: sender_.id, text: `@${muted.username} @${optedOut.username} look`, mentions: [muted.id, optedOut.id] },
+    ]);
+    expect(plain).toBeTruthy();
+    const summary = await worker().runOnce();
+    expect(summary).toMatchObject({ claims: 1, sent: 1, acked: 2 });
+    expect(fcm.sends.map((s) => s.message.token)).toEqual(muted.tokens);
+    expect(fcm.sends[0]!.message.data).toMatchObject({ messageId: mention!.id, count: '1', mention: 'true' });
+  });
+
   it('sends a device token only to the last user who registered it (POST /api/devices moves it)', async () => {
     // The same phone: first alice registers its token, then bob signs in on it and registers it too.
     const sender_ = await world.user('sam', []);

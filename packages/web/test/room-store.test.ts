@@ -13,6 +13,7 @@ function room(id: string, lastSeq: number, unread = 0): MemberRoom {
     lastSeq,
     lastReadSeq: lastSeq - unread,
     unread,
+    mentions: 0,
   };
 }
 

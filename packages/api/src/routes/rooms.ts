@@ -27,6 +27,7 @@ const MemberRoom = Type.Composite([
     lastReadSeq: Type.Integer({ minimum: 0 }),
     unread: Type.Integer({ minimum: 0 }),
     direct: Type.Optional(Type.Object({ userId: Uuid, username: Type.String() }, { description: 'direct rooms: the other person' })),
+    mentions: Type.Integer({ minimum: 0, description: 'unread messages that mention the caller (docs/conversations.md)' }),
   }),
 ]);
 

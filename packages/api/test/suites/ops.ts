@@ -131,6 +131,10 @@ export function opsSuite(getApi: () => TestApi): void {
           'GET /api/me/blocks',
           'PUT /api/me/blocks/{userId}',
           'DELETE /api/me/blocks/{userId}',
+          'PUT /api/rooms/{id}/messages/{messageId}/reactions/{emoji}',
+          'DELETE /api/rooms/{id}/messages/{messageId}/reactions/{emoji}',
+          'GET /api/me/settings',
+          'PATCH /api/me/settings',
         ].sort(),
       );
       const send = doc.paths['/api/rooms/{id}/messages'].post;

@@ -16,6 +16,9 @@ interface RoomPosition {
   olderSkipped: number;
   olderUpTo: number;
   stop: () => void;
+  /** Seqs of unread messages mentioning the user seen live (at most MAX_SKIPPED_SEQS), plus older ones from the store. */
+  mentionSeqs: number[];
+  olderMentions: number;
 }
 
 const MAX_SKIPPED_SEQS = 256;
@@ -30,6 +33,9 @@ function readUpTo(position: RoomPosition): void {
   position.skippedSeqs = position.skippedSeqs.filter((seq) => seq > read);
   // Where the older ones lie is not kept: those past `read` are at most the seqs up to olderUpTo.
   position.olderSkipped = read >= position.olderUpTo ? 0 : Math.min(position.olderSkipped, position.olderUpTo - read);
+  // Mentions: reading the room clears them (older ones counted by the store lie at or before olderUpTo).
+  position.mentionSeqs = position.mentionSeqs.filter((seq) => seq > read);
+  if (read >= position.olderUpTo) position.olderMentions = 0;
 }
 
 interface TrackedUser {
@@ -110,7 +116,7 @@ export class UnreadTracker {
         continue;
       }
       const olderSkipped = Math.max(0, room.lastSeq - room.lastReadSeq - room.unread);
-      const position: RoomPosition = { lastSeq: room.lastSeq, lastReadSeq: room.lastReadSeq, skippedSeqs: [], olderSkipped, olderUpTo: room.lastSeq, stop: () => {} };
+      const position: RoomPosition = { lastSeq: room.lastSeq, lastReadSeq: room.lastReadSeq, skippedSeqs: [], olderSkipped, olderUpTo: room.lastSeq, stop: () => {}, mentionSeqs: [], olderMentions: room.mentions };
       user.rooms.set(room.id, position);
       position.stop = await this.registry.listen(ROOM_MESSAGES, topics.room(room.id), (message) => this.#onMessage(userId, position, message));
       if (this.#users.get(userId) !== user) position.stop(); // released while loading
@@ -121,7 +127,7 @@ export class UnreadTracker {
     if (message.seq <= position.lastSeq) return;
     position.lastSeq = message.seq;
     // Edits and deletes change nothing unread (the room subscription shows them).
-    if (message.type === 'edit' || message.type === 'delete') {
+    if (message.type === 'edit' || message.type === 'delete' || message.type === 'reaction') {
       position.skippedSeqs.push(message.seq);
       if (position.skippedSeqs.length > MAX_SKIPPED_SEQS) {
         position.olderSkipped++;
@@ -129,6 +135,7 @@ export class UnreadTracker {
       }
       return;
     }
+    if (message.mentions?.includes(userId) && position.mentionSeqs.length < MAX_SKIPPED_SEQS) position.mentionSeqs.push(message.seq);
     if (message.sender.id === userId || this.presenceTracker.isViewing(userId, message.roomId)) return;
     this.#send(userId, message.roomId, position);
   }
@@ -147,7 +154,12 @@ export class UnreadTracker {
   }
 
   #send(userId: string, roomId: string, position: RoomPosition): void {
-    const update: UnreadUpdate = { roomId, lastSeq: position.lastSeq, unread: Math.max(0, position.lastSeq - position.lastReadSeq - skippedOf(position)) };
+    const update: UnreadUpdate = {
+      roomId,
+      lastSeq: position.lastSeq,
+      unread: Math.max(0, position.lastSeq - position.lastReadSeq - skippedOf(position)),
+      mentions: position.olderMentions + position.mentionSeqs.length,
+    };
     this.userHub.deliverLocally(userId, UNREAD_QUEUE, update);
   }
 

@@ -74,3 +74,18 @@ export function readLifecycleBody(body: Buffer, withText: boolean): { messageId:
   const { messageId, text } = value as { messageId: unknown; text?: unknown };
   return { messageId, text };
 }
+
+/** The JSON body of a SEND to /app/rooms/<id>/react: `{"messageId","emoji","remove"?: boolean}`. */
+export function readReactionBody(body: Buffer): { messageId: unknown; emoji: unknown; remove: boolean } {
+  let value: unknown;
+  try {
+    value = JSON.parse(utf8.decode(body));
+  } catch {
+    value = undefined;
+  }
+  const v = value as { messageId?: unknown; emoji?: unknown; remove?: unknown } | null;
+  if (v === null || typeof v !== 'object' || Array.isArray(v) || typeof v.messageId !== 'string' || typeof v.emoji !== 'string' || (v.remove !== undefined && typeof v.remove !== 'boolean')) {
+    throw badRequest('body must be JSON {"messageId": "<id>", "emoji": "<one emoji>", "remove"?: true|false}');
+  }
+  return { messageId: v.messageId, emoji: v.emoji, remove: v.remove === true };
+}

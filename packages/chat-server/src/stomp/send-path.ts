@@ -2,7 +2,7 @@ import { ChorusError, validateMessageText, type Actor } from '@chorus/core';
 import type { StompFrame } from '../protocol/codec/index.js';
 import { parseDestination } from '../protocol/destinations.js';
 import { requireHeader } from './frame-headers.js';
-import { readLifecycleBody, readSendBody, readSendText } from './send-body.js';
+import { readLifecycleBody, readReactionBody, readSendBody, readSendText } from './send-body.js';
 import type { SessionContext } from './session-context.js';
 import type { SessionLimits } from './session-limits.js';
 import { TransactionBuffer } from './transaction-buffer.js';
@@ -53,10 +53,16 @@ export class SendPath {
   async #deliverSend(frame: StompFrame, destination: string, paid = false): Promise<void> {
     const target = parseDestination(destination);
     if (target.kind === 'send-typing') return this.#sendTyping(target.roomId);
-    if (target.kind !== 'send-room' && target.kind !== 'send-edit' && target.kind !== 'send-delete') {
-      throw new ChorusError('not_found', `cannot SEND to ${destination}: use /app/rooms/<roomId>, /app/rooms/<roomId>/typing, /edit or /delete`);
+    if (target.kind !== 'send-room' && target.kind !== 'send-edit' && target.kind !== 'send-delete' && target.kind !== 'send-react') {
+      throw new ChorusError('not_found', `cannot SEND to ${destination}: use /app/rooms/<roomId>, /app/rooms/<roomId>/typing, /edit, /delete or /react`);
     }
+    // Reactions pay from the same send budget as messages: they are room events too.
     if (!paid) this.limits.takeSend();
+    if (target.kind === 'send-react') {
+      const change = readReactionBody(frame.body);
+      await this.ctx.chat.react(this.user, target.roomId, change.messageId, change.emoji, change.remove, 'stomp');
+      return;
+    }
     if (target.kind !== 'send-room') {
       // Edits and deletes: the same rules and path as PATCH/DELETE over REST (ChatService).
       const change = readLifecycleBody(frame.body, target.kind === 'send-edit');

@@ -270,6 +270,7 @@ describe(`live /ws endpoint fuzzing (FUZZ_SEED=${FUZZ_SEED})`, () => {
       `/app/rooms/${quietRoom.id}`,
       `/app/rooms/${fuzzRoom.id}/edit`,
       `/app/rooms/${fuzzRoom.id}/delete`,
+      `/app/rooms/${fuzzRoom.id}/react`,
       `/topic/rooms/${fuzzRoom.id}`,
       `/topic/rooms/${quietRoom.id}`,
       '/user/queue/errors',
@@ -295,7 +296,7 @@ describe(`live /ws endpoint fuzzing (FUZZ_SEED=${FUZZ_SEED})`, () => {
       fc.constant(''),
       fc.string({ maxLength: 40 }).map((t) => JSON.stringify({ text: t })),
       fc.string({ maxLength: 40 }),
-      fc.constantFrom('{"text":', '{"text":42}', '[]', 'null', '   '),
+      fc.constantFrom('{"text":', '{"text":42}', '[]', 'null', '   ', '{"messageId":"00000000-0000-0000-0000-000000000000","emoji":"👍"}', `{"messageId":"x","emoji":"${'👍'.repeat(500)}"}`),
       invalidUtf8.map((b) => Buffer.from(b)),
     );
     const command = fc.oneof(

@@ -31,12 +31,14 @@ export interface MemberRoom extends Room {
   unread: number;
   /** Direct rooms: the other person. */
   direct?: DirectPeer;
+  /** Unread text messages that mention this member (docs/conversations.md). */
+  mentions: number;
 }
 
-export type MessageType = 'text' | 'join' | 'leave' | 'edit' | 'delete';
+export type MessageType = 'text' | 'join' | 'leave' | 'edit' | 'delete' | 'reaction';
 
-/** Entries of a room's sequence that change an earlier message (not counted by push). */
-export const LIFECYCLE_TYPES: readonly MessageType[] = ['edit', 'delete'];
+/** Entries of a room's sequence that change an earlier message (not counted by push nor unread). */
+export const LIFECYCLE_TYPES: readonly MessageType[] = ['edit', 'delete', 'reaction'];
 
 export interface MessageSender {
   id: string;
@@ -67,6 +69,29 @@ export interface Message {
   replyTo?: ReplyQuote;
   /** In the history of a direct room, for the member who blocks the sender: text, files and quote withheld. */
   hidden?: true;
+  /**
+   * A text message: its reactions, in the order first added (absent: none). A reaction entry:
+   * its target's reactions right after the change. `mine` only in history pages (per reader).
+   */
+  reactions?: ReactionCount[];
+  /** A reaction entry: the emoji the sender added, or took back (`removed`). */
+  reaction?: { emoji: string; removed?: true };
+  /** A text message: ids of the room members it mentions with `@username`. */
+  mentions?: string[];
+}
+
+/** One emoji's reactions on a message. */
+export interface ReactionCount {
+  emoji: string;
+  count: number;
+  /** In history pages: the reader reacted with this emoji. */
+  mine?: true;
+}
+
+/** A user's own settings (GET/PATCH /api/me/settings). */
+export interface UserSettings {
+  /** A mention notifies (push) even in a room the user muted. */
+  notifyMentionsWhenMuted: boolean;
 }
 
 /** The message a reply answers: its sender and first characters, or only `deleted` once deleted. */

@@ -1,6 +1,6 @@
 import type { Broker } from '../broker/broker.js';
 import { topics } from '../broker/topics.js';
-import type { MemberRoom, Message, Page, Room, RoomMute } from '../domain/types.js';
+import type { MemberRoom, Message, Page, ReactionCount, Room, RoomMute, UserSettings } from '../domain/types.js';
 import { badRequest, ChorusError, conflict, forbidden, notFound } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -10,6 +10,8 @@ import type { UserEvent } from './events.js';
 import { LanedGroupCommit } from './group-commit.js';
 import { mayDeleteMessage, sendRefusal } from './room-rules.js';
 import { checkNoBidiControls, checkStorableText, validateMessageText } from './text.js';
+import { MAX_MENTIONS_PER_MESSAGE, parseMentions } from './mentions.js';
+import { MAX_REACTIONS_PER_MESSAGE, MAX_REACTIONS_PER_USER, validateEmoji } from './reactions.js';
 
 /**
  * Group commit sizing. A batch of 512 short messages is one statement of a few
@@ -119,6 +121,8 @@ export class ChatService {
   async sendMany(actor: Actor, roomId: string, texts: unknown[], source: SendSource): Promise<Message[]> {
     const inputs = texts.map((text) => this.#input(actor, roomId, text));
     if (inputs.some((input) => input.replyTo !== undefined)) await this.#checkReplies(actor, roomId, inputs);
+    // Only texts with an '@' pay for mention resolution: one query per send.
+    if (inputs.some((input) => input.text.includes('@'))) await this.#resolveMentions(actor, roomId, inputs);
     // Membership is checked inside the append (no extra query per send); only a refusal
     // pays for requireMember, which says why (unknown room, private room, not a member).
     let stored = await this.#appends.submit(inputs);
@@ -289,7 +293,8 @@ export class ChatService {
   async history(actor: Actor, roomId: string, query: HistoryQuery): Promise<Message[]> {
     const room = await this.requireMember(actor, roomId);
     const messages = await this.#store.listMessages(roomId, query);
-    return room.kind === 'direct' ? hideBlockedPeer(messages, await this.#store.getDirectState(roomId, actor.id)) : messages;
+    const shown = room.kind === 'direct' ? hideBlockedPeer(messages, await this.#store.getDirectState(roomId, actor.id)) : messages;
+    return this.#markOwnReactions(actor, shown);
   }
 
   async markRead(actor: Actor, roomId: string, seq: number): Promise<number> {
@@ -389,6 +394,82 @@ export class ChatService {
   /** Publishes (and tells onStored listeners of) a message another service stored, e.g. a kicked member's leave. */
   recordStored(message: Message, source: SendSource): void {
     this.#stored(message, source);
+  }
+
+  /**
+   * A member adds (or, with `remove`, takes back) a reaction on a live text message of the room.
+   * Idempotent: a change that changes nothing stores and publishes nothing. Otherwise a
+   * `reaction` entry with the room's next seq carries the message's new reactions to every
+   * subscriber (docs/conversations.md). Answers the message's reactions, `mine` marked.
+   */
+  async react(actor: Actor, roomId: string, messageId: unknown, emoji: unknown, remove: boolean, source: SendSource): Promise<{ messageId: string; reactions: ReactionCount[] }> {
+    await this.requireMember(actor, roomId);
+    if (typeof messageId !== 'string' || !UUID.test(messageId)) throw badRequest('messageId must be a message id');
+    const valid = validateEmoji(emoji);
+    const id = messageId.toLowerCase();
+    const result = await this.#store.changeReaction({
+      roomId,
+      messageId: id,
+      actorId: actor.id,
+      emoji: valid,
+      remove,
+      maxPerMessage: MAX_REACTIONS_PER_MESSAGE,
+      maxPerUser: MAX_REACTIONS_PER_USER,
+    });
+    if (!result) {
+      await this.requireMember(actor, roomId);
+      throw notFound('message not found');
+    }
+    if (result.entry) this.#stored(result.entry, source);
+    const [marked] = await this.#markOwnReactions(actor, [{ id, reactions: result.reactions }]);
+    return { messageId: id, reactions: marked?.reactions ?? [] };
+  }
+
+  /** The actor's settings (notifyMentionsWhenMuted). */
+  async getSettings(actor: Actor): Promise<UserSettings> {
+    const settings = await this.#store.getUserSettings(actor.id);
+    if (!settings) throw notFound('user not found');
+    return settings;
+  }
+
+  async updateSettings(actor: Actor, patch: unknown): Promise<UserSettings> {
+    if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) throw badRequest('settings must be an object');
+    const { notifyMentionsWhenMuted, ...rest } = patch as Record<string, unknown>;
+    const unknownKey = Object.keys(rest)[0];
+    if (unknownKey !== undefined) throw badRequest(`unknown setting ${unknownKey.slice(0, 64)}`);
+    if (notifyMentionsWhenMuted !== undefined && typeof notifyMentionsWhenMuted !== 'boolean') throw badRequest('notifyMentionsWhenMuted must be a boolean');
+    const settings = await this.#store.updateUserSettings(actor.id, notifyMentionsWhenMuted === undefined ? {} : { notifyMentionsWhenMuted });
+    if (!settings) throw notFound('user not found');
+    return settings;
+  }
+
+  /** Marks the reader's own reactions (`mine`): one query for the page, none when it has no reactions. */
+  async #markOwnReactions<T extends Pick<Message, 'id' | 'reactions'>>(actor: Actor, messages: T[]): Promise<T[]> {
+    const reacted = messages.filter((m) => m.reactions && m.reactions.length > 0 && (m as Partial<Message>).type !== 'reaction');
+    if (reacted.length === 0) return messages;
+    const mine = await this.#store.listOwnReactions(actor.id, reacted.map((m) => m.id));
+    if (mine.size === 0) return messages;
+    return messages.map((m) => {
+      const own = mine.get(m.id);
+      if (!own || !m.reactions || (m as Partial<Message>).type === 'reaction') return m;
+      return { ...m, reactions: m.reactions.map((r) => (own.has(r.emoji) ? { ...r, mine: true as const } : r)) };
+    });
+  }
+
+  /**
+   * `@username`s of the texts that name members of the room (not the sender), at most
+   * MAX_MENTIONS_PER_MESSAGE per message, resolved for the whole send in one query.
+   */
+  async #resolveMentions(actor: Actor, roomId: string, inputs: NewMemberMessage[]): Promise<void> {
+    const perInput = inputs.map((input) => parseMentions(input.text));
+    const names = [...new Set(perInput.flat())];
+    if (names.length === 0) return;
+    const members = await this.#store.findMembersByUsername(roomId, names);
+    const idOf = new Map(members.filter((m) => m.id !== actor.id).map((m) => [m.username.toLowerCase(), m.id]));
+    inputs.forEach((input, i) => {
+      const ids = [...new Set(perInput[i]!.flatMap((name) => idOf.get(name) ?? []))].slice(0, MAX_MENTIONS_PER_MESSAGE);
+      if (ids.length > 0) input.mentions = ids;
+    });
   }
 }
 

@@ -16,6 +16,8 @@ export interface PushJob {
   attempts: number;
   /** Device tokens that already accepted this job's notification. */
   deliveredTokens: string[];
+  /** Members the message mentions (read from the message, not stored in the outbox). */
+  mentions?: string[];
 }
 
 /**

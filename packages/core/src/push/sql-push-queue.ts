@@ -26,6 +26,7 @@ interface ClaimedRow {
   delivered_tokens: string[] | null;
   attachment_count: string | number;
   image_count: string | number;
+  mentions: string[] | null;
 }
 
 interface DeadRow {
@@ -98,7 +99,7 @@ export class SqlPushQueue implements PushQueue {
            )
            SELECT l.id, l.room_id, r.name AS room_name, l.message_id, l.seq, l.sender_id, m.sender_username,
                   left(m.text, ${PUSH_PREVIEW_SOURCE_CHARS}) AS text, l.message_created_at, l.attempts, l.delivered_tokens,
-                  coalesce(a.n, 0) AS attachment_count, coalesce(a.images, 0) AS image_count
+                  coalesce(a.n, 0) AS attachment_count, coalesce(a.images, 0) AS image_count, m.mentions
            FROM leased l JOIN messages m ON m.id = l.message_id JOIN rooms r ON r.id = l.room_id
            LEFT JOIN LATERAL (
              SELECT count(*) AS n, count(*) FILTER (WHERE x.content_type LIKE 'image/%') AS images
@@ -253,5 +254,6 @@ function toJob(row: ClaimedRow): PushJob {
     deliveredTokens: row.delivered_tokens ?? [],
   };
   if (attachments > 0) job.attachments = { count: attachments, images: Number(row.image_count ?? 0) };
+  if (row.mentions && row.mentions.length > 0) job.mentions = row.mentions;
   return job;
 }

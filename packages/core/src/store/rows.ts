@@ -1,5 +1,5 @@
 import { toAttachmentList } from './attachment-rows.js';
-import { REPLY_QUOTE_LENGTH, type Device, type DirectPeer, type DevicePlatform, type MemberRoom, type Message, type MessageType, type Room, type User, type UserCredentials } from '../domain/types.js';
+import { REPLY_QUOTE_LENGTH, type Device, type DirectPeer, type DevicePlatform, type MemberRoom, type Message, type MessageType, type ReactionCount, type Room, type User, type UserCredentials } from '../domain/types.js';
 
 // Row shapes as both drivers return them: bigint may arrive as string (pg) or
 // number (PGlite), timestamptz as Date (both) — hence the conversions below.
@@ -32,6 +32,8 @@ export interface MemberRoomRow extends RoomRow {
   lifecycle_unread: BigIntValue;
   /** Direct rooms: the other member as JSON {userId, username} (NULL otherwise). */
   direct?: unknown;
+  /** Unread messages mentioning the member (absent in queries that do not count them: 0). */
+  mentions_unread?: BigIntValue;
 }
 
 export interface MessageRow {
@@ -47,6 +49,9 @@ export interface MessageRow {
   reply_to: string | null;
   edited_at: Timestamp | null;
   deleted_at: Timestamp | null;
+  reactions: unknown;
+  reaction_removed: boolean | null;
+  mentions: string[] | null;
   /** JSON object, in queries that select REPLY_QUOTE_OF (absent or NULL: not a reply). */
   reply_quote?: unknown;
   /** JSON list, in queries that select ATTACHMENTS_OF (absent or NULL: none). */
@@ -63,7 +68,7 @@ export interface DeviceRow {
 
 export const USER_COLUMNS = 'id, username, email, password_hash, is_admin, created_at';
 export const ROOM_COLUMNS = 'id, name, private, created_by, created_at, member_count, kind';
-export const MESSAGE_COLUMNS = 'id, room_id, seq, type, sender_id, sender_username, text, created_at, target_id, edited_at, deleted_at, reply_to';
+export const MESSAGE_COLUMNS = 'id, room_id, seq, type, sender_id, sender_username, text, created_at, target_id, edited_at, deleted_at, reply_to, reactions, reaction_removed, mentions';
 export const DEVICE_COLUMNS = 'token, user_id, platform, created_at, updated_at';
 
 interface QuoteJson {
@@ -105,7 +110,7 @@ export function toRoom(row: RoomRow): Room {
 export function toMemberRoom(row: MemberRoomRow): MemberRoom {
   const lastSeq = toNumber(row.last_seq);
   const lastReadSeq = toNumber(row.last_read_seq);
-  const room: MemberRoom = { ...toRoom(row), lastSeq, lastReadSeq, unread: Math.max(0, lastSeq - lastReadSeq - toNumber(row.lifecycle_unread)) };
+  const room: MemberRoom = { ...toRoom(row), lastSeq, lastReadSeq, unread: Math.max(0, lastSeq - lastReadSeq - toNumber(row.lifecycle_unread)), mentions: toNumber(row.mentions_unread ?? 0) };
   const direct = (typeof row.direct === 'string' ? JSON.parse(row.direct) : row.direct) as DirectPeer | null | undefined;
   if (direct) room.direct = { userId: direct.userId, username: direct.username };
   return room;
@@ -131,6 +136,11 @@ export function toMessage(row: MessageRow): Message {
     message.replyTo = { id: quote.id, sender: { id: quote.sender_id, username: quote.sender_username }, text: quote.deleted ? '' : quote.text };
     if (quote.deleted) message.replyTo.deleted = true;
   }
+  const reactions = toReactionList(row.reactions);
+  // A tombstone shows no reactions; a reaction entry carries its target's aggregate.
+  if (reactions && !row.deleted_at) message.reactions = reactions;
+  if (row.type === 'reaction') message.reaction = row.reaction_removed ? { emoji: row.text, removed: true } : { emoji: row.text };
+  if (row.mentions && row.mentions.length > 0) message.mentions = row.mentions;
   return message;
 }
 
@@ -142,4 +152,11 @@ export function toDevice(row: DeviceRow): Device {
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
   };
+}
+
+/** The `reactions` column: a JSON list of {emoji, count} (NULL or empty: none). */
+export function toReactionList(value: unknown): ReactionCount[] | undefined {
+  const list = (typeof value === 'string' ? JSON.parse(value) : value) as Array<{ emoji: string; count: number | string }> | null | undefined;
+  if (!Array.isArray(list)) return undefined;
+  return list.map((r) => ({ emoji: String(r.emoji), count: Number(r.count) }));
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Device, DevicePlatform, MemberRoom, Message, MessageType, Page, Room, RoomMute, User, UserCredentials, UserSummary } from '../domain/types.js';
+import type { Device, DevicePlatform, MemberRoom, Message, MessageType, Page, Room, RoomMute, User, UserCredentials, UserSettings, UserSummary } from '../domain/types.js';
 import { badRequest, forbidden, notFound } from '../errors.js';
 import { checkDevice, checkLimit, checkSeq, isUuid } from './input.js';
 import { CURSOR_TIMESTAMP_SQL, decodeRoomCursor, encodeRoomCursor } from './room-cursor.js';
@@ -26,7 +26,8 @@ import type { SqlDatabase } from './sql-database.js';
 import { toStoreError } from './sql-errors.js';
 import * as accounts from './account-sql.js';
 import { ATTACHMENT_COLUMNS, ATTACHMENT_JSON, ATTACHMENTS_OF, toStoredAttachment, type AttachmentRow } from './attachment-rows.js';
-import type { AccountDeletion, DirectState, HistoryQuery, MembershipChange, NewAttachment, NewLifecycleEvent, NewMemberMessage, NewMessage, NewRoom, NewUser, PushRecipient, SearchQuery, Store, StoredAttachment } from './store.js';
+import { changeReaction, findMembersByUsername, getUserSettings, listOwnReactions, MENTIONS_UNREAD_OF, MENTION_PUSH_RECIPIENTS_SQL, updateUserSettings } from './reaction-rows.js';
+import type { AccountDeletion, DirectState, HistoryQuery, MembershipChange, NewAttachment, NewLifecycleEvent, NewMemberMessage, NewMessage, NewRoom, NewUser, PushRecipient, ReactionChange, ReactionResult, SearchQuery, Store, StoredAttachment } from './store.js';
 import { ModerationSql, PROMOTE_HEIR_SQL, SEND_GATE_SQL, SLOW_MODE_FLAG_SQL } from './moderation-sql.js';
 import { DIRECT_PEER_OF, DirectRows, NOT_BLOCKED_IN_DIRECT_ROOM } from './direct-rows.js';
 
@@ -116,12 +117,13 @@ const APPEND_MESSAGE_SQL = appendSql('', '$5::text', { pushJob: true });
  * only if each of its uploads is unsent, its sender's, in its room and not claimed by an
  * earlier input of the batch; the same statement marks them sent.
  * $1 ids, $2 rooms, $3 senders, $4 texts, $5 attachment ids joined by ',' ('' for none), $6 reply_to
- * (null for none; the caller checked it names a message of the room) (parallel arrays).
+ * (null for none; the caller checked it names a message of the room), $7 mentioned member ids joined
+ * by ',' ('' for none; also indexed in message_mentions for unread mention counts) (parallel arrays).
  */
 const APPEND_MEMBER_MESSAGES_SQL = `
     WITH input AS (
-      SELECT t.id, t.room_id, t.sender_id, t.text, t.atts, t.reply_to, t.ord
-      FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::uuid[]) WITH ORDINALITY AS t(id, room_id, sender_id, text, atts, reply_to, ord)
+      SELECT t.id, t.room_id, t.sender_id, t.text, t.atts, t.reply_to, t.mentions, t.ord
+      FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::uuid[], $7::text[]) WITH ORDINALITY AS t(id, room_id, sender_id, text, atts, reply_to, mentions, ord)
     ), input_att AS (
       SELECT i.id AS message_id, i.ord, x.att_id::uuid AS att_id, x.position::smallint AS position
       FROM input i CROSS JOIN LATERAL unnest(string_to_array(i.atts, ',')) WITH ORDINALITY AS x(att_id, position)
@@ -135,7 +137,7 @@ const APPEND_MEMBER_MESSAGES_SQL = `
     ), input_n AS (
       SELECT room_id, sender_id, count(*) AS n FROM input GROUP BY room_id, sender_id
     ), accepted AS MATERIALIZED (
-      SELECT i.id, i.room_id, i.sender_id, i.text, i.reply_to, i.ord, u.username, ${SLOW_MODE_FLAG_SQL} AS slow
+      SELECT i.id, i.room_id, i.sender_id, i.text, i.reply_to, i.mentions, i.ord, u.username, ${SLOW_MODE_FLAG_SQL} AS slow
       FROM input i
       JOIN users u ON u.id = i.sender_id
       JOIN memberships ms ON ms.room_id = i.room_id AND ms.user_id = i.sender_id
@@ -157,10 +159,15 @@ const APPEND_MEMBER_MESSAGES_SQL = `
       WHERE rooms.id = c.room_id
       RETURNING rooms.id, rooms.last_seq - c.n AS first_seq
     ), m AS (
-      INSERT INTO messages (id, room_id, seq, type, sender_id, sender_username, text, reply_to)
-      SELECT a.id, a.room_id, b.first_seq + row_number() OVER (PARTITION BY a.room_id ORDER BY a.ord), 'text', a.sender_id, a.username, a.text, a.reply_to
+      INSERT INTO messages (id, room_id, seq, type, sender_id, sender_username, text, reply_to, mentions)
+      SELECT a.id, a.room_id, b.first_seq + row_number() OVER (PARTITION BY a.room_id ORDER BY a.ord), 'text', a.sender_id, a.username, a.text, a.reply_to,
+        CASE WHEN a.mentions = '' THEN NULL ELSE string_to_array(a.mentions, ',')::uuid[] END
       FROM accepted a JOIN bumped b ON b.id = a.room_id
       RETURNING ${MESSAGE_COLUMNS}
+    ), mentioned AS (
+      INSERT INTO message_mentions (user_id, room_id, seq, message_id)
+      SELECT x.user_id, m.room_id, m.seq, m.id FROM m CROSS JOIN LATERAL unnest(m.mentions) AS x(user_id)
+      WHERE m.mentions IS NOT NULL
     ), job AS (
       INSERT INTO push_outbox (room_id, message_id, seq, sender_id, message_created_at)
       SELECT room_id, id, seq, sender_id, created_at FROM m
@@ -317,7 +324,7 @@ export class SqlStore implements Store {
     if (!isUuid(userId)) return [];
     return this.#run(async () => {
       const { rows } = await this.db.query<MemberRoomRow>(
-        `SELECT ${prefixed('r', ROOM_COLUMNS)}, r.last_seq, m.last_read_seq, r.lifecycle_count - m.lifecycle_read AS lifecycle_unread, ${DIRECT_PEER_OF('r', '$1')}
+        `SELECT ${prefixed('r', ROOM_COLUMNS)}, r.last_seq, m.last_read_seq, r.lifecycle_count - m.lifecycle_read AS lifecycle_unread, ${DIRECT_PEER_OF('r', '$1')}, ${MENTIONS_UNREAD_OF('m')}
          FROM memberships m JOIN rooms r ON r.id = m.room_id
          WHERE m.user_id = $1
          ORDER BY lower(r.name), r.id`,
@@ -402,6 +409,7 @@ export class SqlStore implements Store {
     if (messages.some((m) => typeof m.text !== 'string')) throw badRequest('text must be a string');
     if (messages.some((m) => m.attachments !== undefined && !m.attachments.every(isUuid))) throw badRequest('attachment ids must be uuids');
     if (messages.some((m) => m.replyTo !== undefined && !isUuid(m.replyTo))) throw badRequest('replyTo must be a message id');
+    if (messages.some((m) => m.mentions !== undefined && !m.mentions.every(isUuid))) throw badRequest('mentions must be user ids');
     // Ids that are not UUIDs cannot name a row: those inputs get no message id and are
     // answered null without reaching the database.
     const ids = messages.map((m) => (isUuid(m.roomId) && isUuid(m.senderId) ? randomUUID() : null));
@@ -415,6 +423,7 @@ export class SqlStore implements Store {
         writable.map((m) => m.text),
         writable.map((m) => (m.attachments ?? []).join(',')),
         writable.map((m) => m.replyTo ?? null),
+        writable.map((m) => (m.mentions ?? []).join(',')),
       ]);
       const byId = new Map(rows.map((row) => [row.id, row]));
       return ids.map((id) => {
@@ -531,7 +540,7 @@ export class SqlStore implements Store {
            UPDATE memberships m SET last_read_seq = LEAST($3::bigint, r.last_seq),
              lifecycle_read = m.lifecycle_read + (
                SELECT count(*) FROM messages x
-               WHERE x.room_id = m.room_id AND x.seq > m.last_read_seq AND x.seq <= LEAST($3::bigint, r.last_seq) AND x.type IN ('edit', 'delete')
+               WHERE x.room_id = m.room_id AND x.seq > m.last_read_seq AND x.seq <= LEAST($3::bigint, r.last_seq) AND x.type IN ('edit', 'delete', 'reaction')
              )
            FROM rooms r
            WHERE r.id = m.room_id AND m.room_id = $1 AND m.user_id = $2 AND m.last_read_seq < LEAST($3::bigint, r.last_seq)
@@ -693,7 +702,7 @@ export class SqlStore implements Store {
     return (await this.listPushRecipientsByRoom([roomId])).get(roomId) ?? [];
   }
 
-  async listPushRecipientsByRoom(roomIds: readonly string[]): Promise<Map<string, PushRecipient[]>> {
+  async listPushRecipientsByRoom(roomIds: readonly string[], mentioned?: ReadonlyMap<string, readonly string[]>): Promise<Map<string, PushRecipient[]>> {
     const byRoom = new Map<string, Map<string, PushRecipient>>();
     const ids = [...new Set(roomIds.filter(isUuid))];
     if (ids.length > 0) {
@@ -734,6 +743,7 @@ export class SqlStore implements Store {
         if (!recipient) byUser.set(row.user_id, (recipient = { userId: row.user_id, unread: toNumber(row.unread), devices: [] }));
         recipient.devices.push({ token: row.token, platform: row.platform });
       }
+      if (mentioned && mentioned.size > 0) await this.#addMentionedRecipients(byRoom, mentioned);
     }
     return new Map(roomIds.map((roomId) => [roomId, [...(byRoom.get(roomId)?.values() ?? [])]]));
   }
@@ -803,6 +813,62 @@ export class SqlStore implements Store {
 
   isBlocked(blockerId: string, blockedId: string): Promise<boolean> {
     return this.#direct.isBlocked(blockerId, blockedId);
+  }
+
+  /** Members who muted the room but let mentions through, for the rooms whose claimed messages mention them. */
+  async #addMentionedRecipients(byRoom: Map<string, Map<string, PushRecipient>>, mentioned: ReadonlyMap<string, readonly string[]>): Promise<void> {
+    const rooms: string[] = [];
+    const users: string[] = [];
+    for (const [roomId, userIds] of mentioned) {
+      if (!isUuid(roomId)) continue;
+      for (const userId of new Set(userIds)) {
+        if (!isUuid(userId) || byRoom.get(roomId)?.has(userId)) continue;
+        rooms.push(roomId);
+        users.push(userId);
+      }
+    }
+    if (rooms.length === 0) return;
+    const { rows } = await this.#run(() =>
+      this.db.query<{ room_id: string; user_id: string; unread: string | number; token: string; platform: DevicePlatform }>(MENTION_PUSH_RECIPIENTS_SQL, [rooms, users]),
+    );
+    for (const row of rows) {
+      let byUser = byRoom.get(row.room_id);
+      if (!byUser) byRoom.set(row.room_id, (byUser = new Map()));
+      let recipient = byUser.get(row.user_id);
+      if (!recipient) byUser.set(row.user_id, (recipient = { userId: row.user_id, unread: toNumber(row.unread), devices: [], mentionsOnly: true }));
+      recipient.devices.push({ token: row.token, platform: row.platform });
+    }
+  }
+
+  // ---- reactions, mentions, user settings (SQL in reaction-rows.ts)
+
+  changeReaction(change: ReactionChange): Promise<ReactionResult | null> {
+    if (!isUuid(change.roomId) || !isUuid(change.messageId) || !isUuid(change.actorId)) return Promise.resolve(null);
+    if (typeof change.emoji !== 'string' || change.emoji === '') throw badRequest('emoji must be a non-empty string');
+    return this.#run(() => changeReaction(this.db, change));
+  }
+
+  listOwnReactions(userId: string, messageIds: readonly string[]): Promise<Map<string, Set<string>>> {
+    const ids = [...new Set(messageIds.filter(isUuid))];
+    if (!isUuid(userId) || ids.length === 0) return Promise.resolve(new Map());
+    return this.#run(() => listOwnReactions(this.db, userId, ids));
+  }
+
+  findMembersByUsername(roomId: string, usernames: readonly string[]): Promise<Array<{ id: string; username: string }>> {
+    const names = [...new Set(usernames.filter((n) => typeof n === 'string' && n !== '').map((n) => n.toLowerCase()))];
+    if (!isUuid(roomId) || names.length === 0) return Promise.resolve([]);
+    return this.#run(() => findMembersByUsername(this.db, roomId, names));
+  }
+
+  getUserSettings(userId: string): Promise<UserSettings | null> {
+    if (!isUuid(userId)) return Promise.resolve(null);
+    return this.#run(() => getUserSettings(this.db, userId));
+  }
+
+  updateUserSettings(userId: string, settings: Partial<UserSettings>): Promise<UserSettings | null> {
+    if (settings.notifyMentionsWhenMuted !== undefined && typeof settings.notifyMentionsWhenMuted !== 'boolean') throw badRequest('notifyMentionsWhenMuted must be a boolean');
+    if (!isUuid(userId)) return Promise.resolve(null);
+    return this.#run(() => updateUserSettings(this.db, userId, settings));
   }
 }
 

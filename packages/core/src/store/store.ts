@@ -1,5 +1,5 @@
 import type { ModerationStore } from './moderation-store.js';
-import type { AttachmentInfo, Device, DirectPeer, DevicePlatform, MemberRoom, Message, MessageType, Page, Room, RoomMute, User, UserCredentials, UserSummary } from '../domain/types.js';
+import type { AttachmentInfo, Device, DirectPeer, DevicePlatform, MemberRoom, Message, MessageType, Page, ReactionCount, Room, RoomMute, User, UserCredentials, UserSettings, UserSummary } from '../domain/types.js';
 
 export interface NewUser {
   username: string;
@@ -28,6 +28,8 @@ export interface NewMemberMessage {
   attachments?: readonly string[];
   /** The message this one answers; the caller checks it is a text message of the same room. */
   replyTo?: string;
+  /** Ids of the room's members the text mentions (resolved by the caller; at most a few dozen). */
+  mentions?: readonly string[];
 }
 
 /** An edit or delete of a text message, stored as its own entry of the room's sequence. */
@@ -90,6 +92,30 @@ export interface PushRecipient {
   /** Text messages from others after the member's read position, among the room's newest 1000 messages. */
   unread: number;
   devices: Array<{ token: string; platform: DevicePlatform }>;
+  /**
+   * The member muted the room but is named in `mentioned` (and lets mentions through): notify
+   * them only of the claimed messages that mention them.
+   */
+  mentionsOnly?: true;
+}
+
+/** One reaction added or taken back (the rules of who may, and the emoji's form, are the caller's). */
+export interface ReactionChange {
+  roomId: string;
+  messageId: string;
+  actorId: string;
+  emoji: string;
+  remove: boolean;
+  /** Distinct emoji a message may carry; an add of a new one beyond it is refused (conflict). */
+  maxPerMessage: number;
+  /** Reactions one user may put on one message; an add beyond it is refused (conflict). */
+  maxPerUser: number;
+}
+
+/** What a reaction change did: the stored entry (null when nothing changed) and the message's reactions now. */
+export interface ReactionResult {
+  entry: Message | null;
+  reactions: ReactionCount[];
 }
 
 /** The result of a membership change: the stored join/leave message, or null when nothing changed. */
@@ -207,8 +233,29 @@ export interface Store extends ModerationStore {
   getRoomMute(roomId: string, userId: string): Promise<RoomMute | null>;
   /** Every member of the room who has at least one device and is not muted right now, with unread count and devices. */
   listPushRecipients(roomId: string): Promise<PushRecipient[]>;
-  /** listPushRecipients for several rooms in one query; every given room id is a key (unknown rooms: []). */
-  listPushRecipientsByRoom(roomIds: readonly string[]): Promise<Map<string, PushRecipient[]>>;
+  /**
+   * listPushRecipients for several rooms in one query; every given room id is a key (unknown rooms: []).
+   * `mentioned` (room id → user ids mentioned by the claimed messages) adds those members who muted
+   * the room but let mentions through (UserSettings.notifyMentionsWhenMuted), marked mentionsOnly.
+   */
+  listPushRecipientsByRoom(roomIds: readonly string[], mentioned?: ReadonlyMap<string, readonly string[]>): Promise<Map<string, PushRecipient[]>>;
+
+  /**
+   * Adds or takes back one reaction on a live text message of the room, the actor a member, in one
+   * transaction that locks the message: idempotent (adding an existing reaction or removing an
+   * absent one writes nothing and returns entry null); otherwise the message's aggregate is
+   * updated and a `reaction` entry with the room's next seq stored (counted as a lifecycle entry,
+   * no push job). Null when the message is not a text message of the room or the actor not a
+   * member; conflict when the message was deleted or a limit of the change is reached.
+   */
+  changeReaction(change: ReactionChange): Promise<ReactionResult | null>;
+  /** The emoji `userId` reacted with on each of `messageIds` (one query; messages without any are absent). */
+  listOwnReactions(userId: string, messageIds: readonly string[]): Promise<Map<string, Set<string>>>;
+  /** Members of the room among `usernames` (case-insensitive), in one query. */
+  findMembersByUsername(roomId: string, usernames: readonly string[]): Promise<Array<{ id: string; username: string }>>;
+  getUserSettings(userId: string): Promise<UserSettings | null>;
+  /** Changes the given settings; returns them all, or null for an unknown user. */
+  updateUserSettings(userId: string, settings: Partial<UserSettings>): Promise<UserSettings | null>;
 
   // ---- account lifecycle (docs/accounts.md)
 

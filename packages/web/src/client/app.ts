@@ -97,6 +97,7 @@ export class App {
       deleteMessage: async (messageId) => void (await this.#http.deleteMessage(this.#requireActive(), messageId)),
       join: (roomId) => this.#joinRoom(roomId),
       sawLatest: () => this.#scheduleRead(),
+      react: async (messageId, emoji, remove) => void (await this.#http.react(this.#requireActive(), messageId, emoji, remove)),
     });
     this.#shell = el('div', { class: 'shell', attrs: { 'data-pane': 'rooms' } }, this.#sidebar.element, this.#chat.element);
     this.#badge.element.hidden = true;
@@ -494,6 +495,7 @@ export class App {
     if (seq <= state.room.lastReadSeq && state.room.unread === 0) return;
     state.room.lastReadSeq = Math.max(seq, state.room.lastReadSeq);
     state.room.unread = 0;
+    state.room.mentions = 0;
     this.#renderRooms();
     this.#http.markRead(state.room.id, seq).catch(() => undefined);
   }
@@ -513,6 +515,7 @@ export class App {
       return;
     }
     state.room.unread = event.unread;
+    if (event.mentions !== undefined) state.room.mentions = event.mentions;
     state.room.lastSeq = Math.max(state.room.lastSeq, event.lastSeq);
     this.#renderRooms();
     if (event.roomId === this.#active) this.#scheduleRead();

@@ -9,7 +9,7 @@ export interface HttpClientOptions {
   onUnauthorized: () => void;
 }
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT';
 
 /** Typed wrapper over the Chorus REST API. Every failure is thrown as an ApiError. */
 export class HttpClient {
@@ -82,6 +82,11 @@ export class HttpClient {
   /** Deletes a message (mine, or any in a room I created); the change arrives as a `delete` entry. */
   deleteMessage(roomId: string, messageId: string): Promise<Message> {
     return this.#request('DELETE', `/api/rooms/${enc(roomId)}/messages/${enc(messageId)}`);
+  }
+
+  /** Adds (or takes back) a reaction; the change arrives as a `reaction` entry. */
+  react(roomId: string, messageId: string, emoji: string, remove: boolean): Promise<{ messageId: string; reactions: NonNullable<Message['reactions']> }> {
+    return this.#request(remove ? 'DELETE' : 'PUT', `/api/rooms/${enc(roomId)}/messages/${enc(messageId)}/reactions/${enc(emoji)}`);
   }
 
   async markRead(roomId: string, seq: number): Promise<void> {

@@ -4,6 +4,7 @@ import { ComposerFiles } from './composer-files.js';
 import { el, field, replaceChildren, uid, userText } from './dom.js';
 import { submitAction } from './form-action.js';
 import { displayText, typingText } from './format.js';
+import { MentionAutocomplete } from './mention-autocomplete.js';
 import { MessageList } from './message-list.js';
 
 export interface ChatActions {
@@ -23,6 +24,8 @@ export interface ChatActions {
   join(roomId: string): Promise<void>;
   /** The newest message is on screen: a chance to save the read position. */
   sawLatest(): void;
+  /** Adds or takes back a reaction; the change arrives live as a `reaction` entry. */
+  react(messageId: string, emoji: string, remove: boolean): Promise<void>;
 }
 
 /** Distance from the bottom (px) within which the log counts as "at the latest message". */
@@ -48,12 +51,14 @@ export class ChatView {
   #loadingOlder = false;
   #room: Room | null = null;
   #me: Account | null = null;
+  readonly #mentions: MentionAutocomplete;
 
   constructor(actions: ChatActions) {
     this.#actions = actions;
     this.#list = new MessageList((url) => actions.loadFile(url), {
       edit: (id, text) => void this.#changeMessage(() => actions.editMessage(id, text)),
       delete: (id) => void this.#changeMessage(() => actions.deleteMessage(id)),
+      react: (id, emoji, remove) => void this.#changeMessage(() => actions.react(id, emoji, remove)),
     });
     this.#files = new ComposerFiles({ upload: (file, onProgress) => actions.upload(file, onProgress), onError: (text) => (this.#sendError.textContent = text) });
     this.#olderButton = el(
@@ -76,17 +81,20 @@ export class ChatView {
           this.#files.add(files);
         },
         keydown: (event) => {
+          if (this.#mentions.onKeydown(event)) return;
           if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
             event.preventDefault();
             this.#send();
           }
         },
         input: () => {
+          this.#mentions.update();
           this.#autoGrow();
           if (this.#input.value.trim() !== '') this.#actions.typing();
         },
       },
     });
+    this.#mentions = new MentionAutocomplete(this.#input, () => this.#mentionNames());
     this.#log.addEventListener('scroll', () => this.#onScroll(), { passive: true });
     // Files dropped anywhere on the chat pane are attached to the next message.
     this.element.addEventListener('dragover', (event) => {
@@ -164,6 +172,7 @@ export class ChatView {
     const switching = this.#room?.id !== room.id;
     this.#room = room;
     this.#me = me;
+    this.#list.setMyName(me.username);
     if (!switching) return this.updateRoom(room);
     this.#sendError.textContent = '';
     this.#typing.textContent = '';
@@ -315,9 +324,16 @@ export class ChatView {
         field('Message', this.#input, 'Enter sends, Shift+Enter adds a line. Drop or paste files to attach them.'),
         el('button', { class: 'primary', attrs: { type: 'submit' } }, 'Send'),
       ),
+      this.#mentions.element,
       this.#files.list,
       this.#sendError,
     );
+  }
+
+  /** Names for @-autocomplete: who wrote in the loaded history and who is online (bounded by what is shown). */
+  *#mentionNames(): Iterable<string> {
+    for (const node of this.#list.element.querySelectorAll('.sender')) if (node.textContent) yield node.textContent;
+    for (const node of this.#online.querySelectorAll('li')) if (node.textContent) yield node.textContent;
   }
 
   #send(): void {

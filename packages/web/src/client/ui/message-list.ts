@@ -1,12 +1,16 @@
 import type { Message } from '../api/types.js';
 import { attachmentList, type BlobLoader } from './attachment-view.js';
 import { el, userText } from './dom.js';
+import { withMentions } from './mentions.js';
+import { applyReactionEntry, reactionBar } from './reactions.js';
 import { continuesGroup, dayLabel, displayText, fullTime, noticeVerb, sameDay, shortTime } from './format.js';
 
 /** What the menu of one of my messages does (edit asks for the new text first). */
 export interface MessageMenuActions {
   edit(messageId: string, text: string): void;
   delete(messageId: string): void;
+  /** Adds or takes back a reaction (any message; the server checks). */
+  react?(messageId: string, emoji: string, remove: boolean): void;
 }
 
 /**
@@ -17,6 +21,13 @@ export class MessageList {
   readonly element = el('ol', { class: 'messages' });
   #last: Message | undefined;
   #myId = '';
+  /** My username: `@me` in a message that mentions me is highlighted. */
+  #myName = '';
+
+  /** Who I am, for mention highlighting (set before reset). */
+  setMyName(username: string): void {
+    this.#myName = username;
+  }
 
   /** `load` fetches attachments (authenticated) for display. */
   constructor(
@@ -36,6 +47,10 @@ export class MessageList {
       // Edits and deletes are entries of the sequence that change an earlier message in place.
       if (message.type === 'edit' || message.type === 'delete') {
         this.#change(message);
+        continue;
+      }
+      if (message.type === 'reaction') {
+        if (this.menu?.react) applyReactionEntry(this.element, message, this.#myId, (id, emoji, remove) => this.menu?.react?.(id, emoji, remove));
         continue;
       }
       if (!this.#last || !sameDay(this.#last.createdAt, message.createdAt)) {
@@ -71,6 +86,8 @@ export class MessageList {
       if (quote) next.querySelector('.msg-head')!.after(quote);
       const files = current.querySelector('.attachments');
       if (files) next.appendChild(files);
+      const reactions = current.querySelector('.reactions');
+      if (reactions) next.appendChild(reactions);
     }
     current.replaceWith(next);
     // Replies quoting it show the change too.
@@ -130,8 +147,9 @@ export class MessageList {
         mine && this.menu ? this.#menu(message) : null,
       ),
       message.replyTo ? this.#quote(message.replyTo) : null,
-      message.text !== '' ? el('p', { class: 'msg-text', attrs: { dir: 'auto' } }, displayText(message.text)) : null,
+      message.text !== '' ? el('p', { class: 'msg-text', attrs: { dir: 'auto' } }, ...withMentions(displayText(message.text), message.mentions?.length ? this.#myName : null)) : null,
       message.attachments?.length ? attachmentList(message.attachments, this.load) : null,
+      this.menu?.react ? reactionBar(message.id, message.reactions ?? [], (id, emoji, remove) => this.menu?.react?.(id, emoji, remove)) : null,
     );
   }
 }

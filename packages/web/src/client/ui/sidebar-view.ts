@@ -1,3 +1,4 @@
+import { mentionBadge } from './mentions.js';
 import { describeError } from '../api/api-error.js';
 import type { MemberRoom, Message, Room } from '../api/types.js';
 import { el, field, lockIcon, replaceChildren, srOnly, userText } from './dom.js';
@@ -79,6 +80,7 @@ export class SidebarView {
             room.unread > 0
               ? el('span', { class: 'badge', attrs: { 'data-unread': room.unread } }, String(room.unread), srOnly(' unread'))
               : null,
+            mentionBadge(room.mentions),
           ),
         ),
       ),

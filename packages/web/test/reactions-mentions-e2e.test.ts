@@ -1,0 +1,101 @@
+import { join } from 'node:path';
+import type { Browser, BrowserContext } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasChromium, launchChromium } from './support/browser.js';
+import { ChatPage } from './support/chat-page.js';
+import { startServer, webDir, type TestServer } from './support/server.js';
+
+const PASSWORD = 'correct horse battery';
+const suffix = `_${Math.random().toString(36).slice(2, 8)}`;
+const runE2e = hasChromium || process.env.CI === 'true';
+
+describe.runIf(runE2e)('reactions and mentions in the browser client', () => {
+  let server: TestServer;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  let a: ChatPage;
+  let b: ChatPage;
+  const alice = `alice${suffix}`;
+  const bob = `bob${suffix}`;
+  const room = `react${suffix}`;
+
+  async function open(): Promise<ChatPage> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.on('pageerror', (err) => console.error(`[browser] ${err.message}`));
+    await page.goto(server.url);
+    return new ChatPage(page);
+  }
+
+  beforeAll(async () => {
+    await build({ root: webDir, configFile: join(webDir, 'vite.config.ts'), logLevel: 'warn' });
+    server = await startServer();
+    browser = await launchChromium();
+    a = await open();
+    b = await open();
+    await a.signUp(alice, PASSWORD);
+    await b.signUp(bob, PASSWORD);
+    await a.createRoom(room);
+    await b.page.getByRole('button', { name: 'Refresh public rooms' }).click();
+    await b.page.getByRole('button', { name: `Join ${room}` }).click();
+    await b.roomHeading(room).waitFor();
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => undefined);
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('alice reacts from the picker; bob sees the chip live and after a reload, and toggles his own', async () => {
+    await a.send('react to this');
+    await b.message('react to this').waitFor();
+    const aliceItem = a.log.locator('li.msg').filter({ hasText: 'react to this' });
+    await aliceItem.getByRole('button', { name: 'Add reaction' }).click();
+    await aliceItem.getByRole('button', { name: 'React 🎉' }).click();
+    await aliceItem.locator('.reaction-chip.mine[data-emoji="🎉"]').waitFor();
+
+    const bobItem = b.log.locator('li.msg').filter({ hasText: 'react to this' });
+    const chip = bobItem.locator('.reaction-chip[data-emoji="🎉"]');
+    await chip.waitFor();
+    expect(await chip.textContent()).toBe('🎉 1');
+    expect(await chip.getAttribute('aria-pressed')).toBe('false');
+
+    // Bob adds his: 2, pressed for him; alice sees 2 live.
+    await chip.click();
+    await bobItem.locator('.reaction-chip.mine[data-emoji="🎉"][data-count="2"]').waitFor();
+    await aliceItem.locator('.reaction-chip.mine[data-emoji="🎉"][data-count="2"]').waitFor();
+
+    // After a reload, history carries the reactions and bob's own mark.
+    await b.page.reload();
+    await b.roomLink(room).click();
+    const reloaded = b.log.locator('li.msg').filter({ hasText: 'react to this' }).locator('.reaction-chip[data-emoji="🎉"]');
+    await reloaded.waitFor();
+    expect(await reloaded.textContent()).toBe('🎉 2');
+    expect(await reloaded.getAttribute('aria-pressed')).toBe('true');
+  });
+
+  it('bob mentions alice with the autocomplete: she sees a mention badge in her room list and the mention highlighted', async () => {
+    // Alice looks at another room, so the mention counts as unread for her.
+    await a.createRoom(`elsewhere${suffix}`);
+    await b.roomLink(room).click();
+    // Bob picks alice from the @-autocomplete (names of the room's history and who is online).
+    await b.composer.fill(`hey @${alice.slice(0, 6)}`);
+    await b.page.getByRole('listbox', { name: 'Mention someone' }).getByRole('button', { name: `@${alice}` }).click();
+    expect(await b.composer.inputValue()).toBe(`hey @${alice} `);
+    await b.composer.pressSequentially('look');
+    await b.composer.press('Enter');
+    const badge = a.roomLink(room).locator('.mention-badge');
+    await badge.waitFor();
+    expect(await badge.textContent()).toBe('@1');
+
+    await a.roomLink(room).click();
+    const mention = a.log.locator('li.msg').filter({ hasText: 'look' }).locator('.mention.me');
+    await mention.waitFor();
+    expect(await mention.textContent()).toBe(`@${alice}`);
+    // Reading the room clears the badge.
+    await expect.poll(() => a.roomLink(room).locator('.mention-badge').count()).toBe(0);
+  });
+});
