@@ -94,7 +94,7 @@ describe.runIf(storeBackends().includes('postgres'))('Postgres', () => {
       expect(results.filter((r) => r.length > 0)).toHaveLength(1);
 
       const { rows } = await replicas[0]!.query<{ version: string; n: string }>(
-        'SELECT version::text, count(*)::text AS n FROM schemaversion WHERE version > 0 GROUP BY version ORDER BY version',
+        'SELECT version::text, count(*)::text AS n FROM schemaversion WHERE version > 0 GROUP BY version ORDER BY version::bigint',
       );
       expect(rows).toEqual(shipped.map((v) => ({ version: String(v), n: '1' })));
       for (const db of replicas) await assertSchemaCurrent(db);
