@@ -119,7 +119,8 @@ export class ModerationService {
 
   /**
    * Changes room settings: the owner renames the room, sets its topic and makes it an announcement
-   * room; moderators set slow mode. Each change is logged.
+   * room; moderators set slow mode. Each change is logged, and the new settings go to the room's
+   * `/topic/rooms/<id>/settings` subscribers on every replica.
    */
   async updateSettings(actor: Actor, roomId: string, change: SettingsChange): Promise<RoomSettings> {
     const state = await this.#state(actor, roomId);
@@ -153,6 +154,7 @@ export class ModerationService {
     if (log.length === 0) throw badRequest('nothing to change: give name, topic, announcement or slowModeSeconds');
     const settings = await this.store.updateRoomSettings(roomId, patch, log);
     if (!settings) throw notFound('room not found');
+    this.chat.publishRoomEvent({ type: 'settings', roomId, settings });
     return settings;
   }
 
