@@ -34,6 +34,18 @@ describe.runIf(runE2e)('room moderation in the browser client', () => {
   const sendButton = (p: ChatPage): Locator => p.page.getByRole('form', { name: 'Send a message' }).getByRole('button', { name: 'Send' });
   const composerNote = (p: ChatPage): Locator => p.page.getByRole('form', { name: 'Send a message' }).locator('.composer-note');
 
+  /** The member's entry in the owner's panel, its menu open (the list is redrawn after each action). */
+  async function memberMenu(settings: Locator): Promise<Locator> {
+    const item = settings.getByRole('list', { name: 'Members' }).locator(`li:has-text("${memberName}")`);
+    await expect
+      .poll(async () => {
+        if ((await item.locator('details').getAttribute('open')) === null) await item.locator('summary').click();
+        return item.locator('details[open]').count();
+      })
+      .toBe(1);
+    return item;
+  }
+
   async function openPanel(p: ChatPage): Promise<Locator> {
     const toggle = p.page.getByRole('button', { name: 'Room settings' });
     if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
@@ -86,30 +98,35 @@ describe.runIf(runE2e)('room moderation in the browser client', () => {
     expect(await member.composer.isDisabled()).toBe(true);
     expect(await sendButton(member).isDisabled()).toBe(true);
 
+    await member.page.waitForFunction(() => !(document.querySelector('form.composer textarea') as HTMLTextAreaElement).disabled, null, { timeout: 15_000 });
+    expect(await composerNote(member).textContent()).toBe('Slow mode is on: one message every 5s');
+
     // A fresh page knows no countdown: the server refuses (rate_limited, retryAfter) and the countdown starts from that.
+    await slow.getByRole('spinbutton').fill('60');
+    await slow.getByRole('button', { name: 'Set slow mode' }).click();
+    await composerNote(member).getByText('Slow mode is on: one message every 60s').waitFor();
+    await member.send('second, before the reload');
+    await member.message('second, before the reload').waitFor();
     await member.page.reload();
     await member.waitConnected();
     await member.roomLink(room).click();
-    await composerNote(member).getByText('Slow mode is on: one message every 5s').waitFor();
+    await composerNote(member).getByText('Slow mode is on: one message every 60s').waitFor();
     await member.send('too soon');
     await member.sendError.getByText(/Rate limited/).waitFor();
-    await composerNote(member).getByText(/Slow mode: you can send again in \ds/).waitFor();
+    await composerNote(member).getByText(/Slow mode: you can send again in \d+s/).waitFor();
     expect(await member.composer.isDisabled()).toBe(true);
-    await member.page.waitForFunction(() => !(document.querySelector('form.composer textarea') as HTMLTextAreaElement).disabled, null, { timeout: 8000 });
-    expect(await composerNote(member).textContent()).toBe('Slow mode is on: one message every 5s');
     expect(await member.composer.inputValue()).toBe('too soon'); // the refused draft is kept
-    await member.composer.press('Enter');
-    await member.message('too soon').waitFor();
-
     // The owner is exempt: no countdown after their message.
     await owner.send('owner talks freely');
     await owner.message('owner talks freely').waitFor();
     expect(await owner.composer.isDisabled()).toBe(false);
     await slow.getByRole('spinbutton').fill('0');
     await slow.getByRole('button', { name: 'Set slow mode' }).click();
-    // Slow mode off: the countdown of that last send ends at once.
+    // Slow mode off: the countdown ends at once, and the kept draft goes.
     await expect.poll(() => composerNote(member).isHidden(), { timeout: 5000 }).toBe(true);
     expect(await member.composer.isDisabled()).toBe(false);
+    await member.composer.press('Enter');
+    await member.message('too soon').waitFor();
   });
 
   it('an announcement room closes the member composer with a note, live, and opens it again', async () => {
@@ -125,11 +142,7 @@ describe.runIf(runE2e)('room moderation in the browser client', () => {
   it('the owner promotes the member (who learns it live), demotes them, kicks them (their room closes), and the log lists it all', async () => {
     await openPanel(member);
     const settings = await openPanel(owner);
-    const menu = async () => {
-      const item = settings.getByRole('list', { name: 'Members' }).locator(`li:has-text("${memberName}")`);
-      if ((await item.locator('details').getAttribute('open')) === null) await item.getByText(memberName).click();
-      return item;
-    };
+    const menu = () => memberMenu(settings);
     await (await menu()).getByRole('button', { name: 'Make moderator' }).click();
     await (await menu()).locator('.role-badge').getByText('moderator').waitFor();
     // The member's client refetches its standing: the slow-mode form appears in their panel.
@@ -148,7 +161,38 @@ describe.runIf(runE2e)('room moderation in the browser client', () => {
     const log = settings.getByRole('list', { name: 'Moderation log' });
     await log.getByText(`kicked ${memberName}`).waitFor();
     const actions = await log.locator('li').evaluateAll((items) => items.map((item) => item.getAttribute('data-action')));
-    expect(actions).toEqual(['kick', 'role', 'role', 'announcement', 'announcement', 'slow-mode', 'slow-mode', 'topic']);
+    expect(actions).toEqual(['kick', 'role', 'role', 'announcement', 'announcement', 'slow-mode', 'slow-mode', 'slow-mode', 'topic']);
     await log.getByText('set the topic to “Release day: ship it”').waitFor();
+  });
+
+  it('a rename shows live; a ban closes the room until the unban; deleting the room takes it from everyone', async () => {
+    await member.page.getByRole('button', { name: 'Join room' }).click();
+    await member.roomHeading(room).waitFor();
+    const settings = await openPanel(owner);
+    const renamed = `${room}-renamed`;
+    const nameForm = settings.getByRole('form', { name: 'Room name' });
+    await nameForm.getByRole('textbox', { name: 'Room name' }).fill(renamed);
+    await nameForm.getByRole('button', { name: 'Rename' }).click();
+    await member.roomHeading(renamed).waitFor();
+    await member.roomLink(renamed).waitFor();
+
+    await (await memberMenu(settings)).getByRole('button', { name: 'Ban' }).click();
+    await expect.poll(() => member.roomLink(renamed).count()).toBe(0);
+    await settings.getByRole('list', { name: 'Banned users' }).getByText(memberName).waitFor();
+    await member.page.getByRole('button', { name: 'Join room' }).click();
+    await member.page.getByText('You are banned from this room').waitFor();
+
+    await settings.getByRole('button', { name: `Unban ${memberName}` }).click();
+    await settings.getByRole('list', { name: 'Banned users' }).getByText('Nobody is banned.').waitFor();
+    await member.page.getByRole('button', { name: 'Join room' }).click();
+    await member.roomHeading(renamed).waitFor();
+
+    await settings.getByRole('button', { name: 'Delete room…' }).click();
+    await settings.getByRole('button', { name: 'Yes, delete this room and its history' }).click();
+    await expect.poll(() => owner.roomLink(renamed).count()).toBe(0);
+    await owner.page.getByRole('heading', { name: 'No room open' }).waitFor();
+    // The member's subscriptions end and their room list drops it.
+    await expect.poll(() => member.roomLink(renamed).count(), { timeout: 5000 }).toBe(0);
+    await member.page.getByRole('heading', { name: 'Room not available' }).waitFor();
   });
 });

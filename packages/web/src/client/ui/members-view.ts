@@ -36,11 +36,10 @@ export class MembersView {
       if (action === 'timeout') menu.append(this.#timeoutForm(member));
       else menu.append(this.#button(LABELS[action], () => this.actions.act(action, member), action === 'kick' || action === 'ban' || action === 'transfer'));
     }
-    const details = el('details', { attrs: { open: this.#openUserId === member.userId } }, el('summary', {}, name), menu);
-    details.addEventListener('toggle', () => {
-      if (details.open) this.#openUserId = member.userId;
-      else if (this.#openUserId === member.userId) this.#openUserId = null;
-    });
+    const summary = el('summary', {}, name);
+    const details = el('details', { attrs: { open: this.#openUserId === member.userId } }, summary, menu);
+    // On click, not on the (later, asynchronous) toggle event: a redraw in between keeps the menu open.
+    summary.addEventListener('click', () => (this.#openUserId = details.open ? null : member.userId));
     return el('li', { attrs: { 'data-user-id': member.userId } }, details);
   }
 
