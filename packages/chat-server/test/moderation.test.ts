@@ -150,13 +150,15 @@ describe('room moderation over STOMP', () => {
     expect(((await onB.waitFor(4)) as unknown as Array<{ settings: { topic: string } }>)[3]!.settings.topic).toBe('last');
   });
 
-  it('a role change reaches the member as an update of the room on /user/queue/unread, on another replica', async () => {
+  it('a role change or timeout reaches the member as an update of the room on /user/queue/unread, on another replica', async () => {
     const r = await room();
     const unread = await subscribeWithReceipt(await connect(b.url, bob), '/user/queue/unread');
     await moderation.setRole(owner, r.id, bob.id, 'moderator');
     expect(((await unread.waitFor(1)) as unknown as Array<{ roomId: string }>)[0]).toMatchObject({ roomId: r.id, unread: expect.any(Number) });
     await moderation.setRole(owner, r.id, bob.id, 'member');
     expect(((await unread.waitFor(2)) as unknown as Array<{ roomId: string }>)[1]).toMatchObject({ roomId: r.id });
+    await moderation.timeout(mod, r.id, bob.id, 5);
+    expect(((await unread.waitFor(3)) as unknown as Array<{ roomId: string }>)[2]).toMatchObject({ roomId: r.id });
   });
 
   it('deleting a room ends every member subscription on every replica', async () => {

@@ -149,6 +149,16 @@ describe.runIf(runE2e)('room moderation in the browser client', () => {
     await panel(member).getByRole('form', { name: 'Slow mode' }).waitFor();
     await (await menu()).getByRole('button', { name: 'Remove moderator' }).click();
     await (await menu()).getByRole('button', { name: 'Make moderator' }).waitFor();
+
+    // A timeout closes the member's composer at once (their client rereads its standing); 0 lifts it.
+    const timeoutForm = (await menu()).getByRole('form', { name: `Time out ${memberName}` });
+    await timeoutForm.getByRole('spinbutton').fill('1');
+    await timeoutForm.getByRole('button', { name: 'Time out' }).click();
+    await composerNote(member).getByText(/You are timed out in this room until/).waitFor();
+    expect(await member.composer.isDisabled()).toBe(true);
+    await (await menu()).getByRole('spinbutton').fill('0');
+    await (await menu()).getByRole('button', { name: 'Time out' }).click();
+    await member.page.waitForFunction(() => !(document.querySelector('form.composer textarea') as HTMLTextAreaElement).disabled);
     await panel(member).getByText('Only the owner and moderators change this room.').waitFor();
 
     await (await menu()).getByRole('button', { name: 'Kick' }).click();
@@ -161,7 +171,7 @@ describe.runIf(runE2e)('room moderation in the browser client', () => {
     const log = settings.getByRole('list', { name: 'Moderation log' });
     await log.getByText(`kicked ${memberName}`).waitFor();
     const actions = await log.locator('li').evaluateAll((items) => items.map((item) => item.getAttribute('data-action')));
-    expect(actions).toEqual(['kick', 'role', 'role', 'announcement', 'announcement', 'slow-mode', 'slow-mode', 'slow-mode', 'topic']);
+    expect(actions).toEqual(['kick', 'timeout', 'timeout', 'role', 'role', 'announcement', 'announcement', 'slow-mode', 'slow-mode', 'slow-mode', 'topic']);
     await log.getByText('set the topic to “Release day: ship it”').waitFor();
   });
 

@@ -114,6 +114,8 @@ export class ModerationService {
     await this.#targetRoles(actor, roomId, userId, { mustBeMember: true });
     const until = minutes === 0 ? null : new Date(Date.now() + minutes * 60_000).toISOString();
     await this.store.setRoomTimeout(roomId, userId, until, { actorId: actor.id, action: 'timeout', targetId: userId, detail: { minutes, until } });
+    // Their standing changed: their clients reread it (see docs/moderation.md, Live changes).
+    this.chat.publishUserEvent(userId, { type: 'rooms-changed', roomId });
     return until;
   }
 

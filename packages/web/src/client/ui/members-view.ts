@@ -50,7 +50,7 @@ export class MembersView {
   }
 
   #timeoutForm(member: RoomMember): HTMLFormElement {
-    const minutes = el('input', { attrs: { type: 'number', min: 1, max: 10080, step: 1, value: 10, inputmode: 'numeric' } });
+    const minutes = el('input', { attrs: { type: 'number', min: 0, max: 10080, step: 1, value: 10, inputmode: 'numeric' } });
     const button = el('button', { class: 'secondary small', attrs: { type: 'submit' } }, 'Time out');
     return el(
       'form',
@@ -64,7 +64,7 @@ export class MembersView {
           },
         },
       },
-      field('Minutes', minutes),
+      field('Minutes (0 lifts a timeout)', minutes),
       button,
     );
   }
