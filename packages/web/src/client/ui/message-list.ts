@@ -47,7 +47,8 @@ export class MessageList {
     for (const message of messages) {
       // Edits and deletes are entries of the sequence that change an earlier message in place.
       if (message.type === 'edit' || message.type === 'delete') {
-        this.#change(message);
+        // A hidden edit (of a blocked person's message, itself hidden) has no text to show.
+        if (!message.hidden) this.#change(message);
         continue;
       }
       if (message.type === 'reaction') {
@@ -152,7 +153,7 @@ export class MessageList {
       message.hidden ? el('p', { class: 'msg-hidden' }, 'Hidden: you block this person.') : null,
       message.text !== '' ? el('p', { class: 'msg-text', attrs: { dir: 'auto' } }, ...withMentions(displayText(message.text), message.mentions?.length ? this.#myName : null)) : null,
       message.attachments?.length ? attachmentList(message.attachments, this.load) : null,
-      this.menu?.react ? reactionBar(message.id, message.reactions ?? [], (id, emoji, remove) => this.menu?.react?.(id, emoji, remove)) : null,
+      this.menu?.react && !message.hidden ? reactionBar(message.id, message.reactions ?? [], (id, emoji, remove) => this.menu?.react?.(id, emoji, remove)) : null,
     );
   }
 }

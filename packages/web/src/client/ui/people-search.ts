@@ -40,6 +40,19 @@ export class PeopleSearch {
     this.#input.addEventListener('input', () => this.#schedule());
     this.#input.addEventListener('keydown', (event) => {
       if (event.key === 'Escape') this.clear();
+      // Enter takes the first person found; the arrow keys walk the results.
+      const first = this.#results.querySelector<HTMLButtonElement>('button');
+      if (!first || (event.key !== 'Enter' && event.key !== 'ArrowDown')) return;
+      event.preventDefault();
+      if (event.key === 'Enter') first.click();
+      else first.focus();
+    });
+    this.#results.addEventListener('keydown', (event) => {
+      if (event.key !== 'ArrowDown' && event.key !== 'ArrowUp') return;
+      event.preventDefault();
+      const buttons = [...this.#results.querySelectorAll<HTMLButtonElement>('button')];
+      const next = buttons.indexOf(document.activeElement as HTMLButtonElement) + (event.key === 'ArrowDown' ? 1 : -1);
+      (next < 0 ? this.#input : buttons[Math.min(next, buttons.length - 1)])?.focus();
     });
     this.element = el(
       'section',
