@@ -58,7 +58,7 @@ export class DirectMessages {
   /** Forgets everything of the signed-out user. */
   reset(): void {
     this.blocked.replace([]);
-    this.search.clear();
+    this.search.reset();
     this.menu.close();
   }
 

@@ -34,19 +34,16 @@ export class PeopleSearch {
   #timer: ReturnType<typeof setTimeout> | null = null;
   /** Only the answer to the newest query is shown. */
   #latest = 0;
+  /** The prefix (lower case) whose answer the list shows: older results are not picked by Enter. */
+  #shownFor: string | null = null;
+  /** Enter was pressed before the answer for the typed prefix came: pick its first person then. */
+  #pickWhenShown = false;
+  #searching = false;
 
   constructor(actions: PeopleSearchActions) {
     this.#actions = actions;
     this.#input.addEventListener('input', () => this.#schedule());
-    this.#input.addEventListener('keydown', (event) => {
-      if (event.key === 'Escape') this.clear();
-      // Enter takes the first person found; the arrow keys walk the results.
-      const first = this.#results.querySelector<HTMLButtonElement>('button');
-      if (!first || (event.key !== 'Enter' && event.key !== 'ArrowDown')) return;
-      event.preventDefault();
-      if (event.key === 'Enter') first.click();
-      else first.focus();
-    });
+    this.#input.addEventListener('keydown', (event) => this.#onKeydown(event));
     this.#results.addEventListener('keydown', (event) => {
       if (event.key !== 'ArrowDown' && event.key !== 'ArrowUp') return;
       event.preventDefault();
@@ -65,9 +62,17 @@ export class PeopleSearch {
     );
   }
 
+  /** Forgets the signed-out user's searches too. */
+  reset(): void {
+    this.clear();
+    this.#cache.clear();
+  }
+
   clear(): void {
     this.#input.value = '';
     this.#latest++;
+    this.#shownFor = null;
+    this.#pickWhenShown = false;
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
     this.#status.textContent = '';
@@ -80,13 +85,38 @@ export class PeopleSearch {
     return this.#input.value.trim().replace(/^@/, '').slice(0, MAX_QUERY);
   }
 
+  /** Enter takes the first person found for what is typed; ArrowDown moves into the results. */
+  #onKeydown(event: KeyboardEvent): void {
+    if (event.key === 'Escape') return this.clear();
+    const first = this.#results.querySelector<HTMLButtonElement>('button');
+    if (event.key === 'ArrowDown' && first) {
+      event.preventDefault();
+      first.focus();
+    }
+    if (event.key !== 'Enter' || event.isComposing) return;
+    event.preventDefault();
+    const prefix = this.#prefix();
+    if (prefix === '') return;
+    if (this.#shownFor === prefix.toLowerCase()) {
+      first?.click();
+      return;
+    }
+    this.#pickWhenShown = true;
+    // Typing paused or not, Enter searches now (again, after a failure).
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    if (!this.#searching) void this.#search(prefix, this.#latest);
+  }
+
   #schedule(): void {
     if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#pickWhenShown = false;
     this.#error.textContent = '';
     const prefix = this.#prefix();
     const ticket = ++this.#latest;
     if (prefix === '') {
       this.#timer = null;
+      this.#shownFor = null;
       this.#status.textContent = '';
       replaceChildren(this.#results);
       return;
@@ -94,7 +124,7 @@ export class PeopleSearch {
     const cached = this.#cache.get(prefix.toLowerCase());
     if (cached) {
       this.#timer = null;
-      this.#show(cached);
+      this.#show(prefix, cached);
       return;
     }
     this.#timer = setTimeout(() => {
@@ -105,15 +135,20 @@ export class PeopleSearch {
 
   async #search(prefix: string, ticket: number): Promise<void> {
     this.#status.textContent = 'Searching…';
+    this.#searching = true;
     try {
       const users = await this.#actions.search(prefix, MAX_RESULTS);
       this.#remember(prefix.toLowerCase(), users);
-      if (ticket === this.#latest) this.#show(users);
+      if (ticket === this.#latest) this.#show(prefix, users);
     } catch (err) {
       if (ticket !== this.#latest) return;
+      this.#pickWhenShown = false;
+      this.#shownFor = null;
       this.#status.textContent = '';
       replaceChildren(this.#results);
       this.#error.textContent = describeError(err);
+    } finally {
+      this.#searching = false;
     }
   }
 
@@ -122,11 +157,16 @@ export class PeopleSearch {
     this.#cache.set(key, users);
   }
 
-  #show(found: readonly UserSummary[]): void {
+  #show(prefix: string, found: readonly UserSummary[]): void {
     const me = this.#actions.myId();
     const users = found.filter((user) => user.id !== me);
+    this.#shownFor = prefix.toLowerCase();
     this.#status.textContent = users.length === 0 ? 'No one found.' : `${users.length} ${users.length === 1 ? 'person' : 'people'} found.`;
     replaceChildren(this.#results, ...users.map((user) => el('li', {}, this.#pick(user))));
+    if (this.#pickWhenShown) {
+      this.#pickWhenShown = false;
+      this.#results.querySelector<HTMLButtonElement>('button')?.click();
+    }
   }
 
   #pick(user: UserSummary): HTMLButtonElement {
