@@ -1,11 +1,12 @@
 import { describeError } from '../api/api-error.js';
-import type { Account, AttachmentInfo, MemberRoom, Message, MessageSender, Room } from '../api/types.js';
+import type { Account, AttachmentInfo, MemberRoom, Message, MessageSender, Room, UserSummary } from '../api/types.js';
 import { ComposerFiles } from './composer-files.js';
 import { el, field, replaceChildren, uid, userText } from './dom.js';
 import { submitAction } from './form-action.js';
 import { displayText, typingText } from './format.js';
 import { MentionAutocomplete } from './mention-autocomplete.js';
 import { MessageList } from './message-list.js';
+import { userNameButton } from './user-menu.js';
 
 export interface ChatActions {
   loadOlder(): Promise<void>;
@@ -26,6 +27,8 @@ export interface ChatActions {
   sawLatest(): void;
   /** Adds or takes back a reaction; the change arrives live as a `reaction` entry. */
   react(messageId: string, emoji: string, remove: boolean): Promise<void>;
+  /** The header controls of a direct conversation with `peer` (block state and Block/Unblock). */
+  directActions?(peer: UserSummary): HTMLElement;
 }
 
 /** Distance from the bottom (px) within which the log counts as "at the latest message". */
@@ -218,15 +221,17 @@ export class ChatView {
       'Leave room',
     );
     this.#log.replaceChildren(el('div', { class: 'log-top' }, this.#olderButton, this.#start), this.#list.element, this.#pending);
-    this.element.setAttribute('aria-label', `Chat: ${room.name}`);
+    const peer = room.direct ? { id: room.direct.userId, username: room.direct.username } : null;
+    this.element.setAttribute('aria-label', `Chat: ${peer ? `@${peer.username}` : room.name}`);
     replaceChildren(
       this.element,
       el(
         'header',
         { class: 'chat-head' },
         this.#backLink(),
-        el('div', { class: 'title' }, el('h2', { class: 'room-title' }, userText(room.name)), el('p', { class: 'meta room-meta' })),
-        el('div', { class: 'actions' }, toggle, leave),
+        el('div', { class: 'title' }, el('h2', { class: 'room-title' }, ...(peer ? ['@', userText(peer.username)] : [userText(room.name)])), el('p', { class: 'meta room-meta' })),
+        // A direct conversation has exactly two members: it is blocked, not left or added to.
+        peer ? el('div', { class: 'actions' }, this.#actions.directActions?.(peer)) : el('div', { class: 'actions' }, toggle, leave),
       ),
       details,
       this.#onlineSection,
@@ -241,7 +246,7 @@ export class ChatView {
 
   updateRoom(room: MemberRoom): void {
     const meta = this.element.querySelector('.room-meta');
-    if (meta) meta.textContent = `${room.private ? 'Private' : 'Public'} · ${room.memberCount} ${room.memberCount === 1 ? 'member' : 'members'}`;
+    if (meta) meta.textContent = room.direct ? 'Direct message' : `${room.private ? 'Private' : 'Public'} · ${room.memberCount} ${room.memberCount === 1 ? 'member' : 'members'}`;
   }
 
   /** Replaces the whole log (first load of a room) and scrolls to the newest message. */
@@ -292,7 +297,7 @@ export class ChatView {
       el('span', { class: 'online-label', attrs: { 'aria-hidden': 'true' } }, `Online (${users.length})`),
       this.#online,
     );
-    replaceChildren(this.#online, ...users.map((u) => el('li', {}, el('span', { class: 'presence-dot', attrs: { 'aria-hidden': 'true' } }), userText(u.username))));
+    replaceChildren(this.#online, ...users.map((u) => el('li', {}, el('span', { class: 'presence-dot', attrs: { 'aria-hidden': 'true' } }), userNameButton(u, this.#me?.id))));
   }
 
   /** Shows a problem in the composer's alert line. */
