@@ -1,5 +1,5 @@
 import { createLogger, createMetrics, MemoryBroker, topics, type Message, type TopicHandler } from '@chorus/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ROOM_EVENTS, ROOM_MESSAGES, TopicRegistry, USER_EVENTS } from '../src/fanout/topic-registry.js';
 
 /** The in-process broker, counting the subscriptions it holds. */
@@ -63,6 +63,40 @@ describe('TopicRegistry', () => {
     stopB();
     await new Promise<void>((resolve) => setImmediate(resolve));
     expect(broker.active).toBe(0);
+  });
+
+  it('drops a room message every listener has seen without parsing it, and delivers the rest', async () => {
+    const { broker, registry } = setup();
+    const topic = topics.room(message.roomId);
+    const a = collect<Message>();
+    const b = collect<Message>();
+    let aSeen = 3;
+    let bSeen = 1;
+    await registry.listen(ROOM_MESSAGES, topic, a.listener, () => aSeen);
+    await registry.listen(ROOM_MESSAGES, topic, b.listener, () => bSeen);
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      const at = (seq: number) => JSON.stringify({ ...message, seq });
+      await broker.publish(topic, at(2)); // b has not seen 2: parsed, both listeners get it
+      bSeen = 3;
+      await broker.publish(topic, at(3)); // both have seen 3: dropped unparsed
+      await broker.publish(topic, at(4));
+      // A payload whose seq cannot be read without parsing is parsed as before.
+      await broker.publish(topic, JSON.stringify({ seq: 1, id: message.id, roomId: message.roomId, sender: message.sender }));
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      expect(a.seen.map(([m]) => m.seq)).toEqual([2, 4, 1]);
+      expect(b.seen.map(([m]) => m.seq)).toEqual([2, 4, 1]);
+      expect(parse).toHaveBeenCalledTimes(3);
+    } finally {
+      parse.mockRestore();
+    }
+    aSeen = 10;
+    // A listener that says nothing of what it has seen gets every payload.
+    const c = collect<Message>();
+    await registry.listen(ROOM_MESSAGES, topic, c.listener);
+    await broker.publish(topic, JSON.stringify({ ...message, seq: 5 }));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(c.seen.map(([m]) => m.seq)).toEqual([5]);
   });
 
   it('drops a malformed payload before any listener, counting it', async () => {

@@ -213,6 +213,28 @@ describe.each(storeBackends())('Store contract (%s)', (backend) => {
       expect(history).toEqual([joined.message, left.message]);
     });
 
+    it('reads many (room, user) pairs in one call, answering each pair in order', async () => {
+      const owner = await newUser();
+      const bob = await newUser('bob');
+      const open = await newRoom(owner);
+      const secret = await newRoom(owner, true);
+      await store.addMember(open.id, bob.id);
+      const pairs = [
+        { roomId: open.id, userId: bob.id },
+        { roomId: secret.id, userId: bob.id },
+        { roomId: randomUUID(), userId: bob.id },
+        { roomId: secret.id, userId: owner.id },
+        { roomId: 'not-a-uuid', userId: bob.id },
+        { roomId: open.id, userId: 'not-a-uuid' },
+        { roomId: open.id, userId: bob.id },
+      ];
+      const expected = await Promise.all(pairs.map((p) => store.getRoomForUser(p.roomId, p.userId)));
+      expect(expected.map((e) => e?.member ?? null)).toEqual([true, false, null, true, null, false, true]);
+      expect(await store.getRoomsForUsers(pairs)).toEqual(expected);
+      expect(await store.getRoomsForUsers([])).toEqual([]);
+      expect(await store.getRoomsForUsers([{ roomId: 'x', userId: 'y' }])).toEqual([null]);
+    });
+
     it('counts one join when the same user joins concurrently', async () => {
       const owner = await newUser();
       const bob = await newUser('bob');

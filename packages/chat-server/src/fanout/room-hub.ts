@@ -68,7 +68,8 @@ export class RoomHub {
     if (!slot) {
       const newSlot: ChannelSlot = { channel: undefined as unknown as RoomChannel, stopListening: undefined };
       newSlot.channel = new RoomChannel(roomId, this.store, this.metrics, this.logger, this.replayLimit, async (handler) => {
-        const stop = await this.registry.listen(ROOM_MESSAGES, topics.room(roomId), handler);
+        // The copy of a message this process stored (delivered already by deliverLocal) is dropped unparsed.
+        const stop = await this.registry.listen(ROOM_MESSAGES, topics.room(roomId), handler, () => newSlot.channel.lastSeq);
         // Dropped while the broker subscription was being taken: let it go at once.
         if (this.#slots.get(roomId) === newSlot) newSlot.stopListening = stop;
         else stop();

@@ -118,7 +118,7 @@ export class UnreadTracker {
       const olderSkipped = Math.max(0, room.lastSeq - room.lastReadSeq - room.unread);
       const position: RoomPosition = { lastSeq: room.lastSeq, lastReadSeq: room.lastReadSeq, skippedSeqs: [], olderSkipped, olderUpTo: room.lastSeq, stop: () => {}, mentionSeqs: [], olderMentions: room.mentions };
       user.rooms.set(room.id, position);
-      position.stop = await this.registry.listen(ROOM_MESSAGES, topics.room(room.id), (message) => this.#onMessage(userId, position, message));
+      position.stop = await this.registry.listen(ROOM_MESSAGES, topics.room(room.id), (message) => this.#onMessage(userId, position, message), () => position.lastSeq);
       if (this.#users.get(userId) !== user) position.stop(); // released while loading
     }
   }

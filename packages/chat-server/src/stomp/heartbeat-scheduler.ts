@@ -1,31 +1,47 @@
 /** A session whose heart-beats the scheduler drives. */
 export interface HeartbeatParticipant {
-  /** Sends a due heart-beat and enforces the client's; `now` is one clock read per tick. */
-  heartbeatTick(now: number): void;
+  /**
+   * Sends a due heart-beat and enforces the client's; `now` is one clock read per tick.
+   * Returns when the participant next needs a look (ms since the epoch), or null when it is done.
+   */
+  heartbeatTick(now: number): number | null;
+  /** The scheduler's bookkeeping: the wheel slot that holds the participant, -1 for none. */
+  heartbeatSlot: number;
 }
 
 const MIN_TICK_MS = 25;
 /** Ticks per shortest interval: a beat is then at most 1/TICKS_PER_INTERVAL of it late. */
 const TICKS_PER_INTERVAL = 8;
+/**
+ * Slots of the wheel: 128 ticks of 500 ms cover 64 s, more than the intervals clients ask for;
+ * a participant due later is looked at once per turn of the wheel and put back.
+ */
+const WHEEL_SLOTS = 128;
 
 /**
  * One timer for the heart-beats of every session in the process, instead of a timer per
- * session: with 10,000 idle connections that is one wake-up per tick rather than thousands
- * of timer callbacks.
+ * session, and a timing wheel under it: each tick looks only at the sessions due in it, so an
+ * idle session costs one look per heart-beat interval, not one per tick. With 100,000 idle
+ * connections, 10 s intervals and 500 ms ticks that is 10,000 looks a second rather than 200,000.
  *
  * Beats follow the last write, not a fixed schedule: a session sends an EOL at the first
- * tick where its last write is at least `beatAfter(interval)` old. With a tick of T ms that
- * tick comes at most T later, and `beatAfter` leaves a margin of 2T (one tick, plus one for
- * timer and event-loop lateness), so the gap between two writes stays under the interval.
+ * tick where its last write is at least `beatAfter(interval)` old. A session is filed under
+ * the tick at or after the time it names, so that tick comes at most T later (T the tick);
+ * `beatAfter` leaves a margin of 2T (one tick, plus one for timer and event-loop lateness),
+ * so the gap between two writes stays under the interval. A write moves no entry in the
+ * wheel: the session is looked at when its earlier deadline comes and names the new one.
  *
  * Sessions stamp their writes with `now`, a clock the tick refreshes, rather than reading
  * the system clock per frame on the fan-out path. It lags the real time by at most a tick,
  * which can only make a beat early, never late.
  */
 export class HeartbeatScheduler {
-  readonly #members = new Set<HeartbeatParticipant>();
+  readonly #slots: Set<HeartbeatParticipant>[] = Array.from({ length: WHEEL_SLOTS }, () => new Set());
+  #size = 0;
   #timer: NodeJS.Timeout | undefined;
   #tickMs = Infinity;
+  /** The last tick handled: ticks are counted from the epoch, `floor(time / tickMs)`. */
+  #lastTick = 0;
   #now = Date.now();
 
   /**
@@ -39,9 +55,16 @@ export class HeartbeatScheduler {
     return this.#now;
   }
 
-  /** The tick a session with this shortest negotiated interval needs. */
+  /**
+   * The tick a session with this shortest negotiated interval needs: `maxTickMs` halved until it
+   * fits, so a client cannot make the wheel rebuild more than a few times by asking for one
+   * slightly shorter interval after another.
+   */
   tickFor(shortestIntervalMs: number): number {
-    return Math.max(MIN_TICK_MS, Math.min(this.maxTickMs, Math.floor(shortestIntervalMs / TICKS_PER_INTERVAL)));
+    const wanted = Math.max(MIN_TICK_MS, Math.floor(shortestIntervalMs / TICKS_PER_INTERVAL));
+    let tick = this.maxTickMs;
+    while (tick > wanted && tick / 2 >= MIN_TICK_MS) tick /= 2;
+    return tick;
   }
 
   /**
@@ -52,36 +75,82 @@ export class HeartbeatScheduler {
     return Math.max(1, intervalMs - 2 * this.tickFor(intervalMs));
   }
 
+  /** Starts driving a participant: it is first looked at on the next tick. */
   add(participant: HeartbeatParticipant, shortestIntervalMs: number): void {
-    this.#members.add(participant);
     this.#now = Date.now();
     const wanted = this.tickFor(shortestIntervalMs);
     if (this.#timer === undefined || wanted < this.#tickMs) this.#start(wanted);
+    if (participant.heartbeatSlot === -1) this.#size++;
+    this.#file(participant, this.#now);
   }
 
   remove(participant: HeartbeatParticipant): void {
-    this.#members.delete(participant);
+    const slot = participant.heartbeatSlot;
+    if (slot === -1) return;
+    this.#slots[slot]!.delete(participant);
+    participant.heartbeatSlot = -1;
+    this.#size--;
   }
 
   get size(): number {
-    return this.#members.size;
+    return this.#size;
+  }
+
+  /** Files a participant under the tick at or after `dueAt`, and never under the tick being handled. */
+  #file(participant: HeartbeatParticipant, dueAt: number): void {
+    const tick = Math.max(Math.ceil(dueAt / this.#tickMs), this.#lastTick + 1);
+    const slot = tick % WHEEL_SLOTS;
+    const current = participant.heartbeatSlot;
+    if (current === slot) return;
+    if (current !== -1) this.#slots[current]!.delete(participant);
+    this.#slots[slot]!.add(participant);
+    participant.heartbeatSlot = slot;
   }
 
   #start(tickMs: number): void {
     if (this.#timer) clearInterval(this.#timer);
     this.#tickMs = tickMs;
+    this.#lastTick = Math.floor(Date.now() / tickMs);
+    // The slots' times depend on the tick: everyone is looked at again on the next one.
+    const everyone = this.#slots.flatMap((slot) => [...slot]);
+    for (const slot of this.#slots) slot.clear();
+    for (const participant of everyone) {
+      participant.heartbeatSlot = -1;
+      this.#file(participant, 0);
+    }
     this.#timer = setInterval(() => this.#tick(), tickMs);
     this.#timer.unref();
   }
 
   #tick(): void {
     const now = (this.#now = Date.now());
-    for (const member of this.#members) member.heartbeatTick(now);
+    const until = Math.floor(now / this.#tickMs);
+    // A late timer (a busy event loop) catches up on the ticks it missed, at most one turn of the wheel.
+    const from = Math.max(this.#lastTick + 1, until - WHEEL_SLOTS + 1);
+    for (let tick = from; tick <= until; tick++) {
+      this.#lastTick = tick;
+      const slot = tick % WHEEL_SLOTS;
+      const due = this.#slots[slot]!;
+      if (due.size === 0) continue;
+      // Refiled participants go to later ticks, so the slot in hand is replaced, not grown.
+      this.#slots[slot] = new Set();
+      for (const participant of due) {
+        if (participant.heartbeatSlot !== slot) continue; // removed while this slot was handled
+        participant.heartbeatSlot = -1;
+        const next = participant.heartbeatTick(now);
+        if (next === null) this.#size--;
+        else this.#file(participant, next);
+      }
+    }
   }
 
   close(): void {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
-    this.#members.clear();
+    for (const slot of this.#slots) {
+      for (const participant of slot) participant.heartbeatSlot = -1;
+      slot.clear();
+    }
+    this.#size = 0;
   }
 }

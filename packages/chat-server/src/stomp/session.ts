@@ -53,6 +53,8 @@ export class StompSession {
   #replayBudget: ReplayBudget | null = null;
   /** When the last frame or beat went out, on the heart-beat scheduler's clock. */
   #lastWriteAt = 0;
+  /** The HeartbeatScheduler's wheel slot holding this session (-1: none). */
+  heartbeatSlot = -1;
   #lastReceivedAt = Date.now();
   /** Silence after which a beat goes out (the negotiated interval less a margin); 0 = none. */
   #beatAfterMs = 0;
@@ -302,17 +304,21 @@ export class StompSession {
     this.#parser.version = version;
   }
 
-  /** Called by the process-wide HeartbeatScheduler. */
-  heartbeatTick(now: number): void {
-    if (this.#state === 'closed') return;
+  /** Called by the process-wide HeartbeatScheduler; returns when the session next needs a look. */
+  heartbeatTick(now: number): number | null {
+    if (this.#state === 'closed') return null;
     // Any write resets the silence, so a beat goes out only on an otherwise quiet connection.
     if (this.#beatAfterMs > 0 && now - this.#lastWriteAt >= this.#beatAfterMs) this.write(HEARTBEAT_EOL);
     // The spec allows for network latency; we allow two missed beats.
-    if (this.#expectEveryMs > 0 && now - this.#lastReceivedAt > this.#expectEveryMs * 2) {
+    const silentUntil = this.#lastReceivedAt + this.#expectEveryMs * 2;
+    if (this.#expectEveryMs > 0 && now > silentUntil) {
       this.ctx.logger.info({ session: this.id, user: this.#user?.id }, 'heart-beat timeout');
       closeThenTerminate(this.transport, CloseCodes.heartbeatTimeout, 'no heart-beat from client');
       this.closed();
     }
+    if ((this.#state as State) === 'closed') return null;
+    const beatAt = this.#beatAfterMs > 0 ? this.#lastWriteAt + this.#beatAfterMs : Infinity;
+    return Math.min(beatAt, this.#expectEveryMs > 0 ? silentUntil + 1 : Infinity);
   }
 
   /** The user left the room (from any session or device): see SessionSubscriptions.revokeRoom. */

@@ -274,6 +274,16 @@ export class RedisBroker implements Broker {
   #deliver(topic: string, payload: string): void {
     const subscriptions = this.#topics.get(topic)?.subscriptions;
     if (!subscriptions) return;
+    if (subscriptions.size === 1) {
+      // The usual case (one subscription per topic per process): no copy of the set, no closure.
+      const only = subscriptions.values().next().value!;
+      try {
+        only.handler(payload);
+      } catch (err) {
+        this.#logger.error({ err, topic }, 'broker handler threw');
+      }
+      return;
+    }
     for (const subscription of [...subscriptions]) {
       // A handler removed by an earlier handler in this round must not run.
       if (!subscriptions.has(subscription)) continue;

@@ -9,6 +9,7 @@ import { checkMayWriteDirect, hideBlockedPeer, refuseDirectMembershipChange } fr
 import type { RoomEvent, UserEvent } from './events.js';
 import { LanedGroupCommit } from './group-commit.js';
 import { mayDeleteMessage, sendRefusal } from './room-rules.js';
+import { RoomAccessReads } from './room-access-reads.js';
 import { checkNoBidiControls, checkStorableText, validateMessageText } from './text.js';
 import { MAX_MENTIONS_PER_MESSAGE, parseMentions } from './mentions.js';
 import { MAX_REACTIONS_PER_MESSAGE, MAX_REACTIONS_PER_USER, validateEmoji } from './reactions.js';
@@ -70,6 +71,8 @@ export class ChatService {
   readonly #storedListeners = new Set<StoredListener>();
   /** Every text message this process stores goes through here: one statement per batch. */
   readonly #appends: LanedGroupCommit<NewMemberMessage, Message | null>;
+  /** Every room access check: concurrent ones share a query. */
+  readonly #access: RoomAccessReads;
 
   constructor(options: ChatServiceOptions) {
     this.#store = options.store;
@@ -79,6 +82,7 @@ export class ChatService {
     this.#maxLength = options.maxMessageLength;
     this.#maxAttachments = options.maxAttachmentsPerMessage ?? 10;
     this.#editWindowMs = (options.messageEditWindowSeconds ?? 900) * 1000;
+    this.#access = new RoomAccessReads(this.#store);
     this.#appends = new LanedGroupCommit({
       commit: (inputs) => this.#store.appendMemberMessages(inputs),
       maxBatch: APPEND_BATCH_MAX,
@@ -249,7 +253,7 @@ export class ChatService {
 
   /** Throws not_found for unknown rooms and for private rooms the actor cannot see. */
   async getVisibleRoom(actor: Actor, roomId: string): Promise<Room> {
-    const found = await this.#store.getRoomForUser(roomId, actor.id);
+    const found = await this.#access.get(roomId, actor.id);
     if (!found || (found.room.private && !found.member)) throw notFound('room not found');
     return found.room;
   }
@@ -310,7 +314,7 @@ export class ChatService {
    * and 404 for private ones (their existence is not revealed).
    */
   async requireMember(actor: Actor, roomId: string): Promise<Room> {
-    const found = await this.#store.getRoomForUser(roomId, actor.id);
+    const found = await this.#access.get(roomId, actor.id);
     if (!found) throw notFound('room not found');
     if (!found.member) {
       if (found.room.private) throw notFound('room not found');

@@ -296,6 +296,23 @@ export class SqlStore implements Store {
     });
   }
 
+  async getRoomsForUsers(pairs: ReadonlyArray<{ roomId: string; userId: string }>): Promise<Array<{ room: Room; member: boolean } | null>> {
+    const results: Array<{ room: Room; member: boolean } | null> = pairs.map(() => null);
+    const asked = pairs.flatMap((pair, i) => (isUuid(pair.roomId) ? [{ i, roomId: pair.roomId, userId: isUuid(pair.userId) ? pair.userId : null }] : []));
+    if (asked.length === 0) return results;
+    return this.#run(async () => {
+      const { rows } = await this.db.query<RoomRow & { is_member: boolean; i: string | number }>(
+        `SELECT q.i, ${prefixed('r', ROOM_COLUMNS)},
+           EXISTS (SELECT 1 FROM memberships m WHERE m.room_id = r.id AND m.user_id = q.user_id) AS is_member
+         FROM unnest($1::uuid[], $2::uuid[], $3::int[]) AS q(room_id, user_id, i)
+         JOIN rooms r ON r.id = q.room_id`,
+        [asked.map((a) => a.roomId), asked.map((a) => a.userId), asked.map((a) => a.i)],
+      );
+      for (const row of rows) results[Number(row.i)] = { room: toRoom(row), member: row.is_member };
+      return results;
+    });
+  }
+
   async listPublicRooms(options: { limit: number; cursor?: string | undefined }): Promise<Page<Room>> {
     const limit = checkLimit(options.limit);
     const after = options.cursor === undefined ? undefined : decodeRoomCursor(options.cursor);

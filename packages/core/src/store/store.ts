@@ -160,6 +160,8 @@ export interface Store extends ModerationStore {
   getRoom(id: string): Promise<Room | null>;
   /** The room and whether the user is a member, in one query (null when the room does not exist). */
   getRoomForUser(roomId: string, userId: string): Promise<{ room: Room; member: boolean } | null>;
+  /** getRoomForUser for many (room, user) pairs in one query; result i answers pair i. */
+  getRoomsForUsers(pairs: ReadonlyArray<{ roomId: string; userId: string }>): Promise<Array<{ room: Room; member: boolean } | null>>;
   /** Public rooms by creation time (newest first); `cursor` comes from the previous page. */
   listPublicRooms(options: { limit: number; cursor?: string | undefined }): Promise<Page<Room>>;
   /** Rooms the user belongs to, with their last seq and the user's unread count. */

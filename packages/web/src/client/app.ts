@@ -3,11 +3,13 @@ import { AttachmentsClient } from './api/attachments-client.js';
 import { HttpClient } from './api/http-client.js';
 import { ModerationClient } from './api/moderation-client.js';
 import type { Account, Message, MessageSender, Room, UnreadEvent } from './api/types.js';
+import { DirectMessages } from './direct-messages.js';
 import { ChatConnection, type ConnectionState } from './realtime/connection.js';
 import type { TransportChoice } from './realtime/transport.js';
 import { applyPresence, parsePresence, parseTyping } from './state/room-events.js';
 import { RoomStore, type RoomState } from './state/room-store.js';
 import { SessionStore, type Session } from './state/session.js';
+import { Timeline } from './state/timeline.js';
 import { AccountView } from './ui/account-view.js';
 import { AuthView } from './ui/auth-view.js';
 import { ChatView } from './ui/chat-view.js';
@@ -50,6 +52,7 @@ export class App {
   readonly #sidebar: SidebarView;
   readonly #chat: ChatView;
   readonly #moderation: RoomModeration;
+  readonly #dms: DirectMessages;
   readonly #shell: HTMLElement;
   #session: Session | null = null;
   #connection: ChatConnection | null = null;
@@ -80,6 +83,13 @@ export class App {
       login: async (login, password) => this.#enter(await this.#http.login(login, password)),
       signup: async (username, email, password) => this.#enter(await this.#http.signup(username, email, password)),
     });
+    this.#dms = new DirectMessages({
+      http: this.#http,
+      myId: () => this.#session?.user.id ?? null,
+      showRoom: (room) => this.#showListedRoom(room.id),
+      reloadHistory: (roomId) => this.#reloadHistory(roomId),
+      directRoomWith: (userId) => this.#rooms.list().find((room) => room.direct?.userId === userId),
+    });
     this.#sidebar = new SidebarView({
       openRoom: (roomId) => this.#navigate(roomId),
       createRoom: (name, isPrivate) => this.#createRoom(name, isPrivate),
@@ -87,7 +97,7 @@ export class App {
       loadPublicRooms: (more) => this.#loadPublicRooms(more),
       search: async (text) =>
         (await this.#http.search(text)).map((message) => ({ message, roomName: this.#rooms.get(message.roomId)?.room.name ?? 'a room' })),
-    });
+    }, { people: this.#dms.search.element });
     this.#chat = new ChatView({
       loadOlder: () => this.#loadOlder(),
       send: (text, attachments) => this.#send(text, attachments),
@@ -101,6 +111,7 @@ export class App {
       join: (roomId) => this.#joinRoom(roomId),
       sawLatest: () => this.#scheduleRead(),
       react: async (messageId, emoji, remove) => void (await this.#http.react(this.#requireActive(), messageId, emoji, remove)),
+      directActions: (peer) => this.#dms.header.render(peer),
     });
     this.#moderation = new RoomModeration({
       client: new ModerationClient(this.#http),
@@ -118,6 +129,7 @@ export class App {
         this.#navigate(null);
       },
     });
+    this.#dms.menu.attach(this.#chat.element);
     this.#shell = el('div', { class: 'shell', attrs: { 'data-pane': 'rooms' } }, this.#sidebar.element, this.#chat.element);
     this.#badge.element.hidden = true;
     replaceChildren(
@@ -199,6 +211,7 @@ export class App {
     for (const roomId of this.#rooms.ids()) connection.watchRoom(roomId);
     this.#badge.element.hidden = false;
     connection.start();
+    void this.#dms.load();
     void this.#loadPublicRooms(false).catch((err: unknown) => this.#sidebar.showPublicError(err));
     await this.#route();
   }
@@ -212,6 +225,7 @@ export class App {
     this.#rooms.clear();
     this.#active = null;
     this.#publicRooms = [];
+    this.#dms.reset();
     this.#badge.element.hidden = true;
     this.#chat.showEmpty();
     if (location.hash !== '') history.replaceState(null, '', location.pathname + location.search);
@@ -240,6 +254,7 @@ export class App {
           el('p', { class: 'hint' }, 'Share your user ID so others can add you to private rooms.'),
           idInput,
           this.#accountActions().element,
+          this.#dms.blockList.element,
         ),
       ),
       el('button', { class: 'secondary small', attrs: { type: 'button' }, on: { click: () => this.#logout(null) } }, 'Log out'),
@@ -317,7 +332,9 @@ export class App {
       this.#typing.clear();
       this.#online = null;
       this.#chat.showRoom(state.room, this.#session!.user);
-      this.#moderation.open(roomId);
+      // Direct conversations have no owner or moderators to speak of.
+      if (state.room.direct) this.#moderation.close();
+      else this.#moderation.open(roomId);
       void this.#loadPresence(roomId);
     }
     try {
@@ -329,6 +346,24 @@ export class App {
     if (this.#active === roomId && this.#rooms.get(roomId) === state) {
       this.#chat.setMessages(state.timeline.messages, state.timeline.reachedStart);
     }
+  }
+
+  /** Opens a room the server just gave me (a direct conversation), listing it first if it is new. */
+  async #showListedRoom(roomId: string): Promise<void> {
+    if (!this.#rooms.has(roomId)) await this.#refreshRooms();
+    this.#navigate(roomId);
+  }
+
+  /** Drops a room's loaded history and loads it again (blocking changes what the server hides). */
+  #reloadHistory(roomId: string): void {
+    const state = this.#rooms.get(roomId);
+    if (!state) return;
+    // A load in flight would fill the new timeline with what it read before the change.
+    void (state.loading ?? Promise.resolve()).catch(() => undefined).then(() => {
+      state.timeline = new Timeline();
+      state.buffer = [];
+      if (this.#active === roomId) void this.#openRoom(roomId);
+    });
   }
 
   #requireActive(): string {

@@ -1,5 +1,5 @@
 import { ApiError, errorFromBody } from './api-error.js';
-import type { Account, AuthResult, HistoryRange, MemberRoom, Message, MessageSender, Room, RoomPage } from './types.js';
+import type { Account, AuthResult, HistoryRange, MemberRoom, Message, MessageSender, Room, RoomPage, UserSummary } from './types.js';
 
 export interface HttpClientOptions {
   /** Origin (and optional path prefix) of the api; '' for same origin. */
@@ -73,6 +73,30 @@ export class HttpClient {
   /** Full-text search over the rooms I belong to, newest first (web-search syntax). */
   async search(text: string): Promise<Message[]> {
     return (await this.#request<{ messages: Message[] }>('GET', `/api/search${query({ q: text, limit: 20 })}`)).messages;
+  }
+
+  // ---- direct messages, user search, blocks (docs/conversations-dms.md) ----
+
+  /** Users whose username starts with `prefix` (case-insensitive), at most `limit`. */
+  async searchUsers(prefix: string, limit: number): Promise<UserSummary[]> {
+    return (await this.#request<{ users: UserSummary[] }>('GET', `/api/users${query({ q: prefix, limit })}`)).users;
+  }
+
+  /** THE direct room of me and `userId` (the same every time; created on first use). */
+  openDirect(userId: string): Promise<Room> {
+    return this.#request('POST', '/api/dms', { userId });
+  }
+
+  async blockedUsers(): Promise<UserSummary[]> {
+    return (await this.#request<{ users: UserSummary[] }>('GET', '/api/me/blocks')).users;
+  }
+
+  async block(userId: string): Promise<void> {
+    await this.#request('PUT', `/api/me/blocks/${enc(userId)}`);
+  }
+
+  async unblock(userId: string): Promise<void> {
+    await this.#request('DELETE', `/api/me/blocks/${enc(userId)}`);
   }
 
   send(roomId: string, text: string, attachments: string[] = []): Promise<Message> {

@@ -7,6 +7,9 @@ export type { AttachmentInfo, MemberRoom, Message, MessageSender, Room };
 /** The account as the auth endpoints return it. */
 export type Account = Pick<User, 'id' | 'username' | 'email'>;
 
+/** A user as search and the block list return them: never an email. */
+export type UserSummary = Pick<User, 'id' | 'username'>;
+
 export interface AuthResult {
   user: Account;
   token: string;

@@ -1,5 +1,5 @@
 import { describeError } from '../api/api-error.js';
-import type { Account, AttachmentInfo, MemberRoom, Message, MessageSender, Room } from '../api/types.js';
+import type { Account, AttachmentInfo, MemberRoom, Message, MessageSender, Room, UserSummary } from '../api/types.js';
 import { ComposerFiles } from './composer-files.js';
 import { ComposerGate } from './composer-gate.js';
 import { el, field, replaceChildren, uid, userText } from './dom.js';
@@ -7,6 +7,7 @@ import { submitAction } from './form-action.js';
 import { displayText, typingText } from './format.js';
 import { MentionAutocomplete } from './mention-autocomplete.js';
 import { MessageList } from './message-list.js';
+import { userNameButton } from './user-menu.js';
 
 export interface ChatActions {
   loadOlder(): Promise<void>;
@@ -27,6 +28,8 @@ export interface ChatActions {
   sawLatest(): void;
   /** Adds or takes back a reaction; the change arrives live as a `reaction` entry. */
   react(messageId: string, emoji: string, remove: boolean): Promise<void>;
+  /** The header controls of a direct conversation with `peer` (block state and Block/Unblock). */
+  directActions?(peer: UserSummary): HTMLElement;
 }
 
 /** Distance from the bottom (px) within which the log counts as "at the latest message". */
@@ -56,6 +59,7 @@ export class ChatView {
   /** Room tools of other features (moderation): a header button and the panel it opens. */
   readonly #toolButtons = el('span', { class: 'tool-buttons' });
   readonly #toolPanels = el('div', { class: 'tool-panels' });
+  #direct = false;
   #reachedStart = true;
   #loadingOlder = false;
   #room: Room | null = null;
@@ -197,7 +201,6 @@ export class ChatView {
     this.gate.reset();
     this.#toolButtons.replaceChildren();
     this.#toolPanels.replaceChildren();
-    this.setSettings({ name: room.name, topic: '' });
     const detailsId = uid('details');
     const details = this.#details(room, detailsId);
     const toggle = el(
@@ -232,7 +235,12 @@ export class ChatView {
       'Leave room',
     );
     this.#log.replaceChildren(el('div', { class: 'log-top' }, this.#olderButton, this.#start), this.#list.element, this.#pending);
-    this.element.setAttribute('aria-label', `Chat: ${room.name}`);
+    const peer = room.direct ? { id: room.direct.userId, username: room.direct.username } : null;
+    this.#direct = peer !== null;
+    replaceChildren(this.#title, ...(peer ? ['@', userText(peer.username)] : [userText(room.name)]));
+    replaceChildren(this.#topic);
+    this.#topic.hidden = true;
+    this.element.setAttribute('aria-label', `Chat: ${peer ? `@${peer.username}` : room.name}`);
     replaceChildren(
       this.element,
       el(
@@ -240,7 +248,8 @@ export class ChatView {
         { class: 'chat-head' },
         this.#backLink(),
         el('div', { class: 'title' }, this.#title, this.#topic, el('p', { class: 'meta room-meta' })),
-        el('div', { class: 'actions' }, this.#toolButtons, toggle, leave),
+        // A direct conversation has exactly two members: it is blocked, not left or added to.
+        peer ? el('div', { class: 'actions' }, this.#actions.directActions?.(peer)) : el('div', { class: 'actions' }, this.#toolButtons, toggle, leave),
       ),
       details,
       this.#toolPanels,
@@ -256,9 +265,10 @@ export class ChatView {
 
   /** The open room's name and topic (they change live). */
   setSettings(settings: { name: string; topic: string }): void {
-    replaceChildren(this.#title, userText(settings.name));
     replaceChildren(this.#topic, settings.topic === '' ? null : userText(settings.topic));
     this.#topic.hidden = settings.topic === '';
+    if (this.#direct) return; // a direct conversation is titled by the other person
+    replaceChildren(this.#title, userText(settings.name));
     this.element.setAttribute('aria-label', `Chat: ${settings.name}`);
   }
 
@@ -270,7 +280,7 @@ export class ChatView {
 
   updateRoom(room: MemberRoom): void {
     const meta = this.element.querySelector('.room-meta');
-    if (meta) meta.textContent = `${room.private ? 'Private' : 'Public'} · ${room.memberCount} ${room.memberCount === 1 ? 'member' : 'members'}`;
+    if (meta) meta.textContent = room.direct ? 'Direct message' : `${room.private ? 'Private' : 'Public'} · ${room.memberCount} ${room.memberCount === 1 ? 'member' : 'members'}`;
   }
 
   /** Replaces the whole log (first load of a room) and scrolls to the newest message. */
@@ -321,7 +331,7 @@ export class ChatView {
       el('span', { class: 'online-label', attrs: { 'aria-hidden': 'true' } }, `Online (${users.length})`),
       this.#online,
     );
-    replaceChildren(this.#online, ...users.map((u) => el('li', {}, el('span', { class: 'presence-dot', attrs: { 'aria-hidden': 'true' } }), userText(u.username))));
+    replaceChildren(this.#online, ...users.map((u) => el('li', {}, el('span', { class: 'presence-dot', attrs: { 'aria-hidden': 'true' } }), userNameButton(u, this.#me?.id))));
   }
 
   /** Shows a problem in the composer's alert line. */

@@ -3,6 +3,7 @@ import { attachmentList, type BlobLoader } from './attachment-view.js';
 import { el, userText } from './dom.js';
 import { withMentions } from './mentions.js';
 import { applyReactionEntry, reactionBar } from './reactions.js';
+import { userNameButton } from './user-menu.js';
 import { continuesGroup, dayLabel, displayText, fullTime, noticeVerb, sameDay, shortTime } from './format.js';
 
 /** What the menu of one of my messages does (edit asks for the new text first). */
@@ -46,7 +47,8 @@ export class MessageList {
     for (const message of messages) {
       // Edits and deletes are entries of the sequence that change an earlier message in place.
       if (message.type === 'edit' || message.type === 'delete') {
-        this.#change(message);
+        // A hidden edit (of a blocked person's message, itself hidden) has no text to show.
+        if (!message.hidden) this.#change(message);
         continue;
       }
       if (message.type === 'reaction') {
@@ -140,16 +142,18 @@ export class MessageList {
       el(
         'div',
         { class: 'msg-head' },
-        el('span', { class: 'sender' }, userText(message.sender.username)),
+        userNameButton(message.sender, this.#myId, 'sender'),
         ' ',
         time,
         message.editedAt ? el('span', { class: 'edited' }, ' (edited)') : null,
         mine && this.menu ? this.#menu(message) : null,
       ),
       message.replyTo ? this.#quote(message.replyTo) : null,
+      // A blocked person's message in my direct conversation: the server withholds its text.
+      message.hidden ? el('p', { class: 'msg-hidden' }, 'Hidden: you block this person.') : null,
       message.text !== '' ? el('p', { class: 'msg-text', attrs: { dir: 'auto' } }, ...withMentions(displayText(message.text), message.mentions?.length ? this.#myName : null)) : null,
       message.attachments?.length ? attachmentList(message.attachments, this.load) : null,
-      this.menu?.react ? reactionBar(message.id, message.reactions ?? [], (id, emoji, remove) => this.menu?.react?.(id, emoji, remove)) : null,
+      this.menu?.react && !message.hidden ? reactionBar(message.id, message.reactions ?? [], (id, emoji, remove) => this.menu?.react?.(id, emoji, remove)) : null,
     );
   }
 }

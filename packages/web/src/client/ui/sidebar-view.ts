@@ -23,7 +23,8 @@ export class SidebarView {
   readonly #morePublic: HTMLButtonElement;
   readonly #publicError = el('p', { class: 'form-error', attrs: { role: 'alert' } });
 
-  constructor(actions: SidebarActions) {
+  /** `panels.people`: the "New message" people search, shown under my rooms. */
+  constructor(actions: SidebarActions, panels: { people?: HTMLElement } = {}) {
     this.#actions = actions;
     this.#morePublic = el(
       'button',
@@ -35,6 +36,7 @@ export class SidebarView {
       { class: 'sidebar', attrs: { 'aria-label': 'Rooms' } },
       this.#searchForm(),
       el('section', { class: 'panel' }, el('h2', {}, 'Your rooms'), this.#myRooms),
+      panels.people,
       this.#createForm(),
       this.#joinForm(),
       el(
