@@ -65,6 +65,7 @@ describe('room moderation over STOMP', () => {
     await subscribeWithReceipt(onB, topic);
     await subscribeWithReceipt(onB, `${topic}/typing`);
     await subscribeWithReceipt(onB, `${topic}/presence`);
+    await subscribeWithReceipt(onB, `${topic}/settings`);
     const onA = await connect(h.url, bob);
     const errorsA = await subscribeWithReceipt(onA, '/user/queue/errors');
     await subscribeWithReceipt(onA, topic);
@@ -125,6 +126,39 @@ describe('room moderation over STOMP', () => {
     const bobRoom = await subscribeWithReceipt(bobB, `/topic/rooms/${r.id}`);
     await sendWithReceipt(await connect(h.url, mod), roomSendDestination(r.id), 'news');
     expect((await bobRoom.waitFor(1)).at(-1)).toMatchObject({ text: 'news', sender: { id: mod.id } });
+  });
+
+  it('settings changes reach every member subscribed to /settings, on every replica, in order', async () => {
+    const r = await room({ private: true });
+    const settingsTopic = `/topic/rooms/${r.id}/settings`;
+    const onB = await subscribeWithReceipt(await connect(b.url, bob), settingsTopic);
+    const onA = await subscribeWithReceipt(await connect(h.url, mod), settingsTopic);
+    await moderation.updateSettings(owner, r.id, { name: 'renamed', topic: 'today: release' });
+    await moderation.updateSettings(mod, r.id, { slowModeSeconds: 30 });
+    await moderation.updateSettings(owner, r.id, { announcement: true });
+    for (const inbox of [onA, onB]) {
+      const events = (await inbox.waitFor(3)) as unknown as Array<{ type: string; roomId: string; settings: Record<string, unknown> }>;
+      expect(events.map((e) => [e.type, e.roomId])).toEqual(Array(3).fill(['settings', r.id]));
+      expect(events[0]!.settings).toEqual({ roomId: r.id, name: 'renamed', topic: 'today: release', announcement: false, slowModeSeconds: 0 });
+      expect(events[1]!.settings).toMatchObject({ slowModeSeconds: 30, announcement: false });
+      expect(events[2]!.settings).toMatchObject({ slowModeSeconds: 30, announcement: true, name: 'renamed' });
+      expect(inbox.frames.every((f) => f.headers['destination'] === settingsTopic)).toBe(true);
+    }
+    // A refused change publishes nothing: its topic would be the fourth event otherwise.
+    await expect(moderation.updateSettings(bob, r.id, { topic: 'mine now' })).rejects.toMatchObject({ code: 'forbidden' });
+    await moderation.updateSettings(owner, r.id, { topic: 'last' });
+    expect(((await onB.waitFor(4)) as unknown as Array<{ settings: { topic: string } }>)[3]!.settings.topic).toBe('last');
+  });
+
+  it('a role change or timeout reaches the member as an update of the room on /user/queue/unread, on another replica', async () => {
+    const r = await room();
+    const unread = await subscribeWithReceipt(await connect(b.url, bob), '/user/queue/unread');
+    await moderation.setRole(owner, r.id, bob.id, 'moderator');
+    expect(((await unread.waitFor(1)) as unknown as Array<{ roomId: string }>)[0]).toMatchObject({ roomId: r.id, unread: expect.any(Number) });
+    await moderation.setRole(owner, r.id, bob.id, 'member');
+    expect(((await unread.waitFor(2)) as unknown as Array<{ roomId: string }>)[1]).toMatchObject({ roomId: r.id });
+    await moderation.timeout(mod, r.id, bob.id, 5);
+    expect(((await unread.waitFor(3)) as unknown as Array<{ roomId: string }>)[2]).toMatchObject({ roomId: r.id });
   });
 
   it('deleting a room ends every member subscription on every replica', async () => {

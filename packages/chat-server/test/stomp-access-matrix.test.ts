@@ -53,6 +53,8 @@ const MATRIX: Row[] = [
   { command: 'SUBSCRIBE', destination: (f) => `/topic/rooms/${f.privateRoom.id}/presence`, expect: membersOf('private') },
   { command: 'SUBSCRIBE', destination: (f) => `/topic/rooms/${f.publicRoom.id}/typing`, expect: membersOf('public') },
   { command: 'SUBSCRIBE', destination: (f) => `/topic/rooms/${f.privateRoom.id}/typing`, expect: membersOf('private') },
+  { command: 'SUBSCRIBE', destination: (f) => `/topic/rooms/${f.publicRoom.id}/settings`, expect: membersOf('public') },
+  { command: 'SUBSCRIBE', destination: (f) => `/topic/rooms/${f.privateRoom.id}/settings`, expect: membersOf('private') },
   { command: 'SEND', destination: (f) => `/app/rooms/${f.publicRoom.id}`, room: pub, expect: membersOf('public') },
   { command: 'SEND', destination: (f) => `/app/rooms/${f.privateRoom.id}`, room: priv, expect: membersOf('private') },
   { command: 'SEND', destination: (f) => `/app/rooms/${f.publicRoom.id}/typing`, room: pub, expect: membersOf('public') },
@@ -74,6 +76,7 @@ const MATRIX: Row[] = [
   { command: 'SEND', destination: () => '/user/queue/errors', expect: nobody },
   { command: 'SEND', destination: (f) => `/topic/rooms/${f.publicRoom.id}`, room: pub, expect: nobody },
   { command: 'SEND', destination: (f) => `/topic/rooms/${f.publicRoom.id}/presence`, room: pub, expect: nobody },
+  { command: 'SEND', destination: (f) => `/topic/rooms/${f.publicRoom.id}/settings`, room: pub, expect: nobody },
   { command: 'SUBSCRIBE', destination: (f) => `/app/rooms/${f.publicRoom.id}`, expect: nobody },
 ];
 

@@ -7,6 +7,7 @@ export type Destination =
   | { kind: 'room'; roomId: string }
   | { kind: 'room-presence'; roomId: string }
   | { kind: 'room-typing'; roomId: string }
+  | { kind: 'room-settings'; roomId: string }
   | { kind: 'user-queue'; queue: string }
   | { kind: 'send-room'; roomId: string }
   | { kind: 'send-typing'; roomId: string }
@@ -19,7 +20,7 @@ export type Destination =
   | { kind: 'send-react'; roomId: string };
 
 const ROOM_ID = '([0-9a-fA-F-]{36})';
-const TOPIC_ROOM = new RegExp(`^/topic/rooms/${ROOM_ID}(?:/(presence|typing))?$`);
+const TOPIC_ROOM = new RegExp(`^/topic/rooms/${ROOM_ID}(?:/(presence|typing|settings))?$`);
 const APP_ROOM = new RegExp(`^/app/rooms/${ROOM_ID}(?:/(typing|edit|delete|react))?$`);
 const USER_QUEUE = /^\/user\/queue\/([a-z][a-z0-9-]{0,31})$/;
 
@@ -29,6 +30,7 @@ export function parseDestination(destination: string): Destination {
     const roomId = m[1]!.toLowerCase();
     if (m[2] === 'presence') return { kind: 'room-presence', roomId };
     if (m[2] === 'typing') return { kind: 'room-typing', roomId };
+    if (m[2] === 'settings') return { kind: 'room-settings', roomId };
     return { kind: 'room', roomId };
   }
   m = APP_ROOM.exec(destination);
@@ -50,11 +52,11 @@ export const USER_ERRORS_QUEUE = 'errors';
 export const UNREAD_QUEUE = 'unread';
 
 /** The ephemeral event streams of a room. */
-export type RoomEventType = 'presence' | 'typing';
+export type RoomEventType = 'presence' | 'typing' | 'settings';
 
 /** Where a room's messages are delivered (SUBSCRIBE). */
 export const roomTopicDestination = (roomId: string) => `/topic/rooms/${roomId}`;
-/** Where a room's presence or typing events are delivered (SUBSCRIBE). */
+/** Where a room's presence, typing or settings events are delivered (SUBSCRIBE). */
 export const roomEventsDestination = (roomId: string, type: RoomEventType) => `/topic/rooms/${roomId}/${type}`;
 /** Where a message to a room is sent (SEND). */
 export const roomSendDestination = (roomId: string) => `/app/rooms/${roomId}`;

@@ -58,6 +58,25 @@ export interface TypingEvent {
   user: WireUser;
 }
 
+/** On `/topic/rooms/<id>/settings`: the room's settings right after a rename, topic, announcement or slow-mode change. */
+export interface RoomSettingsEvent {
+  type: 'settings';
+  roomId: string;
+  settings: WireRoomSettings;
+}
+
+/** A room's settings as owners and moderators set them (docs/moderation.md). */
+export interface WireRoomSettings {
+  roomId: string;
+  name: string;
+  /** '' when none. */
+  topic: string;
+  /** Only owners and moderators post. */
+  announcement: boolean;
+  /** One message per member per this many seconds; 0: off. */
+  slowModeSeconds: number;
+}
+
 /** On `/user/queue/unread`: the user's unread count in a room changed. */
 export interface UnreadUpdate {
   roomId: string;

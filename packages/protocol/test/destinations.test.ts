@@ -19,6 +19,7 @@ describe('destinations', () => {
     expect(parseDestination(roomTopicDestination(roomId))).toEqual({ kind: 'room', roomId });
     expect(parseDestination(roomEventsDestination(roomId, 'presence'))).toEqual({ kind: 'room-presence', roomId });
     expect(parseDestination(roomEventsDestination(roomId, 'typing'))).toEqual({ kind: 'room-typing', roomId });
+    expect(parseDestination(roomEventsDestination(roomId, 'settings'))).toEqual({ kind: 'room-settings', roomId });
     expect(parseDestination(roomSendDestination(roomId))).toEqual({ kind: 'send-room', roomId });
     expect(parseDestination(typingSendDestination(roomId))).toEqual({ kind: 'send-typing', roomId });
     expect(parseDestination(editSendDestination(roomId))).toEqual({ kind: 'send-edit', roomId });

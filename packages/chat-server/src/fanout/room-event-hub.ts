@@ -1,19 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { topics, type Broker, type Logger, type RoomEvent } from '@chorus/core';
 import { PreparedMessage } from '../protocol/codec/index.js';
-import { roomEventsDestination, type PresenceEvent, type TypingEvent } from '../protocol/destinations.js';
+import { roomEventsDestination, type PresenceEvent, type RoomSettingsEvent, type TypingEvent } from '../protocol/destinations.js';
 import { ROOM_EVENTS, type TopicRegistry } from './topic-registry.js';
 
-/** A local subscription to a room's presence or typing events. */
+/** A local subscription to a room's presence, typing or settings events. */
 export interface EventSubscriber {
   readonly subscriptionId: string;
   send(frame: Buffer): void;
 }
 
 /**
- * Ephemeral room events (presence, typing) of this process: one broker
- * subscription per room, each event encoded once per process and written to
- * the subscribers of `/topic/rooms/<id>/presence` or `/topic/rooms/<id>/typing`.
+ * Ephemeral room events (presence, typing, settings changes) of this process: one
+ * broker subscription per room, each event encoded once per process and written to
+ * the subscribers of `/topic/rooms/<id>/presence`, `/typing` or `/settings`.
  */
 export class RoomEventHub {
   /** The last payload's prepared frame, shared by every local subscriber of it. */
@@ -39,7 +39,7 @@ export class RoomEventHub {
    */
   async publish(event: RoomEvent): Promise<void> {
     try {
-      await this.broker.publish(topics.roomEvents(event.roomId), JSON.stringify(event satisfies PresenceEvent | TypingEvent));
+      await this.broker.publish(topics.roomEvents(event.roomId), JSON.stringify(event satisfies PresenceEvent | TypingEvent | RoomSettingsEvent));
     } catch (err) {
       this.logger.debug({ err, roomId: event.roomId, type: event.type }, 'room event publish failed; delivering locally only');
       this.registry.deliverLocally(topics.roomEvents(event.roomId), event);

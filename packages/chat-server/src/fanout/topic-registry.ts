@@ -170,5 +170,5 @@ function peekMessageSeq(payload: string): number | null {
 export const ROOM_MESSAGES: TopicKind<Message> = { name: 'room messages', parse: parseMessage, peekSeq: peekMessageSeq };
 /** `topics.user(id)`: the user's read positions, room changes and queue messages. */
 export const USER_EVENTS: TopicKind<UserEvent> = { name: 'user events', parse: (payload) => parseTypedEvent<UserEvent>(payload) };
-/** `topics.roomEvents(id)`: presence and typing. */
+/** `topics.roomEvents(id)`: presence, typing and settings changes. */
 export const ROOM_EVENTS: TopicKind<RoomEvent> = { name: 'room events', parse: (payload) => parseTypedEvent<RoomEvent>(payload) };

@@ -149,7 +149,15 @@ export class UnreadTracker {
       readUpTo(position);
       this.#send(userId, event.roomId, position);
     } else if (event.type === 'rooms-changed') {
-      this.#loadRooms(userId, user).catch((err: unknown) => this.logger.warn({ err, userId }, 'could not reload rooms for unread counts'));
+      this.#loadRooms(userId, user).then(
+        () => {
+          // Tells the client the room changed for them (added, promoted, demoted, handed the room):
+          // it refetches its room list and its standing there.
+          const position = user.rooms.get(event.roomId);
+          if (position && this.#users.get(userId) === user) this.#send(userId, event.roomId, position);
+        },
+        (err: unknown) => this.logger.warn({ err, userId }, 'could not reload rooms for unread counts'),
+      );
     }
   }
 

@@ -10,7 +10,7 @@ import type { SessionLimits } from './session-limits.js';
 import { SubscriptionTable } from './subscription-table.js';
 
 interface ActiveSubscription {
-  /** The room a room, presence or typing subscription belongs to. */
+  /** The room a room, presence, typing or settings subscription belongs to. */
   readonly roomId?: string;
   remove(): void;
 }
@@ -96,10 +96,11 @@ export class SessionSubscriptions {
         return;
       }
       case 'room-presence':
-      case 'room-typing': {
+      case 'room-typing':
+      case 'room-settings': {
         await this.#watchMembership();
         await this.ctx.chat.requireMember(this.user, target.roomId);
-        const type = target.kind === 'room-presence' ? 'presence' : 'typing';
+        const type = target.kind === 'room-presence' ? 'presence' : target.kind === 'room-typing' ? 'typing' : 'settings';
         const roomId = this.ctx.roomHub.sharedRoomId(target.roomId);
         const remove = await this.ctx.roomEventHub.subscribe(roomId, type, { subscriptionId: id, send: (data) => this.session.write(data) });
         this.#activate(frame, id, { remove, roomId });
@@ -126,7 +127,7 @@ export class SessionSubscriptions {
       default:
         throw new ChorusError(
           'not_found',
-          `unknown destination ${destination}: subscribe to /topic/rooms/<roomId>[/presence|/typing] or /user/queue/errors|unread`,
+          `unknown destination ${destination}: subscribe to /topic/rooms/<roomId>[/presence|/typing|/settings] or /user/queue/errors|unread`,
         );
     }
   }
@@ -159,7 +160,7 @@ export class SessionSubscriptions {
 
   /**
    * The user left the room (from any session or device): every subscription of
-   * this session to the room, its presence or its typing ends, and the client is
+   * this session to the room, its presence, typing or settings ends, and the client is
    * told with a `forbidden` error for the room's destination.
    */
   revokeRoom(roomId: string): void {

@@ -4,7 +4,7 @@ export const topics = {
   room: (roomId: string) => `chorus:room:${roomId}`,
   /** Events for every session of one user (payload: UserEvent JSON). */
   user: (userId: string) => `chorus:user:${userId}`,
-  /** Ephemeral room events: presence and typing (payload: RoomEvent JSON). */
+  /** Ephemeral room events: presence, typing and settings changes (payload: RoomEvent JSON). */
   roomEvents: (roomId: string) => `chorus:room-events:${roomId}`,
   /** Account events every process listens to: token revocations (payload: TokensRevokedEvent JSON). */
   accounts: 'chorus:accounts',

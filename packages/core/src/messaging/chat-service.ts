@@ -6,7 +6,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { HistoryQuery, NewLifecycleEvent, NewMemberMessage, Store } from '../store/store.js';
 import { checkMayWriteDirect, hideBlockedPeer, refuseDirectMembershipChange } from './direct-rules.js';
-import type { UserEvent } from './events.js';
+import type { RoomEvent, UserEvent } from './events.js';
 import { LanedGroupCommit } from './group-commit.js';
 import { mayDeleteMessage, sendRefusal } from './room-rules.js';
 import { RoomAccessReads } from './room-access-reads.js';
@@ -379,6 +379,13 @@ export class ChatService {
   publishUserEvent(userId: string, event: UserEvent): void {
     this.#broker.publish(topics.user(userId), JSON.stringify(event)).catch((err: unknown) => {
       this.#logger.warn({ err, userId, event: event.type }, 'user event publish failed');
+    });
+  }
+
+  /** Publishes an ephemeral room event to every replica (best effort: the state it describes is stored). */
+  publishRoomEvent(event: RoomEvent): void {
+    this.#broker.publish(topics.roomEvents(event.roomId), JSON.stringify(event)).catch((err: unknown) => {
+      this.#logger.warn({ err, roomId: event.roomId, event: event.type }, 'room event publish failed');
     });
   }
 

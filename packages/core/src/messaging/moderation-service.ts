@@ -114,12 +114,15 @@ export class ModerationService {
     await this.#targetRoles(actor, roomId, userId, { mustBeMember: true });
     const until = minutes === 0 ? null : new Date(Date.now() + minutes * 60_000).toISOString();
     await this.store.setRoomTimeout(roomId, userId, until, { actorId: actor.id, action: 'timeout', targetId: userId, detail: { minutes, until } });
+    // Their standing changed: their clients reread it (see docs/moderation.md, Live changes).
+    this.chat.publishUserEvent(userId, { type: 'rooms-changed', roomId });
     return until;
   }
 
   /**
    * Changes room settings: the owner renames the room, sets its topic and makes it an announcement
-   * room; moderators set slow mode. Each change is logged.
+   * room; moderators set slow mode. Each change is logged, and the new settings go to the room's
+   * `/topic/rooms/<id>/settings` subscribers on every replica.
    */
   async updateSettings(actor: Actor, roomId: string, change: SettingsChange): Promise<RoomSettings> {
     const state = await this.#state(actor, roomId);
@@ -153,6 +156,7 @@ export class ModerationService {
     if (log.length === 0) throw badRequest('nothing to change: give name, topic, announcement or slowModeSeconds');
     const settings = await this.store.updateRoomSettings(roomId, patch, log);
     if (!settings) throw notFound('room not found');
+    this.chat.publishRoomEvent({ type: 'settings', roomId, settings });
     return settings;
   }
 

@@ -1,6 +1,7 @@
 import { ApiError, describeError } from './api/api-error.js';
 import { AttachmentsClient } from './api/attachments-client.js';
 import { HttpClient } from './api/http-client.js';
+import { ModerationClient } from './api/moderation-client.js';
 import type { Account, Message, MessageSender, Room, UnreadEvent } from './api/types.js';
 import { DirectMessages } from './direct-messages.js';
 import { ChatConnection, type ConnectionState } from './realtime/connection.js';
@@ -14,6 +15,7 @@ import { AuthView } from './ui/auth-view.js';
 import { ChatView } from './ui/chat-view.js';
 import { ConnectionBadge } from './ui/connection-badge.js';
 import { el, replaceChildren, userText } from './ui/dom.js';
+import { RoomModeration } from './ui/room-moderation.js';
 import { SidebarView } from './ui/sidebar-view.js';
 
 const PAGE_SIZE = 50;
@@ -49,6 +51,7 @@ export class App {
   readonly #auth: AuthView;
   readonly #sidebar: SidebarView;
   readonly #chat: ChatView;
+  readonly #moderation: RoomModeration;
   readonly #dms: DirectMessages;
   readonly #shell: HTMLElement;
   #session: Session | null = null;
@@ -109,6 +112,22 @@ export class App {
       sawLatest: () => this.#scheduleRead(),
       react: async (messageId, emoji, remove) => void (await this.#http.react(this.#requireActive(), messageId, emoji, remove)),
       directActions: (peer) => this.#dms.header.render(peer),
+    });
+    this.#moderation = new RoomModeration({
+      client: new ModerationClient(this.#http),
+      chat: this.#chat,
+      myId: () => this.#session?.user.id ?? null,
+      settingsChanged: (settings) => {
+        const state = this.#rooms.get(settings.roomId);
+        if (state && state.room.name !== settings.name) {
+          state.room.name = settings.name;
+          this.#renderRooms();
+        }
+      },
+      roomDeleted: (roomId) => {
+        this.#forgetRoom(roomId);
+        this.#navigate(null);
+      },
     });
     this.#dms.menu.attach(this.#chat.element);
     this.#shell = el('div', { class: 'shell', attrs: { 'data-pane': 'rooms' } }, this.#sidebar.element, this.#chat.element);
@@ -176,8 +195,13 @@ export class App {
         roomMessage: (roomId, message, truncated) => this.#onRoomMessage(roomId, message, truncated),
         presence: (roomId, body) => this.#onPresence(roomId, body),
         typing: (roomId, body) => this.#onTyping(roomId, body),
+        settings: (roomId, body) => this.#moderation.settingsEvent(roomId, body),
         unread: (event) => this.#onUnread(event),
-        userError: (error) => this.#chat.showError(error.message),
+        userError: (error) => {
+          this.#chat.showError(error.message);
+          // A room's subscriptions ended (kicked, banned, the room deleted): the room list changed.
+          if (error.code === 'forbidden' && error.destination?.startsWith('/topic/rooms/')) this.#scheduleUnreadRefresh();
+        },
         authRejected: () => {
           if (!this.#changingPassword) void this.#http.me().catch(() => undefined);
         },
@@ -277,6 +301,7 @@ export class App {
     const roomId = match ? decodeURIComponent(match[1]!) : null;
     if (roomId === null) {
       this.#active = null;
+      this.#moderation.close();
       this.#connection?.focusRoom(null);
       this.#shell.dataset.pane = 'rooms';
       this.#chat.showEmpty();
@@ -294,6 +319,7 @@ export class App {
     const state = this.#rooms.get(roomId);
     this.#connection?.focusRoom(state ? roomId : null);
     if (!state) {
+      this.#moderation.close();
       try {
         const room = await this.#http.room(roomId);
         if (this.#active === roomId) this.#chat.showJoinPrompt(roomId, room, null);
@@ -306,6 +332,9 @@ export class App {
       this.#typing.clear();
       this.#online = null;
       this.#chat.showRoom(state.room, this.#session!.user);
+      // Direct conversations have no owner or moderators to speak of.
+      if (state.room.direct) this.#moderation.close();
+      else this.#moderation.open(roomId);
       void this.#loadPresence(roomId);
     }
     try {
@@ -493,13 +522,19 @@ export class App {
     this.#lastTypingSent = Math.min(this.#lastTypingSent, Date.now() - TYPING_SEND_EVERY_MS + TYPING_MIN_GAP_MS);
     if (this.#typingTrailing !== null) clearTimeout(this.#typingTrailing);
     this.#typingTrailing = null;
-    if (this.#connection?.connected) {
-      await this.#connection.send(roomId, text, attachments);
-      return;
+    try {
+      if (this.#connection?.connected) {
+        await this.#connection.send(roomId, text, attachments);
+      } else {
+        // No live connection: REST stores it just the same.
+        const message = await this.#http.send(roomId, text, attachments);
+        this.#onRoomMessage(roomId, message, false);
+      }
+    } catch (err) {
+      this.#moderation.refused(roomId, err);
+      throw err;
     }
-    // No live connection: REST stores it just the same.
-    const message = await this.#http.send(roomId, text, attachments);
-    this.#onRoomMessage(roomId, message, false);
+    this.#moderation.sent(roomId);
   }
 
   // ---- read position and unread counts ---------------------------------------
@@ -547,6 +582,7 @@ export class App {
       this.#scheduleUnreadRefresh(); // a room we did not know about: added to it elsewhere
       return;
     }
+    this.#moderation.roomChanged(event.roomId);
     state.room.unread = event.unread;
     if (event.mentions !== undefined) state.room.mentions = event.mentions;
     state.room.lastSeq = Math.max(state.room.lastSeq, event.lastSeq);

@@ -9,7 +9,7 @@ export interface HttpClientOptions {
   onUnauthorized: () => void;
 }
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT';
+export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT';
 
 /** Typed wrapper over the Chorus REST API. Every failure is thrown as an ApiError. */
 export class HttpClient {
@@ -17,6 +17,11 @@ export class HttpClient {
 
   constructor(options: HttpClientOptions) {
     this.#options = options;
+  }
+
+  /** One authenticated request, for feature clients built on this one (e.g. ModerationClient). */
+  call<T>(method: Method, path: string, body?: unknown): Promise<T> {
+    return this.#request(method, path, body);
   }
 
   signup(username: string, email: string, password: string): Promise<AuthResult> {

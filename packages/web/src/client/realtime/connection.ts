@@ -31,6 +31,8 @@ export interface ConnectionHandlers {
   roomMessage(roomId: string, message: Message, replayTruncated: boolean): void;
   presence(roomId: string, body: unknown): void;
   typing(roomId: string, body: unknown): void;
+  /** A `/topic/rooms/<id>/settings` event of the focused room. */
+  settings?(roomId: string, body: unknown): void;
   unread(event: UnreadEvent): void;
   /** A refused operation not tied to a pending send. */
   userError(error: StompUserError): void;
@@ -134,7 +136,7 @@ export class ChatConnection {
     if (this.#focused === roomId) this.focusRoom(null);
   }
 
-  /** The room on screen also gets presence and typing events. */
+  /** The room on screen also gets presence, typing and settings events. */
   focusRoom(roomId: string | null): void {
     if (this.#focused === roomId) return;
     if (this.connected) for (const subscription of this.#focusSubscriptions) subscription.unsubscribe();
@@ -261,11 +263,12 @@ export class ChatConnection {
   #subscribeFocus(client: Client): void {
     const roomId = this.#focused;
     if (roomId === null) return;
-    const { presence, typing } = this.#options.handlers;
+    const { presence, typing, settings } = this.#options.handlers;
     this.#focusSubscriptions = [
       client.subscribe(roomEventsDestination(roomId, 'presence'), (frame) => presence(roomId, parseJson(frame.body))),
       client.subscribe(roomEventsDestination(roomId, 'typing'), (frame) => typing(roomId, parseJson(frame.body))),
     ];
+    if (settings) this.#focusSubscriptions.push(client.subscribe(roomEventsDestination(roomId, 'settings'), (frame) => settings(roomId, parseJson(frame.body))));
   }
 
   #onUserError(frame: IMessage): void {
@@ -281,8 +284,8 @@ export class ChatConnection {
       this.#settle(error.receiptId, new ApiError(0, error.code, error.message, error.retryAfter));
       return;
     }
-    // Presence, typing and unread pushes are optional server features: a refusal there is not the user's concern.
-    if (error.destination && /\/(presence|typing|unread)$/.test(error.destination)) return;
+    // Presence, typing, settings and unread pushes are optional server features: a refusal there is not the user's concern.
+    if (error.destination && /\/(presence|typing|settings|unread)$/.test(error.destination)) return;
     this.#options.handlers.userError(error);
   }
 

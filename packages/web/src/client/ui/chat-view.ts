@@ -1,6 +1,7 @@
 import { describeError } from '../api/api-error.js';
 import type { Account, AttachmentInfo, MemberRoom, Message, MessageSender, Room, UserSummary } from '../api/types.js';
 import { ComposerFiles } from './composer-files.js';
+import { ComposerGate } from './composer-gate.js';
 import { el, field, replaceChildren, uid, userText } from './dom.js';
 import { submitAction } from './form-action.js';
 import { displayText, typingText } from './format.js';
@@ -50,6 +51,15 @@ export class ChatView {
   readonly #jump: HTMLButtonElement;
   readonly #sendError = el('p', { class: 'form-error', attrs: { role: 'alert' } });
   readonly #input: HTMLTextAreaElement;
+  readonly #sendButton = el('button', { class: 'primary', attrs: { type: 'submit' } }, 'Send');
+  /** Closes the composer for moderation (announcement rooms, timeouts, slow mode). */
+  readonly gate: ComposerGate;
+  readonly #title = el('h2', { class: 'room-title' });
+  readonly #topic = el('p', { class: 'room-topic', attrs: { hidden: true } });
+  /** Room tools of other features (moderation): a header button and the panel it opens. */
+  readonly #toolButtons = el('span', { class: 'tool-buttons' });
+  readonly #toolPanels = el('div', { class: 'tool-panels' });
+  #direct = false;
   #reachedStart = true;
   #loadingOlder = false;
   #room: Room | null = null;
@@ -98,6 +108,7 @@ export class ChatView {
       },
     });
     this.#mentions = new MentionAutocomplete(this.#input, () => this.#mentionNames());
+    this.gate = new ComposerGate([this.#input, this.#sendButton]);
     this.#log.addEventListener('scroll', () => this.#onScroll(), { passive: true });
     // Files dropped anywhere on the chat pane are attached to the next message.
     this.element.addEventListener('dragover', (event) => {
@@ -187,6 +198,9 @@ export class ChatView {
     this.#jump.hidden = true;
     this.#input.value = '';
     this.#files.clear();
+    this.gate.reset();
+    this.#toolButtons.replaceChildren();
+    this.#toolPanels.replaceChildren();
     const detailsId = uid('details');
     const details = this.#details(room, detailsId);
     const toggle = el(
@@ -222,6 +236,10 @@ export class ChatView {
     );
     this.#log.replaceChildren(el('div', { class: 'log-top' }, this.#olderButton, this.#start), this.#list.element, this.#pending);
     const peer = room.direct ? { id: room.direct.userId, username: room.direct.username } : null;
+    this.#direct = peer !== null;
+    replaceChildren(this.#title, ...(peer ? ['@', userText(peer.username)] : [userText(room.name)]));
+    replaceChildren(this.#topic);
+    this.#topic.hidden = true;
     this.element.setAttribute('aria-label', `Chat: ${peer ? `@${peer.username}` : room.name}`);
     replaceChildren(
       this.element,
@@ -229,11 +247,12 @@ export class ChatView {
         'header',
         { class: 'chat-head' },
         this.#backLink(),
-        el('div', { class: 'title' }, el('h2', { class: 'room-title' }, ...(peer ? ['@', userText(peer.username)] : [userText(room.name)])), el('p', { class: 'meta room-meta' })),
+        el('div', { class: 'title' }, this.#title, this.#topic, el('p', { class: 'meta room-meta' })),
         // A direct conversation has exactly two members: it is blocked, not left or added to.
-        peer ? el('div', { class: 'actions' }, this.#actions.directActions?.(peer)) : el('div', { class: 'actions' }, toggle, leave),
+        peer ? el('div', { class: 'actions' }, this.#actions.directActions?.(peer)) : el('div', { class: 'actions' }, this.#toolButtons, toggle, leave),
       ),
       details,
+      this.#toolPanels,
       this.#onlineSection,
       el('div', { class: 'log-wrap' }, this.#log, this.#jump),
       this.#typing,
@@ -242,6 +261,21 @@ export class ChatView {
     this.updateRoom(room);
     // On wide screens the composer is ready to type; on phones that would pop the keyboard over the log.
     if (window.matchMedia('(min-width: 721px)').matches) this.#input.focus();
+  }
+
+  /** The open room's name and topic (they change live). */
+  setSettings(settings: { name: string; topic: string }): void {
+    replaceChildren(this.#topic, settings.topic === '' ? null : userText(settings.topic));
+    this.#topic.hidden = settings.topic === '';
+    if (this.#direct) return; // a direct conversation is titled by the other person
+    replaceChildren(this.#title, userText(settings.name));
+    this.element.setAttribute('aria-label', `Chat: ${settings.name}`);
+  }
+
+  /** Puts another feature's header button and panel into the open room's view (cleared on a room switch). */
+  addRoomTool(button: HTMLElement, panel: HTMLElement): void {
+    this.#toolButtons.append(button);
+    this.#toolPanels.append(panel);
   }
 
   updateRoom(room: MemberRoom): void {
@@ -327,8 +361,9 @@ export class ChatView {
         { class: 'composer-row' },
         this.#files.button,
         field('Message', this.#input, 'Enter sends, Shift+Enter adds a line. Drop or paste files to attach them.'),
-        el('button', { class: 'primary', attrs: { type: 'submit' } }, 'Send'),
+        this.#sendButton,
       ),
+      this.gate.note,
       this.#mentions.element,
       this.#files.list,
       this.#sendError,
@@ -342,6 +377,7 @@ export class ChatView {
   }
 
   #send(): void {
+    if (this.gate.closed) return;
     const text = this.#input.value;
     if (this.#files.count > 0) {
       void this.#sendWithFiles(text);

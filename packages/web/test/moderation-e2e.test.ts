@@ -1,0 +1,208 @@
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Locator } from 'playwright-core';
+import { build } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasChromium, launchChromium } from './support/browser.js';
+import { ChatPage } from './support/chat-page.js';
+import { startServer, webDir, type TestServer } from './support/server.js';
+
+const PASSWORD = 'correct horse battery';
+const suffix = `_${Math.random().toString(36).slice(2, 8)}`;
+const runE2e = hasChromium || process.env.CI === 'true';
+
+/** The owner and a member in two browsers: settings arrive live, the composer follows the room's rules, a kick closes the room. */
+describe.runIf(runE2e)('room moderation in the browser client', () => {
+  let server: TestServer;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  let owner: ChatPage;
+  let member: ChatPage;
+  const ownerName = `olga${suffix}`;
+  const memberName = `mike${suffix}`;
+  const room = `modroom${suffix}`;
+
+  async function open(): Promise<ChatPage> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.on('pageerror', (err) => console.error(`[browser] ${err.message}`));
+    await page.goto(server.url);
+    return new ChatPage(page);
+  }
+
+  const panel = (p: ChatPage): Locator => p.page.getByRole('region', { name: 'Room settings' });
+  const sendButton = (p: ChatPage): Locator => p.page.getByRole('form', { name: 'Send a message' }).getByRole('button', { name: 'Send' });
+  const composerNote = (p: ChatPage): Locator => p.page.getByRole('form', { name: 'Send a message' }).locator('.composer-note');
+
+  /** The member's entry in the owner's panel, its menu open (the list is redrawn after each action). */
+  async function memberMenu(settings: Locator): Promise<Locator> {
+    const item = settings.getByRole('list', { name: 'Members' }).locator(`li:has-text("${memberName}")`);
+    await expect
+      .poll(async () => {
+        if ((await item.locator('details').getAttribute('open')) === null) await item.locator('summary').click();
+        return item.locator('details[open]').count();
+      })
+      .toBe(1);
+    return item;
+  }
+
+  async function openPanel(p: ChatPage): Promise<Locator> {
+    const toggle = p.page.getByRole('button', { name: 'Room settings' });
+    if ((await toggle.getAttribute('aria-expanded')) !== 'true') await toggle.click();
+    return panel(p);
+  }
+
+  beforeAll(async () => {
+    await build({ root: webDir, configFile: join(webDir, 'vite.config.ts'), logLevel: 'warn' });
+    server = await startServer();
+    browser = await launchChromium();
+    owner = await open();
+    member = await open();
+    await owner.signUp(ownerName, PASSWORD);
+    await member.signUp(memberName, PASSWORD);
+    await owner.createRoom(room);
+    await member.page.getByRole('button', { name: 'Refresh public rooms' }).click();
+    await member.page.getByRole('button', { name: `Join ${room}` }).click();
+    await member.roomHeading(room).waitFor();
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => undefined);
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('a member sees no moderation controls; the owner sets the topic and the member sees it live', async () => {
+    const mine = await openPanel(member);
+    await mine.getByText('Only the owner and moderators change this room.').waitFor();
+    expect(await mine.getByRole('form', { name: 'Topic' }).count()).toBe(0);
+
+    const settings = await openPanel(owner);
+    const topicForm = settings.getByRole('form', { name: 'Topic' });
+    await topicForm.getByRole('textbox', { name: 'Topic' }).fill('Release day: ship it');
+    await topicForm.getByRole('button', { name: 'Set topic' }).click();
+    await member.page.locator('.chat-head .room-topic').getByText('Release day: ship it').waitFor();
+    await owner.page.locator('.chat-head .room-topic').getByText('Release day: ship it').waitFor();
+  });
+
+  it('slow mode: the member sends, sees the countdown with the composer disabled, then it opens again; a refused send counts down too', async () => {
+    const settings = await openPanel(owner);
+    const slow = settings.getByRole('form', { name: 'Slow mode' });
+    await slow.getByRole('spinbutton').fill('5');
+    await slow.getByRole('button', { name: 'Set slow mode' }).click();
+    // The member's client learns it live.
+    await composerNote(member).getByText('Slow mode is on: one message every 5s').waitFor();
+    await member.send('first under slow mode');
+    await member.message('first under slow mode').waitFor();
+    await composerNote(member).getByText(/Slow mode: you can send again in \ds/).waitFor();
+    expect(await member.composer.isDisabled()).toBe(true);
+    expect(await sendButton(member).isDisabled()).toBe(true);
+
+    await member.page.waitForFunction(() => !(document.querySelector('form.composer textarea') as HTMLTextAreaElement).disabled, null, { timeout: 15_000 });
+    expect(await composerNote(member).textContent()).toBe('Slow mode is on: one message every 5s');
+
+    // A fresh page knows no countdown: the server refuses (rate_limited, retryAfter) and the countdown starts from that.
+    await slow.getByRole('spinbutton').fill('60');
+    await slow.getByRole('button', { name: 'Set slow mode' }).click();
+    await composerNote(member).getByText('Slow mode is on: one message every 60s').waitFor();
+    await member.send('second, before the reload');
+    await member.message('second, before the reload').waitFor();
+    await member.page.reload();
+    await member.waitConnected();
+    await member.roomLink(room).click();
+    await composerNote(member).getByText('Slow mode is on: one message every 60s').waitFor();
+    await member.send('too soon');
+    await member.sendError.getByText(/Rate limited/).waitFor();
+    await composerNote(member).getByText(/Slow mode: you can send again in \d+s/).waitFor();
+    expect(await member.composer.isDisabled()).toBe(true);
+    expect(await member.composer.inputValue()).toBe('too soon'); // the refused draft is kept
+    // The owner is exempt: no countdown after their message.
+    await owner.send('owner talks freely');
+    await owner.message('owner talks freely').waitFor();
+    expect(await owner.composer.isDisabled()).toBe(false);
+    await slow.getByRole('spinbutton').fill('0');
+    await slow.getByRole('button', { name: 'Set slow mode' }).click();
+    // Slow mode off: the countdown ends at once, and the kept draft goes.
+    await expect.poll(() => composerNote(member).isHidden(), { timeout: 5000 }).toBe(true);
+    expect(await member.composer.isDisabled()).toBe(false);
+    await member.composer.press('Enter');
+    await member.message('too soon').waitFor();
+  });
+
+  it('an announcement room closes the member composer with a note, live, and opens it again', async () => {
+    const settings = await openPanel(owner);
+    await settings.getByRole('checkbox', { name: /Announcement room/ }).check();
+    await composerNote(member).getByText('Only moderators can post here').waitFor();
+    expect(await member.composer.isDisabled()).toBe(true);
+    expect(await owner.composer.isDisabled()).toBe(false);
+    await settings.getByRole('checkbox', { name: /Announcement room/ }).uncheck();
+    await member.page.waitForFunction(() => !(document.querySelector('form.composer textarea') as HTMLTextAreaElement).disabled);
+  });
+
+  it('the owner promotes the member (who learns it live), demotes them, kicks them (their room closes), and the log lists it all', async () => {
+    await openPanel(member);
+    const settings = await openPanel(owner);
+    const menu = () => memberMenu(settings);
+    await (await menu()).getByRole('button', { name: 'Make moderator' }).click();
+    await (await menu()).locator('.role-badge').getByText('moderator').waitFor();
+    // The member's client refetches its standing: the slow-mode form appears in their panel.
+    await panel(member).getByRole('form', { name: 'Slow mode' }).waitFor();
+    await (await menu()).getByRole('button', { name: 'Remove moderator' }).click();
+    await (await menu()).getByRole('button', { name: 'Make moderator' }).waitFor();
+
+    // A timeout closes the member's composer at once (their client rereads its standing); 0 lifts it.
+    const timeoutForm = (await menu()).getByRole('form', { name: `Time out ${memberName}` });
+    await timeoutForm.getByRole('spinbutton').fill('1');
+    await timeoutForm.getByRole('button', { name: 'Time out' }).click();
+    await composerNote(member).getByText(/You are timed out in this room until/).waitFor();
+    expect(await member.composer.isDisabled()).toBe(true);
+    await (await menu()).getByRole('spinbutton').fill('0');
+    await (await menu()).getByRole('button', { name: 'Time out' }).click();
+    await member.page.waitForFunction(() => !(document.querySelector('form.composer textarea') as HTMLTextAreaElement).disabled);
+    await panel(member).getByText('Only the owner and moderators change this room.').waitFor();
+
+    await (await menu()).getByRole('button', { name: 'Kick' }).click();
+    // The member's room closes: gone from their list, the view offers to join again.
+    await expect.poll(() => member.roomLink(room).count()).toBe(0);
+    await member.page.getByRole('button', { name: 'Join room' }).waitFor();
+    await settings.getByRole('list', { name: 'Members' }).locator(`li:has-text("${memberName}")`).waitFor({ state: 'detached' });
+
+    await settings.getByRole('button', { name: 'Refresh log' }).click();
+    const log = settings.getByRole('list', { name: 'Moderation log' });
+    await log.getByText(`kicked ${memberName}`).waitFor();
+    const actions = await log.locator('li').evaluateAll((items) => items.map((item) => item.getAttribute('data-action')));
+    expect(actions).toEqual(['kick', 'timeout', 'timeout', 'role', 'role', 'announcement', 'announcement', 'slow-mode', 'slow-mode', 'slow-mode', 'topic']);
+    await log.getByText('set the topic to “Release day: ship it”').waitFor();
+  });
+
+  it('a rename shows live; a ban closes the room until the unban; deleting the room takes it from everyone', async () => {
+    await member.page.getByRole('button', { name: 'Join room' }).click();
+    await member.roomHeading(room).waitFor();
+    const settings = await openPanel(owner);
+    const renamed = `${room}-renamed`;
+    const nameForm = settings.getByRole('form', { name: 'Room name' });
+    await nameForm.getByRole('textbox', { name: 'Room name' }).fill(renamed);
+    await nameForm.getByRole('button', { name: 'Rename' }).click();
+    await member.roomHeading(renamed).waitFor();
+    await member.roomLink(renamed).waitFor();
+
+    await (await memberMenu(settings)).getByRole('button', { name: 'Ban' }).click();
+    await expect.poll(() => member.roomLink(renamed).count()).toBe(0);
+    await settings.getByRole('list', { name: 'Banned users' }).getByText(memberName).waitFor();
+    await member.page.getByRole('button', { name: 'Join room' }).click();
+    await member.page.getByText('You are banned from this room').waitFor();
+
+    await settings.getByRole('button', { name: `Unban ${memberName}` }).click();
+    await settings.getByRole('list', { name: 'Banned users' }).getByText('Nobody is banned.').waitFor();
+    await member.page.getByRole('button', { name: 'Join room' }).click();
+    await member.roomHeading(renamed).waitFor();
+
+    await settings.getByRole('button', { name: 'Delete room…' }).click();
+    await settings.getByRole('button', { name: 'Yes, delete this room and its history' }).click();
+    await expect.poll(() => owner.roomLink(renamed).count()).toBe(0);
+    await owner.page.getByRole('heading', { name: 'No room open' }).waitFor();
+    // The member's subscriptions end and their room list drops it.
+    await expect.poll(() => member.roomLink(renamed).count(), { timeout: 5000 }).toBe(0);
+    await member.page.getByRole('heading', { name: 'Room not available' }).waitFor();
+  });
+});
