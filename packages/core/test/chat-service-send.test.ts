@@ -1,48 +1,18 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryBroker } from '../src/broker/memory-broker.js';
+import { describe, expect, it } from 'vitest';
 import { topics } from '../src/broker/topics.js';
-import type { Room, User } from '../src/domain/types.js';
 import { ChorusError } from '../src/errors.js';
 import { ChatService } from '../src/messaging/chat-service.js';
 import { createMetrics } from '../src/observability/metrics.js';
-import type { SqlStore } from '../src/store/sql-store.js';
-import { createTestStore, storeBackends, type TestStore } from '../src/testing/index.js';
-
-const tag = () => randomBytes(5).toString('hex');
-
-function expectError(promise: Promise<unknown>, code: string, message: string) {
-  return expect(promise).rejects.toSatisfy((err: unknown) => {
-    if (!(err instanceof ChorusError) || err.code !== code || err.message !== message) throw err;
-    return true;
-  });
-}
+import { storeBackends } from '../src/testing/index.js';
+import { actor, expectChorusError, useChatFixture } from './support/chat-fixture.js';
 
 // The send hot path: membership is checked inside the append statement (one query per send).
 describe.each(storeBackends())('membership-checked send (%s)', (backend) => {
-  let t: TestStore;
-  let store: SqlStore;
-  let broker: MemoryBroker;
-  let chat: ChatService;
+  const fx = useChatFixture(backend);
 
-  beforeAll(async () => {
-    t = await createTestStore(backend);
-    store = t.store;
-    broker = new MemoryBroker();
-    chat = new ChatService({ store, broker, metrics: createMetrics('test'), logger: pino({ level: 'silent' }), maxMessageLength: 100 });
-  });
-  afterAll(async () => {
-    await broker?.close();
-    await t?.cleanup();
-  });
-
-  const newUser = async (): Promise<User> => {
-    const name = `u_${tag()}`;
-    return store.createUser({ username: name, email: `${name}@example.test`, passwordHash: 'x' });
-  };
-  const newRoom = (owner: User, isPrivate = false): Promise<Room> => store.createRoom({ name: `room ${tag()}`, private: isPrivate, createdBy: owner.id });
-  const actor = (u: User) => ({ id: u.id, username: u.username });
+  const { newUser, newRoom } = fx;
 
   const text = (roomId: string, senderId: string, body: string) => ({ roomId, senderId, text: body });
 
@@ -50,24 +20,24 @@ describe.each(storeBackends())('membership-checked send (%s)', (backend) => {
     const owner = await newUser();
     const outsider = await newUser();
     const room = await newRoom(owner);
-    const [stored] = await store.appendMemberMessages([text(room.id, owner.id, 'hi')]);
+    const [stored] = await fx.store.appendMemberMessages([text(room.id, owner.id, 'hi')]);
     expect(stored).toMatchObject({ roomId: room.id, seq: 1, text: 'hi', sender: { id: owner.id, username: owner.username } });
     expect(
-      await store.appendMemberMessages([
+      await fx.store.appendMemberMessages([
         text(room.id, outsider.id, 'x'),
         text(randomUUID(), owner.id, 'x'),
         text('not-a-uuid', owner.id, 'x'),
         text(room.id, randomUUID(), 'x'),
       ]),
     ).toEqual([null, null, null, null]);
-    expect(await store.lastSeq(room.id)).toBe(1);
+    expect(await fx.store.lastSeq(room.id)).toBe(1);
     // After joining (join message is seq 2) the outsider may send.
-    await store.addMember(room.id, outsider.id);
-    expect((await store.appendMemberMessages([text(room.id, outsider.id, 'now')]))[0]?.seq).toBe(3);
+    await fx.store.addMember(room.id, outsider.id);
+    expect((await fx.store.appendMemberMessages([text(room.id, outsider.id, 'now')]))[0]?.seq).toBe(3);
     // After leaving, nothing is written again.
-    await store.removeMember(room.id, outsider.id);
-    expect(await store.appendMemberMessages([text(room.id, outsider.id, 'x')])).toEqual([null]);
-    expect((await store.listMessages(room.id, { after: 0, limit: 10 })).map((m) => m.text)).toEqual(['hi', `${outsider.username} joined`, 'now', `${outsider.username} left`]);
+    await fx.store.removeMember(room.id, outsider.id);
+    expect(await fx.store.appendMemberMessages([text(room.id, outsider.id, 'x')])).toEqual([null]);
+    expect((await fx.store.listMessages(room.id, { after: 0, limit: 10 })).map((m) => m.text)).toEqual(['hi', `${outsider.username} joined`, 'now', `${outsider.username} left`]);
   });
 
   it('appendMemberMessages group-commits across rooms and senders: consecutive seqs per room in input order, with push jobs', async () => {
@@ -76,8 +46,8 @@ describe.each(storeBackends())('membership-checked send (%s)', (backend) => {
     const outsider = await newUser();
     const first = await newRoom(owner);
     const second = await newRoom(other);
-    await store.addMember(first.id, other.id); // seq 1 of the first room
-    const batch = await store.appendMemberMessages([
+    await fx.store.addMember(first.id, other.id); // seq 1 of the first room
+    const batch = await fx.store.appendMemberMessages([
       text(first.id, owner.id, 'a'),
       text(second.id, other.id, 'x'),
       text(first.id, outsider.id, 'refused'),
@@ -94,12 +64,12 @@ describe.each(storeBackends())('membership-checked send (%s)', (backend) => {
       ['first', 4, 'c', owner.username],
     ]);
     expect(new Set(batch.map((m) => m?.id)).size).toBe(6);
-    expect(await store.appendMemberMessages([])).toEqual([]);
+    expect(await fx.store.appendMemberMessages([])).toEqual([]);
     // A NUL cannot be stored: the whole statement is refused and nothing is written.
-    await expect(store.appendMemberMessages([text(first.id, owner.id, 'ok'), text(second.id, other.id, 'bad\u0000')])).rejects.toBeInstanceOf(ChorusError);
-    expect(await store.lastSeq(first.id)).toBe(4);
-    expect(await store.lastSeq(second.id)).toBe(2);
-    const { rows } = await t.db.query<{ n: string | number }>('SELECT count(*) AS n FROM push_outbox WHERE room_id = ANY($1::uuid[])', [[first.id, second.id]]);
+    await expect(fx.store.appendMemberMessages([text(first.id, owner.id, 'ok'), text(second.id, other.id, 'bad\u0000')])).rejects.toBeInstanceOf(ChorusError);
+    expect(await fx.store.lastSeq(first.id)).toBe(4);
+    expect(await fx.store.lastSeq(second.id)).toBe(2);
+    const { rows } = await fx.db.query<{ n: string | number }>('SELECT count(*) AS n FROM push_outbox WHERE room_id = ANY($1::uuid[])', [[first.id, second.id]]);
     expect(Number(rows[0]!.n)).toBe(5);
   });
 
@@ -108,12 +78,12 @@ describe.each(storeBackends())('membership-checked send (%s)', (backend) => {
     const rooms = await Promise.all(Array.from({ length: 4 }, () => newRoom(owner)));
     const batches = Array.from({ length: 12 }, (_, i) => {
       const ordered = i % 2 === 0 ? rooms : [...rooms].reverse();
-      return store.appendMemberMessages(ordered.flatMap((room) => [text(room.id, owner.id, `b${i}`), text(room.id, owner.id, `b${i}'`)]));
+      return fx.store.appendMemberMessages(ordered.flatMap((room) => [text(room.id, owner.id, `b${i}`), text(room.id, owner.id, `b${i}'`)]));
     });
     const results = (await Promise.all(batches)).flat();
     expect(results.every((m) => m !== null)).toBe(true);
     for (const room of rooms) {
-      const history = await store.listMessages(room.id, { after: 0, limit: 100 });
+      const history = await fx.store.listMessages(room.id, { after: 0, limit: 100 });
       expect(history.map((m) => m.seq)).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
       // A batch's two messages for a room are adjacent and in input order.
       for (let i = 0; i < history.length; i += 2) expect(history[i + 1]!.text).toBe(`${history[i]!.text}'`);
@@ -125,10 +95,10 @@ describe.each(storeBackends())('membership-checked send (%s)', (backend) => {
     const outsider = await newUser();
     const room = await newRoom(owner);
     const metrics = createMetrics('test');
-    const grouped = new ChatService({ store, broker, metrics, logger: pino({ level: 'silent' }), maxMessageLength: 100 });
+    const grouped = new ChatService({ store: fx.store, broker: fx.broker, metrics, logger: pino({ level: 'silent' }), maxMessageLength: 100 });
     const sends = Array.from({ length: 30 }, (_, i) => grouped.send(actor(owner), room.id, `g${i}`, 'http'));
     const refused = grouped.send(actor(outsider), room.id, 'no', 'http');
-    await expectError(refused, 'forbidden', 'not a member of this room');
+    await expectChorusError(refused, 'forbidden', 'not a member of this room');
     const sent = await Promise.all(sends);
     // Submitted in one turn of the event loop: stored in submission order with consecutive seqs.
     expect(sent.map((m) => m.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
@@ -140,13 +110,13 @@ describe.each(storeBackends())('membership-checked send (%s)', (backend) => {
     const owner = await newUser();
     const room = await newRoom(owner);
     const published: number[] = [];
-    const unsubscribe = await broker.subscribe(topics.room(room.id), (payload) => published.push((JSON.parse(payload) as { seq: number }).seq));
-    const sent = await chat.sendMany(actor(owner), room.id, ['one', 'two', 'three'], 'stomp');
+    const unsubscribe = await fx.broker.subscribe(topics.room(room.id), (payload) => published.push((JSON.parse(payload) as { seq: number }).seq));
+    const sent = await fx.chat.sendMany(actor(owner), room.id, ['one', 'two', 'three'], 'stomp');
     expect(sent.map((m) => m.text)).toEqual(['one', 'two', 'three']);
     await expect.poll(() => published.length).toBe(3);
     expect(published).toEqual([1, 2, 3]);
-    await expectError(chat.sendMany(actor(owner), room.id, ['ok', 'x'.repeat(101)], 'stomp'), 'payload_too_large', 'text is longer than 100 characters');
-    expect(await store.lastSeq(room.id)).toBe(3);
+    await expectChorusError(fx.chat.sendMany(actor(owner), room.id, ['ok', 'x'.repeat(101)], 'stomp'), 'payload_too_large', 'text is longer than 100 characters');
+    expect(await fx.store.lastSeq(room.id)).toBe(3);
     await unsubscribe();
   });
 
@@ -154,8 +124,8 @@ describe.each(storeBackends())('membership-checked send (%s)', (backend) => {
     const owner = await newUser();
     const room = await newRoom(owner);
     const published: number[] = [];
-    const unsubscribe = await broker.subscribe(topics.room(room.id), (payload) => published.push((JSON.parse(payload) as { seq: number }).seq));
-    const sent = await Promise.all(Array.from({ length: 20 }, (_, i) => chat.send(actor(owner), room.id, `m${i}`, 'stomp')));
+    const unsubscribe = await fx.broker.subscribe(topics.room(room.id), (payload) => published.push((JSON.parse(payload) as { seq: number }).seq));
+    const sent = await Promise.all(Array.from({ length: 20 }, (_, i) => fx.chat.send(actor(owner), room.id, `m${i}`, 'stomp')));
     expect(sent.map((m) => m.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     await expect.poll(() => published.length).toBe(20);
     await unsubscribe();
@@ -166,12 +136,12 @@ describe.each(storeBackends())('membership-checked send (%s)', (backend) => {
     const outsider = await newUser();
     const open = await newRoom(owner);
     const secret = await newRoom(owner, true);
-    await expectError(chat.send(actor(outsider), open.id, 'x', 'stomp'), 'forbidden', 'not a member of this room');
-    await expectError(chat.send(actor(outsider), secret.id, 'x', 'stomp'), 'not_found', 'room not found');
-    await expectError(chat.send(actor(owner), randomUUID(), 'x', 'stomp'), 'not_found', 'room not found');
-    await expectError(chat.send(actor(owner), 'nope', 'x', 'stomp'), 'not_found', 'room not found');
-    await expect(chat.send(actor(owner), open.id, '', 'stomp')).rejects.toBeInstanceOf(ChorusError);
-    expect(await store.lastSeq(open.id)).toBe(0);
-    expect(await store.lastSeq(secret.id)).toBe(0);
+    await expectChorusError(fx.chat.send(actor(outsider), open.id, 'x', 'stomp'), 'forbidden', 'not a member of this room');
+    await expectChorusError(fx.chat.send(actor(outsider), secret.id, 'x', 'stomp'), 'not_found', 'room not found');
+    await expectChorusError(fx.chat.send(actor(owner), randomUUID(), 'x', 'stomp'), 'not_found', 'room not found');
+    await expectChorusError(fx.chat.send(actor(owner), 'nope', 'x', 'stomp'), 'not_found', 'room not found');
+    await expect(fx.chat.send(actor(owner), open.id, '', 'stomp')).rejects.toBeInstanceOf(ChorusError);
+    expect(await fx.store.lastSeq(open.id)).toBe(0);
+    expect(await fx.store.lastSeq(secret.id)).toBe(0);
   });
 });
