@@ -60,7 +60,7 @@ const membersOf = (kind: 'public' | 'private'): Expectation => {
   const outsider: Outcome = kind === 'public' ? 'forbidden' : 'not_found';
   return { ...allUsers(outsider), member: 'ok', creator: 'ok', timedOut: 'ok' };
 };
-/** New messages and edits: members, but not while timed out. */
+/** New messages, edits and reactions: members, but not while timed out. */
 const writersOf = (kind: 'public' | 'private'): Expectation => ({ ...membersOf(kind), timedOut: 'forbidden' });
 const anyUser: Expectation = allUsers('ok');
 const nobody: Expectation = allUsers('not_found');
@@ -134,9 +134,9 @@ const MATRIX: Row[] = [
     expect: { ...pairOf('creator', 'blocked', 'forbidden') },
     errors: { blocked: BLOCKED },
   },
-  // Any member reacts to the member's message.
-  { command: 'SEND', destination: (f) => `/app/rooms/${f.publicRoom.id}/react`, room: pub, lifecycle: 'react', expect: membersOf('public') },
-  { command: 'SEND', destination: (f) => `/app/rooms/${f.privateRoom.id}/react`, room: priv, lifecycle: 'react', expect: membersOf('private') },
+  // Any member reacts to the member's message, but not while timed out.
+  { command: 'SEND', destination: (f) => `/app/rooms/${f.publicRoom.id}/react`, room: pub, lifecycle: 'react', expect: writersOf('public'), errors: { timedOut: TIMED_OUT } },
+  { command: 'SEND', destination: (f) => `/app/rooms/${f.privateRoom.id}/react`, room: priv, lifecycle: 'react', expect: writersOf('private'), errors: { timedOut: TIMED_OUT } },
   { command: 'SUBSCRIBE', destination: () => '/user/queue/errors', expect: anyUser },
   { command: 'SUBSCRIBE', destination: () => '/user/queue/unread', expect: anyUser },
   // Another user's queue cannot even be named: /user/queue/* is always the caller's own.

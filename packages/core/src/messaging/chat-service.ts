@@ -411,6 +411,11 @@ export class ChatService {
     if (typeof messageId !== 'string' || !UUID.test(messageId)) throw badRequest('messageId must be a message id');
     const valid = validateEmoji(emoji);
     const id = messageId.toLowerCase();
+    // A timed-out member adds nothing to the room (taking a reaction back is allowed).
+    if (!remove) {
+      const standing = await this.#store.getModerationState(roomId, actor.id);
+      if (standing?.timedOutUntil) throw forbidden(`you are timed out in this room until ${standing.timedOutUntil}`);
+    }
     const result = await this.#store.changeReaction({
       roomId,
       messageId: id,
