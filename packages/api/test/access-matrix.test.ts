@@ -10,13 +10,16 @@ import { randomName, startTestApi, type Reply, type TestApi } from './support.js
 
 /**
  * Who may call which REST endpoint: every documented route × {anonymous, non-member, member,
- * room creator, another user}. "Another user" holds a valid token and aims at what belongs to
- * the member (the member's device, the member's rooms). Every cell that may change state runs on
- * a fresh fixture, so calls cannot leak into each other, and exactly the allowed cells succeed.
+ * room creator, another user, banned, timed out, blocked}. "Another user" holds a valid token and
+ * aims at what belongs to the member (the member's device, the member's rooms). "Banned" was a
+ * member of both rooms and is banned from both; "timed out" is a member of both, timed out in both
+ * (docs/moderation.md); "blocked" has a direct room with the creator, who blocks them
+ * (docs/conversations-dms.md). The member is no moderator. Every cell that may change state runs
+ * on a fresh fixture, so calls cannot leak into each other, and exactly the allowed cells succeed.
  * A new route makes 'every documented route has a row' fail until a row is added to MATRIX.
  */
-type Role = 'anonymous' | 'nonMember' | 'member' | 'creator' | 'otherUser';
-const ROLES: readonly Role[] = ['anonymous', 'nonMember', 'member', 'creator', 'otherUser'];
+type Role = 'anonymous' | 'nonMember' | 'member' | 'creator' | 'otherUser' | 'banned' | 'timedOut' | 'blocked';
+const ROLES: readonly Role[] = ['anonymous', 'nonMember', 'member', 'creator', 'otherUser', 'banned', 'timedOut', 'blocked'];
 
 interface Person {
   id: string;
@@ -29,6 +32,9 @@ interface Fixture {
   member: Person;
   nonMember: Person;
   otherUser: Person;
+  banned: Person;
+  timedOut: Person;
+  blocked: Person;
   publicRoom: Room;
   privateRoom: Room;
   /** A push device token registered by the member. */
@@ -37,8 +43,15 @@ interface Fixture {
   privateAttachment: string;
   /** Text messages the member sent, per room. */
   memberMessage: { public: string; private: string };
+  /** Text messages the timed-out member sent before the timeout, per room. */
+  timedOutMessage: { public: string; private: string };
+  /** Text messages the creator sent, per room. */
+  creatorMessage: { public: string; private: string };
   /** The direct room of the creator and the member. */
   dm: Room;
+  /** The direct room of the creator and the user the creator blocks, and a message the blocked user sent there before. */
+  blockedDm: Room;
+  blockedDmMessage: string;
 }
 
 interface Row {
@@ -49,26 +62,38 @@ interface Row {
   body?: (f: Fixture, caller: Person | undefined) => unknown;
   /** Expected status per role. */
   expect: Record<Role, number>;
+  /** What the refusal says, per role (the clear error a client shows). */
+  errors?: Partial<Record<Role, RegExp>>;
   /** Extra checks on an allowed call (what it returned or changed). */
   check?: (f: Fixture, caller: Person, reply: Reply, api: TestApi) => Promise<void> | void;
 }
 
-const anyUser = (status: number): Record<Role, number> => ({ anonymous: 401, nonMember: status, member: status, creator: status, otherUser: status });
-/** Members and the creator only; outsiders get 403 for public rooms, 404 for private ones (not revealed). */
+const everyone = (status: number): Record<Role, number> => ({ anonymous: status, nonMember: status, member: status, creator: status, otherUser: status, banned: status, timedOut: status, blocked: status });
+const anyUser = (status: number): Record<Role, number> => ({ ...everyone(status), anonymous: 401 });
+/**
+ * Members (the timed-out one included) and the creator only; outsiders (banned ones included) get
+ * 403 for public rooms, 404 for private ones (not revealed).
+ */
 const membersOf = (kind: 'public' | 'private', status: number): Record<Role, number> => {
   const outsider = kind === 'public' ? 403 : 404;
-  return { anonymous: 401, nonMember: outsider, member: status, creator: status, otherUser: outsider };
+  return { anonymous: 401, nonMember: outsider, member: status, creator: status, otherUser: outsider, banned: outsider, timedOut: status, blocked: outsider };
 };
+/** New messages: members, but not while timed out (403 with the time it ends). */
+const sendsOf = (kind: 'public' | 'private', status: number): Record<Role, number> => ({ ...membersOf(kind, status), timedOut: 403 });
+const TIMED_OUT = /^you are timed out in this room until \d{4}-/;
 const pub = (f: Fixture) => f.publicRoom.id;
 const priv = (f: Fixture) => f.privateRoom.id;
 
 const expectNoPrivate = (f: Fixture, reply: Reply) => expect(JSON.stringify(reply.body)).not.toContain(f.privateRoom.id);
 
-/** The room's creator (its owner) only; members 403; outsiders their usual 403 (public) / 404 (private). */
-const ownerOnly = (kind: 'public' | 'private', status: number): Record<Role, number> => ({ ...membersOf(kind, status), member: 403 });
+/** The room's creator (its owner) only; members (no moderators) 403; outsiders their usual 403 (public) / 404 (private). */
+const ownerOnly = (kind: 'public' | 'private', status: number): Record<Role, number> => ({ ...membersOf(kind, status), member: 403, timedOut: 403 });
 /** The DM's two users (creator and member) and outsiders, who never learn that it exists. */
-const dmPair = (status: number): Record<Role, number> => ({ anonymous: 401, nonMember: 404, member: status, creator: status, otherUser: 404 });
+const dmPair = (status: number): Record<Role, number> => ({ ...anyUser(404), member: status, creator: status });
+/** The blocked user's DM with the creator who blocks them: the two of them, outsiders 404. */
+const blockedPair = (creator: number, blocked: number): Record<Role, number> => ({ ...anyUser(404), creator, blocked });
 const dm = (f: Fixture) => f.dm.id;
+const BLOCKED = /^you cannot message this user$/;
 
 const MATRIX: Row[] = [
   // Direct messages (docs/conversations-dms.md): a third user can neither read, write, join nor be added.
@@ -93,12 +118,39 @@ const MATRIX: Row[] = [
     path: () => '/api/dms',
     body: (f) => ({ userId: f.member.id }),
     // The member with themselves: 400. The creator gets the existing DM; others a new one.
-    expect: { anonymous: 401, nonMember: 200, member: 400, creator: 200, otherUser: 200 },
+    expect: { ...anyUser(200), member: 400 },
     check: (f, caller, r) => {
       expect(r.body).toMatchObject({ kind: 'direct', private: true, memberCount: 2 });
       if (caller === f.creator) expect(r.body.id).toBe(f.dm.id);
       else expect(r.body.id).not.toBe(f.dm.id);
     },
+  },
+  // Blocking (docs/conversations-dms.md): the blocked user can neither send, edit nor open the DM;
+  // the blocker still writes to them.
+  {
+    method: 'POST',
+    route: '/api/rooms/{id}/messages',
+    path: (f) => `/api/rooms/${f.blockedDm.id}/messages`,
+    body: () => ({ text: 'hi' }),
+    expect: blockedPair(201, 403),
+    errors: { blocked: BLOCKED },
+  },
+  {
+    method: 'PATCH',
+    route: '/api/rooms/{id}/messages/{messageId}',
+    path: (f) => `/api/rooms/${f.blockedDm.id}/messages/${f.blockedDmMessage}`,
+    body: () => ({ text: 'edited' }),
+    expect: blockedPair(403, 403),
+    errors: { blocked: BLOCKED },
+  },
+  { method: 'GET', route: '/api/rooms/{id}/messages', path: (f) => `/api/rooms/${f.blockedDm.id}/messages`, expect: blockedPair(200, 200) },
+  {
+    method: 'POST',
+    route: '/api/dms',
+    path: () => '/api/dms',
+    body: (f) => ({ userId: f.creator.id }),
+    expect: { ...anyUser(200), creator: 400, blocked: 403 },
+    errors: { blocked: BLOCKED },
   },
   {
     method: 'GET',
@@ -107,8 +159,14 @@ const MATRIX: Row[] = [
     expect: anyUser(200),
     check: (f, _caller, r) => expect(r.body).toEqual({ users: [{ id: f.member.id, username: f.member.username }] }),
   },
-  { method: 'GET', route: '/api/me/blocks', path: () => '/api/me/blocks', expect: anyUser(200), check: (_f, _c, r) => expect(r.body).toEqual({ users: [] }) },
-  { method: 'PUT', route: '/api/me/blocks/{userId}', path: (f) => `/api/me/blocks/${f.member.id}`, expect: { anonymous: 401, nonMember: 204, member: 400, creator: 204, otherUser: 204 } },
+  {
+    method: 'GET',
+    route: '/api/me/blocks',
+    path: () => '/api/me/blocks',
+    expect: anyUser(200),
+    check: (f, caller, r) => expect(r.body).toEqual({ users: caller === f.creator ? [{ id: f.blocked.id, username: f.blocked.username }] : [] }),
+  },
+  { method: 'PUT', route: '/api/me/blocks/{userId}', path: (f) => `/api/me/blocks/${f.member.id}`, expect: { ...anyUser(204), member: 400 } },
   { method: 'DELETE', route: '/api/me/blocks/{userId}', path: (f) => `/api/me/blocks/${f.member.id}`, expect: anyUser(204) },
   { method: 'GET', route: '/api/me', path: () => '/api/me', expect: anyUser(200), check: (_f, caller, r) => expect(r.body.id).toBe(caller.id) },
   {
@@ -118,7 +176,7 @@ const MATRIX: Row[] = [
     expect: anyUser(200),
     check: (f, caller, r) => {
       const ids = (r.body.rooms as Room[]).map((room) => room.id);
-      expect(ids.includes(f.privateRoom.id)).toBe(caller === f.member || caller === f.creator);
+      expect(ids.includes(f.privateRoom.id)).toBe(caller === f.member || caller === f.creator || caller === f.timedOut);
     },
   },
   {
@@ -138,7 +196,7 @@ const MATRIX: Row[] = [
     route: '/api/devices/{token}',
     path: (f) => `/api/devices/${encodeURIComponent(f.memberDevice)}`,
     // Only the owner can remove a device; for anyone else it does not exist.
-    expect: { anonymous: 401, nonMember: 404, member: 204, creator: 404, otherUser: 404 },
+    expect: { ...anyUser(404), member: 204 },
   },
   { method: 'POST', route: '/api/rooms', path: () => '/api/rooms', body: () => ({ name: 'new room' }), expect: anyUser(201) },
   {
@@ -146,14 +204,22 @@ const MATRIX: Row[] = [
     route: '/api/rooms',
     path: () => '/api/rooms?limit=100',
     expect: anyUser(200),
-    check: (f, _caller, r) => {
+    check: async (f, caller, r, api) => {
       expectNoPrivate(f, r);
-      expect((r.body.rooms as Room[]).map((room) => room.id)).toContain(f.publicRoom.id);
+      // Newest first: later cells' rooms may push the fixture's off the first page.
+      const ids = (r.body.rooms as Room[]).map((room) => room.id);
+      for (let cursor = r.body.nextCursor as string | null; cursor && !ids.includes(f.publicRoom.id); ) {
+        const page = await api.call('GET', `/api/rooms?limit=100&cursor=${encodeURIComponent(cursor)}`, { token: caller.token });
+        expectNoPrivate(f, page);
+        ids.push(...(page.body.rooms as Room[]).map((room) => room.id));
+        cursor = page.body.nextCursor as string | null;
+      }
+      expect(ids).toContain(f.publicRoom.id);
     },
   },
   { method: 'GET', route: '/api/rooms/{id}', path: (f) => `/api/rooms/${pub(f)}`, expect: anyUser(200) },
   { method: 'GET', route: '/api/rooms/{id}', path: (f) => `/api/rooms/${priv(f)}`, expect: membersOf('private', 200) },
-  { method: 'POST', route: '/api/rooms/{id}/join', path: (f) => `/api/rooms/${pub(f)}/join`, expect: anyUser(200) },
+  { method: 'POST', route: '/api/rooms/{id}/join', path: (f) => `/api/rooms/${pub(f)}/join`, expect: { ...anyUser(200), banned: 403 }, errors: { banned: /^you are banned from this room$/ } },
   {
     method: 'POST',
     route: '/api/rooms/{id}/join',
@@ -186,7 +252,8 @@ const MATRIX: Row[] = [
     route: '/api/rooms/{id}/messages',
     path: (f) => `/api/rooms/${pub(f)}/messages`,
     body: () => ({ text: 'matrix' }),
-    expect: membersOf('public', 201),
+    expect: sendsOf('public', 201),
+    errors: { timedOut: TIMED_OUT },
     check: (_f, caller, r) => expect(r.body.sender.id).toBe(caller.id),
   },
   {
@@ -194,7 +261,8 @@ const MATRIX: Row[] = [
     route: '/api/rooms/{id}/messages',
     path: (f) => `/api/rooms/${priv(f)}/messages`,
     body: () => ({ text: 'matrix' }),
-    expect: membersOf('private', 201),
+    expect: sendsOf('private', 201),
+    errors: { timedOut: TIMED_OUT },
     check: (_f, caller, r) => expect(r.body.sender.id).toBe(caller.id),
   },
   // Only the sender edits; the sender or the room's creator deletes.
@@ -203,14 +271,14 @@ const MATRIX: Row[] = [
     route: '/api/rooms/{id}/messages/{messageId}',
     path: (f) => `/api/rooms/${pub(f)}/messages/${f.memberMessage.public}`,
     body: () => ({ text: 'fixed' }),
-    expect: { ...membersOf('public', 200), creator: 403 },
+    expect: { ...membersOf('public', 200), creator: 403, timedOut: 403 },
     check: (f, _caller, r) => expect(r.body).toMatchObject({ type: 'edit', targetId: f.memberMessage.public, text: 'fixed' }),
   },
   {
     method: 'DELETE',
     route: '/api/rooms/{id}/messages/{messageId}',
     path: (f) => `/api/rooms/${pub(f)}/messages/${f.memberMessage.public}`,
-    expect: membersOf('public', 200),
+    expect: { ...membersOf('public', 200), timedOut: 403 },
     check: async (f, _caller, r, api) => {
       expect(r.body).toMatchObject({ type: 'delete', targetId: f.memberMessage.public });
       expect(await api.store.getMessage(pub(f), f.memberMessage.public)).toMatchObject({ deleted: true, text: '' });
@@ -222,19 +290,37 @@ const MATRIX: Row[] = [
     route: '/api/rooms/{id}/messages/{messageId}',
     path: (f) => `/api/rooms/${priv(f)}/messages/${f.memberMessage.private}`,
     body: () => ({ text: 'fixed' }),
-    expect: { ...membersOf('private', 200), creator: 403 },
+    expect: { ...membersOf('private', 200), creator: 403, timedOut: 403 },
     check: (f, _caller, r) => expect(r.body).toMatchObject({ type: 'edit', targetId: f.memberMessage.private, text: 'fixed' }),
   },
   {
     method: 'DELETE',
     route: '/api/rooms/{id}/messages/{messageId}',
     path: (f) => `/api/rooms/${priv(f)}/messages/${f.memberMessage.private}`,
-    expect: membersOf('private', 200),
+    expect: { ...membersOf('private', 200), timedOut: 403 },
     check: async (f, _caller, r, api) => {
       expect(r.body).toMatchObject({ type: 'delete', targetId: f.memberMessage.private });
       expect(await api.store.getMessage(priv(f), f.memberMessage.private)).toMatchObject({ deleted: true, text: '' });
     },
   },
+  // A member who is no moderator cannot delete others' messages; the timed-out member cannot edit their own.
+  ...(['public', 'private'] as const).flatMap((kind): Row[] => [
+    {
+      method: 'DELETE',
+      route: '/api/rooms/{id}/messages/{messageId}',
+      path: (f) => `/api/rooms/${kind === 'public' ? pub(f) : priv(f)}/messages/${f.creatorMessage[kind]}`,
+      expect: { ...membersOf(kind, 403), creator: 200 },
+      errors: { member: /^only the sender or a moderator of the room may delete a message$/ },
+    },
+    {
+      method: 'PATCH',
+      route: '/api/rooms/{id}/messages/{messageId}',
+      path: (f) => `/api/rooms/${kind === 'public' ? pub(f) : priv(f)}/messages/${f.timedOutMessage[kind]}`,
+      body: () => ({ text: 'edited while timed out' }),
+      expect: membersOf(kind, 403),
+      errors: { timedOut: TIMED_OUT, member: /^only the sender may edit a message$/ },
+    },
+  ]),
   {
     method: 'GET',
     route: '/api/search',
@@ -242,7 +328,7 @@ const MATRIX: Row[] = [
     expect: anyUser(200),
     check: (f, caller, r) => {
       const rooms = new Set((r.body.messages as { roomId: string }[]).map((m) => m.roomId));
-      expect(rooms.has(f.privateRoom.id)).toBe(caller === f.member || caller === f.creator);
+      expect(rooms.has(f.privateRoom.id)).toBe(caller === f.member || caller === f.creator || caller === f.timedOut);
     },
   },
   { method: 'GET', route: '/api/search', path: (f) => `/api/search?q=secret&roomId=${pub(f)}`, expect: membersOf('public', 200) },
@@ -273,13 +359,15 @@ const MATRIX: Row[] = [
   // Files of a private room: members only, 404 for everyone else (existence not revealed).
   { method: 'GET', route: '/api/attachments/{id}', path: (f) => `/api/attachments/${f.privateAttachment}`, expect: membersOf('private', 200) },
   { method: 'GET', route: '/api/attachments/{id}/thumbnail', path: (f) => `/api/attachments/${f.privateAttachment}/thumbnail`, expect: membersOf('private', 200) },
-  // Reactions: any member, on any member's message; outsiders their usual 403/404.
+  // Reactions: any member (not while timed out), on any member's message; outsiders their usual 403/404.
   ...(['public', 'private'] as const).flatMap((kind): Row[] => [
     {
       method: 'PUT',
       route: '/api/rooms/{id}/messages/{messageId}/reactions/{emoji}',
       path: (f) => `/api/rooms/${kind === 'public' ? pub(f) : priv(f)}/messages/${f.memberMessage[kind]}/reactions/${encodeURIComponent('👍')}`,
-      expect: membersOf(kind, 200),
+      // A timed-out member adds no reactions (taking one back is allowed).
+      expect: sendsOf(kind, 200),
+      errors: { timedOut: TIMED_OUT },
       check: (f, _caller, r) => expect(r.body).toEqual({ messageId: f.memberMessage[kind], reactions: [{ emoji: '👍', count: 1, mine: true }] }),
     },
     {
@@ -306,9 +394,9 @@ const MATRIX: Row[] = [
   { method: 'GET', route: '/api/admin/push/dead-letters', path: () => '/api/admin/push/dead-letters', expect: anyUser(403) },
   { method: 'POST', route: '/api/admin/push/dead-letters/{id}/replay', path: () => '/api/admin/push/dead-letters/1/replay', expect: anyUser(403) },
   // Open by design: probes, metrics (keep off public ingress), docs, sign-up and login.
-  { method: 'GET', route: '/healthz', path: () => '/healthz', expect: { anonymous: 200, nonMember: 200, member: 200, creator: 200, otherUser: 200 } },
-  { method: 'GET', route: '/readyz', path: () => '/readyz', expect: { anonymous: 200, nonMember: 200, member: 200, creator: 200, otherUser: 200 } },
-  { method: 'GET', route: '/metrics', path: () => '/metrics', expect: { anonymous: 200, nonMember: 200, member: 200, creator: 200, otherUser: 200 } },
+  { method: 'GET', route: '/healthz', path: () => '/healthz', expect: everyone(200) },
+  { method: 'GET', route: '/readyz', path: () => '/readyz', expect: everyone(200) },
+  { method: 'GET', route: '/metrics', path: () => '/metrics', expect: everyone(200) },
   {
     method: 'POST',
     route: '/api/auth/signup',
@@ -317,14 +405,14 @@ const MATRIX: Row[] = [
       const username = randomName('m');
       return { username, email: `${username}@example.test`, password: 'long enough password' };
     },
-    expect: { anonymous: 201, nonMember: 201, member: 201, creator: 201, otherUser: 201 },
+    expect: everyone(201),
   },
   {
     method: 'POST',
     route: '/api/auth/login',
     path: () => '/api/auth/login',
     body: () => ({ login: randomName('nobody'), password: 'wrong password' }),
-    expect: { anonymous: 401, nonMember: 401, member: 401, creator: 401, otherUser: 401 },
+    expect: everyone(401),
   },
   // Account routes: the fixture holds no passwords, so a password route is exercised up to its
   // password check (403 for everyone signed in); test/account.test.ts covers the successes.
@@ -419,14 +507,16 @@ describe('REST access matrix', () => {
   }
 
   async function fixture(): Promise<Fixture> {
-    const [creator, member, nonMember, otherUser] = await Promise.all([person('creator'), person('member'), person('outsider'), person('other')]);
+    const [creator, member, nonMember, otherUser, banned, timedOut, blocked] = await Promise.all(
+      ['creator', 'member', 'outsider', 'other', 'banned', 'timedout', 'blocked'].map((prefix) => person(prefix)),
+    ) as [Person, Person, Person, Person, Person, Person, Person];
     // Straight through the store: the cells, not the setup, exercise the API.
     const store = api.store;
     const [publicRoom, privateRoom] = await Promise.all([
       store.createRoom({ name: 'matrix public', private: false, createdBy: creator.id }),
       store.createRoom({ name: 'matrix private', private: true, createdBy: creator.id }),
     ]);
-    await Promise.all([store.addMember(publicRoom.id, member.id), store.addMember(privateRoom.id, member.id)]);
+    for (const room of [publicRoom, privateRoom]) for (const p of [member, banned, timedOut]) await store.addMember(room.id, p.id);
     await Promise.all([
       store.appendMessage({ roomId: privateRoom.id, senderId: creator.id, type: 'text', text: 'secret plans' }),
       store.appendMessage({ roomId: publicRoom.id, senderId: creator.id, type: 'text', text: 'secret public' }),
@@ -440,14 +530,25 @@ describe('REST access matrix', () => {
     await objects.put(thumb, Readable.from([Buffer.from('thumb')]), { contentType: 'image/webp' });
     await store.createAttachment({ id: privateAttachment, roomId: privateRoom.id, uploaderId: creator.id, name: 'p.png', contentType: 'image/png', size: 5, width: 1, height: 1, objectKey: key, thumbnailKey: thumb });
     await store.appendMemberMessages([{ roomId: privateRoom.id, senderId: creator.id, text: '', attachments: [privateAttachment] }]);
-    const [publicSaid, privateSaid] = await store.appendMemberMessages([
-      { roomId: publicRoom.id, senderId: member.id, text: 'typo' },
-      { roomId: privateRoom.id, senderId: member.id, text: 'typo' },
-    ]);
-    const memberMessage = { public: publicSaid!.id, private: privateSaid!.id };
+    const said = await store.appendMemberMessages(
+      [member, timedOut, creator].flatMap((sender) => [publicRoom, privateRoom].map((room) => ({ roomId: room.id, senderId: sender.id, text: 'typo' }))),
+    );
+    const byRoom = (i: number) => ({ public: said[2 * i]!.id, private: said[2 * i + 1]!.id });
     const dm = (await store.openDirectRoom(creator.id, member.id))!.room;
     await store.appendMessage({ roomId: dm.id, senderId: creator.id, type: 'text', text: 'secret dm' });
-    return { creator, member, nonMember, otherUser, publicRoom, privateRoom, memberDevice, privateAttachment, memberMessage, dm };
+    const blockedDm = (await store.openDirectRoom(creator.id, blocked.id))!.room;
+    const [blockedSaid] = await store.appendMemberMessages([{ roomId: blockedDm.id, senderId: blocked.id, text: 'before the block' }]);
+    // The sanctions, as a moderator (the creator) or the blocker would set them.
+    const until = new Date(Date.now() + 3_600_000).toISOString();
+    for (const room of [publicRoom, privateRoom]) {
+      await store.removeMemberBy(room.id, banned.id, { ban: true, from: ['member'] }, { actorId: creator.id, action: 'ban', targetId: banned.id });
+      await store.setRoomTimeout(room.id, timedOut.id, until, { actorId: creator.id, action: 'timeout', targetId: timedOut.id });
+    }
+    expect(await store.blockUser(creator.id, blocked.id, 500)).toBe('added');
+    return {
+      ...{ creator, member, nonMember, otherUser, banned, timedOut, blocked, publicRoom, privateRoom, memberDevice, privateAttachment },
+      ...{ memberMessage: byRoom(0), timedOutMessage: byRoom(1), creatorMessage: byRoom(2), dm, blockedDm, blockedDmMessage: blockedSaid!.id },
+    };
   }
 
   it('every documented route has a row', async () => {
@@ -462,6 +563,11 @@ describe('REST access matrix', () => {
     privateRoom: { id: '<private>' },
     memberDevice: '<member-device>',
     memberMessage: { public: '<member-message>', private: '<member-message>' },
+    timedOutMessage: { public: '<timed-out-message>', private: '<timed-out-message>' },
+    creatorMessage: { public: '<creator-message>', private: '<creator-message>' },
+    creator: { id: '<creator>' },
+    blockedDm: { id: '<blocked-dm>' },
+    blockedDmMessage: '<blocked-dm-message>',
     member: { id: '<member>' },
     otherUser: { id: '<other-user>' },
     dm: { id: '<dm>' },
@@ -478,6 +584,8 @@ describe('REST access matrix', () => {
     const reply = await api.call(row.method, row.path(f), { ...(caller ? { token: caller.token } : {}), ...(body !== undefined ? { json: body } : {}) });
     expect(reply.status, reply.text).toBe(row.expect[role]);
     if (reply.status >= 400) expect(reply.body).toEqual({ error: { code: expect.any(String), message: expect.any(String) } });
+    const error = row.errors?.[role];
+    if (error) expect(reply.body.error.message).toMatch(error);
     if (reply.status < 300 && caller && row.check) await row.check(f, caller, reply, api);
     if (row.method === 'DELETE' && row.route === '/api/devices/{token}' && reply.status !== 204) {
       expect((await api.store.listDevices(f.member.id)).map((d) => d.token)).toContain(f.memberDevice);

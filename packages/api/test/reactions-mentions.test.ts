@@ -40,6 +40,21 @@ describe('reactions and mentions over REST', () => {
     expect(rooms.find((r: { id: string }) => r.id === roomId)).toMatchObject({ mentions: 1 });
   });
 
+  it('an edit (PATCH) re-resolves @mentions: the newly mentioned member is counted, once', async () => {
+    const sent = (await api.call('POST', `/api/rooms/${roomId}/messages`, { token: alice.token, json: { text: 'plain' } })).body;
+    const lastSeq = (await api.call('GET', '/api/me/rooms', { token: bob.token })).body.rooms.find((r: { id: string }) => r.id === roomId).lastSeq;
+    expect((await api.call('POST', `/api/rooms/${roomId}/read`, { token: bob.token, json: { seq: lastSeq } })).status).toBe(200);
+    const mentionsOfBob = async () => (await api.call('GET', '/api/me/rooms', { token: bob.token })).body.rooms.find((r: { id: string }) => r.id === roomId).mentions;
+    expect(await mentionsOfBob()).toBe(0);
+    const edit = (text: string) => api.call('PATCH', `/api/rooms/${roomId}/messages/${sent.id}`, { token: alice.token, json: { text } });
+    const edited = await edit(`plain @${bob.username}`);
+    expect(edited.status, edited.text).toBe(200);
+    expect(edited.body).toMatchObject({ type: 'edit', targetId: sent.id, mentions: [bob.id] });
+    expect(await mentionsOfBob()).toBe(1);
+    expect((await edit(`still @${bob.username}`)).body.mentions).toBeUndefined();
+    expect(await mentionsOfBob()).toBe(1);
+  });
+
   it('settings: GET and PATCH, unknown keys refused', async () => {
     expect((await api.call('GET', '/api/me/settings', { token: alice.token })).body).toEqual({ notifyMentionsWhenMuted: true });
     expect((await api.call('PATCH', '/api/me/settings', { token: alice.token, json: { notifyMentionsWhenMuted: false } })).body).toEqual({ notifyMentionsWhenMuted: false });

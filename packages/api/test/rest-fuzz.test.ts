@@ -141,7 +141,19 @@ describe.each(storeBackends())(`REST fuzzing on %s (FUZZ_SEED=${FUZZ_SEED})`, (k
              (SELECT coalesce(sum(last_seq), 0) FROM rooms) AS last_seqs,
              (SELECT coalesce(sum(member_count), 0) FROM rooms) AS member_counts,
              (SELECT count(*) FROM devices) AS devices,
-             (SELECT coalesce(max(updated_at)::text, '') FROM devices) AS devices_updated`);
+             (SELECT coalesce(max(updated_at)::text, '') FROM devices) AS devices_updated,
+             (SELECT count(*) FROM reactions) AS reactions,
+             (SELECT count(*) FROM message_mentions) AS mentions,
+             (SELECT count(*) FILTER (WHERE edited_at IS NOT NULL) || '/' || count(*) FILTER (WHERE deleted_at IS NOT NULL) FROM messages) AS edited_deleted,
+             (SELECT count(*) FROM direct_rooms) AS direct_rooms,
+             (SELECT count(*) FROM user_blocks) AS blocks,
+             (SELECT count(*) FROM room_bans) AS bans,
+             (SELECT count(*) FROM room_timeouts) AS timeouts,
+             (SELECT count(*) FROM room_moderation_log) AS moderation_log,
+             (SELECT string_agg(role, ',' ORDER BY room_id, user_id) FROM memberships) AS roles,
+             (SELECT string_agg(topic || slow_mode_seconds || announcement, ',' ORDER BY id) FROM rooms) AS room_settings,
+             (SELECT count(*) FILTER (WHERE notify_mentions_when_muted) || '/' || sum(token_generation) || '/' || count(deleted_at) FROM users) AS user_state,
+             (SELECT count(*) FROM push_outbox) AS push_jobs`);
     return JSON.stringify(rows[0]);
   }
 
@@ -157,7 +169,12 @@ describe.each(storeBackends())(`REST fuzzing on %s (FUZZ_SEED=${FUZZ_SEED})`, (k
       UNION ALL
       SELECT 'user ' || id || ' has no scrypt hash' FROM users WHERE password_hash NOT LIKE 'scrypt$%'
       UNION ALL
-      SELECT 'membership read past the end in ' || ms.room_id FROM memberships ms JOIN rooms r ON r.id = ms.room_id WHERE ms.last_read_seq > r.last_seq`);
+      SELECT 'membership read past the end in ' || ms.room_id FROM memberships ms JOIN rooms r ON r.id = ms.room_id WHERE ms.last_read_seq > r.last_seq
+      UNION ALL
+      SELECT 'mention row of ' || mm.message_id || ' outside its room or seq range' FROM message_mentions mm JOIN messages m ON m.id = mm.message_id
+       WHERE m.room_id <> mm.room_id OR mm.seq < m.seq OR NOT EXISTS (SELECT 1 FROM messages e WHERE e.room_id = mm.room_id AND e.seq = mm.seq)
+      UNION ALL
+      SELECT 'reaction on a non-text message ' || x.message_id FROM reactions x JOIN messages m ON m.id = x.message_id WHERE m.type <> 'text'`);
     expect(rows.map((r) => r.problem)).toEqual([]);
   }
 
@@ -226,7 +243,14 @@ describe.each(storeBackends())(`REST fuzzing on %s (FUZZ_SEED=${FUZZ_SEED})`, (k
 
   it('covers every documented endpoint', () => {
     const names = ops.map((o) => `${o.method} ${o.path}`);
-    for (const route of ['POST /api/auth/signup', 'POST /api/auth/login', 'GET /api/me', 'POST /api/rooms', 'GET /api/search', 'POST /api/devices', 'DELETE /api/devices/{token}', 'POST /api/me/password', 'POST /api/me/logout-all', 'DELETE /api/me', 'POST /api/dms', 'GET /api/users', 'PUT /api/me/blocks/{userId}', 'DELETE /api/me/blocks/{userId}']) {
+    for (const route of [
+      ...['POST /api/auth/signup', 'POST /api/auth/login', 'GET /api/me', 'POST /api/rooms', 'GET /api/search', 'POST /api/devices', 'DELETE /api/devices/{token}'],
+      ...['POST /api/me/password', 'POST /api/me/logout-all', 'DELETE /api/me', 'GET /api/me/settings', 'PATCH /api/me/settings'],
+      ...['POST /api/dms', 'GET /api/users', 'GET /api/me/blocks', 'PUT /api/me/blocks/{userId}', 'DELETE /api/me/blocks/{userId}'],
+      ...['PUT /api/rooms/{id}/messages/{messageId}/reactions/{emoji}', 'DELETE /api/rooms/{id}/messages/{messageId}/reactions/{emoji}', 'PATCH /api/rooms/{id}/messages/{messageId}'],
+      ...['PATCH /api/rooms/{id}/settings', 'GET /api/rooms/{id}/members', 'PUT /api/rooms/{id}/members/{userId}/role', 'POST /api/rooms/{id}/transfer', 'DELETE /api/rooms/{id}/members/{userId}'],
+      ...['GET /api/rooms/{id}/bans', 'PUT /api/rooms/{id}/bans/{userId}', 'DELETE /api/rooms/{id}/bans/{userId}', 'PUT /api/rooms/{id}/timeouts/{userId}', 'GET /api/rooms/{id}/moderation-log', 'DELETE /api/rooms/{id}'],
+    ]) {
       expect(names).toContain(route);
     }
   });
@@ -249,6 +273,12 @@ describe.each(storeBackends())(`REST fuzzing on %s (FUZZ_SEED=${FUZZ_SEED})`, (k
           }
           // Only Node's HTTP parser (431: URL or headers too large) answers before authentication.
           if (op.secured && !VERIFIABLE.has(c.tokenKind) && reply.status !== 431) expect(reply.status, label).toBe(401);
+          // A logout-all revoked the owner's tokens: later cases get a current one, so the
+          // endpoints after it are fuzzed past authentication too.
+          if (op.path === '/api/me/logout-all' && reply.status === 204) {
+            const generation = (await api.store.getTokenGeneration(owner.id)) ?? 0;
+            tokens['valid'] = await api.tokens.issue({ userId: owner.id, username: owner.username, generation });
+          }
         }),
         { seed: FUZZ_SEED, numRuns: runs(op.method === 'GET' ? 30 : 45) },
       );

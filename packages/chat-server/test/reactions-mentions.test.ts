@@ -1,6 +1,6 @@
 import type { Client } from '@stomp/stompjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { reactSendDestination, roomSendDestination, type UnreadUpdate } from '@chorus/protocol';
+import { editSendDestination, reactSendDestination, roomSendDestination, type UnreadUpdate } from '@chorus/protocol';
 import { startHarness, type Harness, type Replica, type TestUser } from './support/harness.js';
 import { connectStomp, sendWithReceipt, subscribeInbox, subscribeWithReceipt } from './support/stomp-clients.js';
 
@@ -112,5 +112,38 @@ describe('reactions and mentions over STOMP', () => {
     await h.chat.markRead(bob, room.id, more[1]!.lastSeq);
     const cleared = (await unread.waitFor(3)) as unknown as UnreadUpdate[];
     expect(cleared[2]).toMatchObject({ roomId: room.id, unread: 0, mentions: 0 });
+  });
+
+  it('re-resolves @mentions on a STOMP edit: a newly mentioned member is counted once, on the other replica too', async () => {
+    const room = await h.createRoom(alice);
+    await h.chat.join(bob, room.id);
+    const aliceA = await connect(h.url, alice);
+    const live = await subscribeWithReceipt(aliceA, `/topic/rooms/${room.id}`);
+    await sendWithReceipt(aliceA, roomSendDestination(room.id), 'hi all');
+    const [sent] = await live.waitFor(1);
+    expect(sent!.mentions).toBeUndefined();
+    await h.chat.markRead(bob, room.id, sent!.seq);
+    const bobB = await connect(b.url, bob);
+    const unread = await subscribeWithReceipt(bobB, '/user/queue/unread');
+    const edit = (text: string) => sendWithReceipt(aliceA, editSendDestination(room.id), JSON.stringify({ messageId: sent!.id, text }), json);
+    await edit(`hi @${bob.username}`);
+    const [, entry] = await live.waitFor(2);
+    expect(entry).toMatchObject({ type: 'edit', targetId: sent!.id, mentions: [bob.id] });
+    const updates = (await unread.waitFor(1)) as unknown as UnreadUpdate[];
+    // The edit is no unread message, but it is a mention (counted at the edit's seq).
+    expect(updates[0]).toMatchObject({ roomId: room.id, unread: 0, mentions: 1, lastSeq: entry!.seq });
+    expect((await h.chat.listMemberRooms(bob)).find((r) => r.id === room.id)).toMatchObject({ mentions: 1 });
+    // Removed, then named again: still one mention, and the second entry names no one.
+    await edit('hi all');
+    await edit(`hi again @${bob.username}`);
+    const entries = await live.waitFor(4);
+    expect(entries[2]!.mentions).toBeUndefined();
+    expect(entries[3]!.mentions).toBeUndefined();
+    expect((await h.store.getMessage(room.id, sent!.id))!.mentions).toEqual([bob.id]);
+    expect((await h.chat.listMemberRooms(bob)).find((r) => r.id === room.id)).toMatchObject({ mentions: 1 });
+    await h.chat.markRead(bob, room.id, entries[3]!.seq);
+    const cleared = (await unread.waitFor(2)) as unknown as UnreadUpdate[];
+    expect(cleared[1]).toMatchObject({ roomId: room.id, mentions: 0 });
+    expect(cleared).toHaveLength(2); // no update for the edits that mentioned no one new
   });
 });

@@ -5,13 +5,16 @@ import { RawStompClient, type RawFrame } from './support/raw-client.js';
 
 /**
  * Who may use which STOMP destination: a table of every destination × {anonymous, non-member,
- * member, room creator, impostor}. The impostor is a non-member whose frames claim the
- * creator's identity (login and user headers); identity must come from the token alone.
+ * member, room creator, impostor, banned, timed out, blocked}. The impostor is a non-member whose
+ * frames claim the creator's identity (login and user headers); identity must come from the token
+ * alone. "Banned" was a member of both rooms and is banned from both; "timed out" is a member of
+ * both, timed out in both (docs/moderation.md); "blocked" has a direct room with the creator, who
+ * blocks them (docs/conversations-dms.md). The member is no moderator.
  * Exactly the allowed cells succeed; every refused cell gets its error code and changes nothing.
  * To cover a new destination, add a row to MATRIX.
  */
-type Role = 'anonymous' | 'nonMember' | 'member' | 'creator' | 'impostor';
-const ROLES: readonly Role[] = ['anonymous', 'nonMember', 'member', 'creator', 'impostor'];
+type Role = 'anonymous' | 'nonMember' | 'member' | 'creator' | 'impostor' | 'banned' | 'timedOut' | 'blocked';
+const ROLES: readonly Role[] = ['anonymous', 'nonMember', 'member', 'creator', 'impostor', 'banned', 'timedOut', 'blocked'];
 
 /** 'ok' = RECEIPT; otherwise the error code the refusal carries. */
 type Outcome = 'ok' | 'unauthorized' | 'forbidden' | 'not_found';
@@ -23,6 +26,13 @@ interface Fixture {
   creator: TestUser;
   member: TestUser;
   nonMember: TestUser;
+  banned: TestUser;
+  timedOut: TestUser;
+  blocked: TestUser;
+  /** The direct room of the creator and the member. */
+  dm: Room;
+  /** The direct room of the creator and the blocked user. */
+  blockedDm: Room;
 }
 
 interface Row {
@@ -30,18 +40,34 @@ interface Row {
   destination: (f: Fixture) => string;
   /** The room whose history must stay unchanged when a SEND is refused. */
   room?: (f: Fixture) => Room;
-  /** An edit/delete SEND: it names a fresh message of the member (sent before the cell). */
+  /** An edit/delete SEND: it names a fresh message of `target` (the member unless said; sent before the cell). */
   lifecycle?: 'edit' | 'delete' | 'react';
+  target?: 'member' | 'creator' | 'timedOut' | 'blocked';
   expect: Expectation;
+  /** What the refusal says, per role (the clear error a client shows). */
+  errors?: Partial<Record<Role, RegExp>>;
 }
 
-/** Members (and so the creator) only; outsiders get 403 for public rooms and 404 for private ones, which they must not learn of. */
+const allUsers = (outcome: Outcome): Expectation => ({
+  ...{ anonymous: 'unauthorized', nonMember: outcome, member: outcome, creator: outcome, impostor: outcome },
+  ...{ banned: outcome, timedOut: outcome, blocked: outcome },
+});
+/**
+ * Members (the creator and the timed-out member too) only; outsiders (banned ones included) get 403
+ * for public rooms and 404 for private ones, which they must not learn of.
+ */
 const membersOf = (kind: 'public' | 'private'): Expectation => {
   const outsider: Outcome = kind === 'public' ? 'forbidden' : 'not_found';
-  return { anonymous: 'unauthorized', nonMember: outsider, member: 'ok', creator: 'ok', impostor: outsider };
+  return { ...allUsers(outsider), member: 'ok', creator: 'ok', timedOut: 'ok' };
 };
-const anyUser: Expectation = { anonymous: 'unauthorized', nonMember: 'ok', member: 'ok', creator: 'ok', impostor: 'ok' };
-const nobody: Expectation = { anonymous: 'unauthorized', nonMember: 'not_found', member: 'not_found', creator: 'not_found', impostor: 'not_found' };
+/** New messages, edits and reactions: members, but not while timed out. */
+const writersOf = (kind: 'public' | 'private'): Expectation => ({ ...membersOf(kind), timedOut: 'forbidden' });
+const anyUser: Expectation = allUsers('ok');
+const nobody: Expectation = allUsers('not_found');
+/** A direct room: its two users; everyone else never learns that it exists. */
+const pairOf = (a: Role, b: Role, outcome: Outcome = 'ok'): Expectation => ({ ...allUsers('not_found'), [a]: outcome, [b]: outcome });
+const TIMED_OUT = /^you are timed out in this room until \d{4}-/;
+const BLOCKED = /^you cannot message this user$/;
 
 const pub = (f: Fixture) => f.publicRoom;
 const priv = (f: Fixture) => f.privateRoom;
@@ -55,18 +81,64 @@ const MATRIX: Row[] = [
   { command: 'SUBSCRIBE', destination: (f) => `/topic/rooms/${f.privateRoom.id}/typing`, expect: membersOf('private') },
   { command: 'SUBSCRIBE', destination: (f) => `/topic/rooms/${f.publicRoom.id}/settings`, expect: membersOf('public') },
   { command: 'SUBSCRIBE', destination: (f) => `/topic/rooms/${f.privateRoom.id}/settings`, expect: membersOf('private') },
-  { command: 'SEND', destination: (f) => `/app/rooms/${f.publicRoom.id}`, room: pub, expect: membersOf('public') },
-  { command: 'SEND', destination: (f) => `/app/rooms/${f.privateRoom.id}`, room: priv, expect: membersOf('private') },
+  { command: 'SEND', destination: (f) => `/app/rooms/${f.publicRoom.id}`, room: pub, expect: writersOf('public'), errors: { timedOut: TIMED_OUT } },
+  { command: 'SEND', destination: (f) => `/app/rooms/${f.privateRoom.id}`, room: priv, expect: writersOf('private'), errors: { timedOut: TIMED_OUT } },
   { command: 'SEND', destination: (f) => `/app/rooms/${f.publicRoom.id}/typing`, room: pub, expect: membersOf('public') },
   { command: 'SEND', destination: (f) => `/app/rooms/${f.privateRoom.id}/typing`, room: priv, expect: membersOf('private') },
   // Only the sender (the member) edits; the sender or the room's creator deletes.
-  { command: 'SEND', destination: (f) => `/app/rooms/${f.publicRoom.id}/edit`, room: pub, lifecycle: 'edit', expect: { ...membersOf('public'), creator: 'forbidden' } },
-  { command: 'SEND', destination: (f) => `/app/rooms/${f.privateRoom.id}/edit`, room: priv, lifecycle: 'edit', expect: { ...membersOf('private'), creator: 'forbidden' } },
-  { command: 'SEND', destination: (f) => `/app/rooms/${f.publicRoom.id}/delete`, room: pub, lifecycle: 'delete', expect: membersOf('public') },
-  { command: 'SEND', destination: (f) => `/app/rooms/${f.privateRoom.id}/delete`, room: priv, lifecycle: 'delete', expect: membersOf('private') },
-  // Any member reacts to the member's message.
-  { command: 'SEND', destination: (f) => `/app/rooms/${f.publicRoom.id}/react`, room: pub, lifecycle: 'react', expect: membersOf('public') },
-  { command: 'SEND', destination: (f) => `/app/rooms/${f.privateRoom.id}/react`, room: priv, lifecycle: 'react', expect: membersOf('private') },
+  { command: 'SEND', destination: (f) => `/app/rooms/${f.publicRoom.id}/edit`, room: pub, lifecycle: 'edit', expect: { ...writersOf('public'), creator: 'forbidden' } },
+  { command: 'SEND', destination: (f) => `/app/rooms/${f.privateRoom.id}/edit`, room: priv, lifecycle: 'edit', expect: { ...writersOf('private'), creator: 'forbidden' } },
+  { command: 'SEND', destination: (f) => `/app/rooms/${f.publicRoom.id}/delete`, room: pub, lifecycle: 'delete', expect: { ...membersOf('public'), timedOut: 'forbidden' } },
+  { command: 'SEND', destination: (f) => `/app/rooms/${f.privateRoom.id}/delete`, room: priv, lifecycle: 'delete', expect: { ...membersOf('private'), timedOut: 'forbidden' } },
+  ...(['public', 'private'] as const).flatMap((kind): Row[] => {
+    const room = kind === 'public' ? pub : priv;
+    return [
+      // A member who is no moderator cannot delete others' messages; the owner can.
+      {
+        command: 'SEND',
+        destination: (f) => `/app/rooms/${room(f).id}/delete`,
+        room,
+        lifecycle: 'delete',
+        target: 'creator',
+        expect: { ...membersOf(kind), member: 'forbidden', timedOut: 'forbidden' },
+        errors: { member: /^only the sender or a moderator of the room may delete a message$/ },
+      },
+      // The timed-out member cannot edit their own message either.
+      {
+        command: 'SEND',
+        destination: (f) => `/app/rooms/${room(f).id}/edit`,
+        room,
+        lifecycle: 'edit',
+        target: 'timedOut',
+        expect: { ...membersOf(kind), member: 'forbidden', creator: 'forbidden', timedOut: 'forbidden' },
+        errors: { timedOut: TIMED_OUT },
+      },
+    ];
+  }),
+  // Direct rooms: the pair only. While the creator blocks the blocked user, the blocked user cannot
+  // send or edit there (the same neutral refusal); the creator still can; both still read.
+  { command: 'SUBSCRIBE', destination: (f) => `/topic/rooms/${f.dm.id}`, expect: pairOf('creator', 'member') },
+  { command: 'SEND', destination: (f) => `/app/rooms/${f.dm.id}`, room: (f) => f.dm, expect: pairOf('creator', 'member') },
+  { command: 'SUBSCRIBE', destination: (f) => `/topic/rooms/${f.blockedDm.id}`, expect: pairOf('creator', 'blocked') },
+  {
+    command: 'SEND',
+    destination: (f) => `/app/rooms/${f.blockedDm.id}`,
+    room: (f) => f.blockedDm,
+    expect: { ...pairOf('creator', 'blocked'), blocked: 'forbidden' },
+    errors: { blocked: BLOCKED },
+  },
+  {
+    command: 'SEND',
+    destination: (f) => `/app/rooms/${f.blockedDm.id}/edit`,
+    room: (f) => f.blockedDm,
+    lifecycle: 'edit',
+    target: 'blocked',
+    expect: { ...pairOf('creator', 'blocked', 'forbidden') },
+    errors: { blocked: BLOCKED },
+  },
+  // Any member reacts to the member's message, but not while timed out.
+  { command: 'SEND', destination: (f) => `/app/rooms/${f.publicRoom.id}/react`, room: pub, lifecycle: 'react', expect: writersOf('public'), errors: { timedOut: TIMED_OUT } },
+  { command: 'SEND', destination: (f) => `/app/rooms/${f.privateRoom.id}/react`, room: priv, lifecycle: 'react', expect: writersOf('private'), errors: { timedOut: TIMED_OUT } },
   { command: 'SUBSCRIBE', destination: () => '/user/queue/errors', expect: anyUser },
   { command: 'SUBSCRIBE', destination: () => '/user/queue/unread', expect: anyUser },
   // Another user's queue cannot even be named: /user/queue/* is always the caller's own.
@@ -93,11 +165,19 @@ describe('STOMP access matrix', () => {
     const creator = await h.createUser('creator');
     const member = await h.createUser('member');
     const nonMember = await h.createUser('outsider');
+    const [banned, timedOut, blocked] = [await h.createUser('banned'), await h.createUser('timedout'), await h.createUser('blocked')];
     const publicRoom = await h.createRoom(creator);
     const privateRoom = await h.createRoom(creator, { private: true });
-    await h.chat.join(member, publicRoom.id);
-    await h.chat.addMember(creator, privateRoom.id, member.id);
-    f = { publicRoom, privateRoom, creator, member, nonMember };
+    const until = new Date(Date.now() + 3_600_000).toISOString();
+    for (const room of [publicRoom, privateRoom]) {
+      for (const user of [member, banned, timedOut]) await h.store.addMember(room.id, user.id);
+      await h.store.removeMemberBy(room.id, banned.id, { ban: true, from: ['member'] }, { actorId: creator.id, action: 'ban', targetId: banned.id });
+      await h.store.setRoomTimeout(room.id, timedOut.id, until, { actorId: creator.id, action: 'timeout', targetId: timedOut.id });
+    }
+    const dm = (await h.store.openDirectRoom(creator.id, member.id))!.room;
+    const blockedDm = (await h.store.openDirectRoom(creator.id, blocked.id))!.room;
+    expect(await h.store.blockUser(creator.id, blocked.id, 500)).toBe('added');
+    f = { publicRoom, privateRoom, creator, member, nonMember, banned, timedOut, blocked, dm, blockedDm };
   });
   afterEach(() => {
     for (const c of open.splice(0)) c.close();
@@ -107,7 +187,7 @@ describe('STOMP access matrix', () => {
     console.log(`[matrix] STOMP: ${cells} cells (${MATRIX.length} destinations × ${ROLES.length} roles)`);
   });
 
-  const userOf = (role: Role): TestUser => (role === 'member' ? f.member : role === 'creator' ? f.creator : f.nonMember);
+  const userOf = (role: Role): TestUser => (role === 'anonymous' || role === 'impostor' ? f.nonMember : f[role]);
 
   /** Connects as the role with /user/queue/errors subscribed, so refusals arrive as messages there. */
   async function connectAs(role: Exclude<Role, 'anonymous'>): Promise<RawStompClient> {
@@ -140,14 +220,19 @@ describe('STOMP access matrix', () => {
     publicRoom: { id: '<public>' },
     privateRoom: { id: '<private>' },
     creator: { id: '<creator-id>', username: '<creator-name>' },
+    dm: { id: '<dm>' },
+    blockedDm: { id: '<blocked-dm>' },
   } as unknown as Fixture;
-  const cases = MATRIX.flatMap((row) => ROLES.map((role) => ({ row, role, name: `${row.command} ${row.destination(placeholders)} as ${role}` })));
+  const cases = MATRIX.flatMap((row) =>
+    ROLES.map((role) => ({ row, role, name: `${row.command} ${row.destination(placeholders)}${row.target ? ` (${row.target}'s message)` : ''} as ${role}` })),
+  );
 
   it.each(cases)('$name', async ({ row, role }) => {
     cells++;
     const expected = row.expect[role];
     const room = row.room?.(f);
-    const target = row.lifecycle && room ? await h.chat.send(f.member, room.id, 'to change', 'http') : undefined;
+    // Straight through the store (the timed-out member could not send it now).
+    const target = row.lifecycle && room ? await h.store.appendMessage({ roomId: room.id, senderId: f[row.target ?? 'member'].id, type: 'text', text: 'to change' }) : undefined;
     const seqBefore = room ? await h.store.lastSeq(room.id) : null;
     const receipt = `cell-${cells}`;
 
@@ -170,6 +255,8 @@ describe('STOMP access matrix', () => {
         expect(reply.command, JSON.stringify(reply)).toBe('MESSAGE');
         expect(reply.headers['destination']).toBe('/user/queue/errors');
         expect(JSON.parse(reply.body)).toMatchObject({ code: expected, receiptId: receipt });
+        const error = row.errors?.[role];
+        if (error) expect((JSON.parse(reply.body) as { message: string }).message).toMatch(error);
       }
     }
 

@@ -144,6 +144,27 @@ describe.each(storeBackends())('reactions and mentions through ChatService (%s)'
     const sent = await chat.send(actor(alice), room.id, text, 'stomp');
     expect(sent.mentions).toHaveLength(MAX_MENTIONS_PER_MESSAGE);
     expect(new Set(sent.mentions)).toEqual(new Set(members.slice(0, MAX_MENTIONS_PER_MESSAGE).map((m) => m.id)));
+    // An edit is bounded the same way: reversed, the edit names the last 20, of which 5 are new.
+    const reversed = [...members].reverse();
+    const edited = await chat.editMessage(actor(alice), room.id, sent.id, reversed.map((m) => `@${m.username}`).join(' ') + ' @ghost1'.repeat(500), 'stomp');
+    expect(edited.mentions).toHaveLength(5);
+    expect(new Set(edited.mentions)).toEqual(new Set(members.slice(MAX_MENTIONS_PER_MESSAGE).map((m) => m.id)));
+    expect((await store.getMessage(room.id, sent.id))!.mentions).toHaveLength(MAX_MENTIONS_PER_MESSAGE);
+  });
+
+  it('re-resolves @mentions on edit through the one edit path: members only, not the editor', async () => {
+    const { alice, bob, outsider, room } = await setup();
+    const sent = await chat.send(actor(alice), room.id, 'hello', 'http');
+    const seen: Message[] = [];
+    const stop = chat.onStored((m) => seen.push(m));
+    const edited = await chat.editMessage(actor(alice), room.id, sent.id, `hello @${bob.username} @${alice.username} @${outsider.username}`, 'http');
+    stop();
+    expect(edited).toMatchObject({ type: 'edit', targetId: sent.id, mentions: [bob.id] });
+    expect(seen).toEqual([edited]);
+    expect((await chat.listMemberRooms(actor(bob))).find((r) => r.id === room.id)).toMatchObject({ mentions: 1 });
+    const again = await chat.editMessage(actor(alice), room.id, sent.id, `hi @${bob.username}`, 'http');
+    expect(again.mentions).toBeUndefined();
+    expect((await chat.listMemberRooms(actor(bob))).find((r) => r.id === room.id)).toMatchObject({ mentions: 1 });
   });
 
   it('reads and changes the mention setting, refusing unknown or ill-typed settings', async () => {

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Room, User } from '../src/domain/types.js';
 import { ChorusError } from '../src/errors.js';
+import { SqlPushQueue } from '../src/push/sql-push-queue.js';
 import type { SqlStore } from '../src/store/sql-store.js';
 import type { ReactionChange } from '../src/store/store.js';
 import { createTestStore, storeBackends, type TestStore } from '../src/testing/index.js';
@@ -182,5 +183,89 @@ describe.each(storeBackends())('Store contract: reactions and mentions (%s)', (b
     expect(await store.listPushRecipients(room.id)).toEqual([]);
     const byRoom = await store.listPushRecipientsByRoom([room.id], new Map([[room.id, [bob.id, carol.id, alice.id]]]));
     expect(byRoom.get(room.id)).toEqual([{ userId: bob.id, unread: 1, devices: [{ token: `tok-${bob.id}`, platform: 'android' }], mentionsOnly: true }]);
+  });
+
+  describe('mentions re-resolved on edit', () => {
+    async function threeMembers() {
+      const { alice, bob, room } = await setup();
+      const carol = await newUser('carol');
+      await store.addMember(room.id, carol.id);
+      return { alice, bob, carol, room };
+    }
+    const mentionsOf = async (userId: string, roomId: string) => (await store.listMemberRooms(userId)).find((r) => r.id === roomId)?.mentions;
+    const edit = (roomId: string, actorId: string, targetId: string, text: string, mentions: string[]) =>
+      store.appendLifecycleEvent({ type: 'edit', roomId, actorId, targetId, text, mentions });
+    /** The room's claimed push jobs from `fromSeq` on: [seq, mentions, mentionsOnly] (every due job of the test database is claimed). */
+    async function claimedJobs(roomId: string, fromSeq: number) {
+      const queue = new SqlPushQueue(t.db);
+      for (let claims = await queue.claim({ maxRooms: 500, leaseMs: 60_000 }); claims.length > 0; claims = await queue.claim({ maxRooms: 500, leaseMs: 60_000 })) {
+        const mine = claims.find((c) => c.roomId === roomId);
+        if (mine) return mine.jobs.filter((j) => j.seq >= fromSeq).map((j) => [j.seq, j.mentions ?? [], j.mentionsOnly ?? false]);
+      }
+      return [];
+    }
+
+    it('counts and notifies members an edit mentions for the first time, once per message', async () => {
+      const { alice, bob, carol, room } = await threeMembers();
+      const [m] = await store.appendMemberMessages([{ roomId: room.id, senderId: alice.id, text: '@bob', mentions: [bob.id] }]);
+      await store.markRead(room.id, bob.id, m!.seq);
+      const e1 = await edit(room.id, alice.id, m!.id, '@bob @carol', [bob.id, carol.id]);
+      // The entry names only the new mention; the message names both.
+      expect(e1).toMatchObject({ type: 'edit', seq: m!.seq + 1, mentions: [carol.id] });
+      expect((await store.getMessage(room.id, m!.id))!.mentions).toEqual([bob.id, carol.id]);
+      expect(await mentionsOf(carol.id, room.id)).toBe(1);
+      expect(await mentionsOf(bob.id, room.id)).toBe(0); // already mentioned (and read): not again
+      // Removed: the message no longer names carol, her mention stays counted until read.
+      const e2 = await edit(room.id, alice.id, m!.id, '@bob', [bob.id]);
+      expect(e2!.mentions).toBeUndefined();
+      expect((await store.getMessage(room.id, m!.id))!.mentions).toEqual([bob.id]);
+      expect(await mentionsOf(carol.id, room.id)).toBe(1);
+      // Named again: neither counted nor notified twice.
+      const e3 = await edit(room.id, alice.id, m!.id, '@carol @bob', [carol.id, bob.id]);
+      expect(e3!.mentions).toBeUndefined();
+      expect(await mentionsOf(carol.id, room.id)).toBe(1);
+      // One job for the message (bob), one for the first edit (carol only); later edits add none.
+      expect(await claimedJobs(room.id, m!.seq)).toEqual([
+        [m!.seq, [bob.id], false],
+        [e1!.seq, [carol.id], true],
+      ]);
+      await store.markRead(room.id, carol.id, e1!.seq);
+      expect(await mentionsOf(carol.id, room.id)).toBe(0);
+    });
+
+    it('notifies no one an edit removed before the push went out, nor of a deleted message', async () => {
+      const { alice, bob, carol, room } = await threeMembers();
+      const [m] = await store.appendMemberMessages([{ roomId: room.id, senderId: alice.id, text: '@bob', mentions: [bob.id] }]);
+      const e1 = await edit(room.id, alice.id, m!.id, '@carol', [carol.id]);
+      expect(e1!.mentions).toEqual([carol.id]);
+      const e2 = await edit(room.id, alice.id, m!.id, 'nobody', []);
+      expect((await store.getMessage(room.id, m!.id))!.mentions).toBeUndefined();
+      expect(e2!.mentions).toBeUndefined();
+      expect(await claimedJobs(room.id, m!.seq)).toEqual([
+        [m!.seq, [], false],
+        [e1!.seq, [], true],
+      ]);
+      // A deleted message's job goes with it; its edit's job (another row) notifies no one.
+      const other = await threeMembers();
+      const [n] = await store.appendMemberMessages([{ roomId: other.room.id, senderId: other.alice.id, text: 'x' }]);
+      const e3 = await edit(other.room.id, other.alice.id, n!.id, '@bob', [other.bob.id]);
+      await store.appendLifecycleEvent({ type: 'delete', roomId: other.room.id, actorId: other.alice.id, targetId: n!.id });
+      expect(await claimedJobs(other.room.id, n!.seq)).toEqual([[e3!.seq, [], true]]);
+    });
+
+    it('serialises concurrent edits adding the same mention: one count, one job', async () => {
+      const { alice, bob, room } = await threeMembers();
+      const [m] = await store.appendMemberMessages([{ roomId: room.id, senderId: alice.id, text: 'x' }]);
+      const edits = await Promise.all(Array.from({ length: 5 }, (_, i) => edit(room.id, alice.id, m!.id, `@bob ${i}`, [bob.id])));
+      expect(edits.filter((e) => e?.mentions?.includes(bob.id))).toHaveLength(1);
+      expect(await mentionsOf(bob.id, room.id)).toBe(1);
+      expect((await claimedJobs(room.id, m!.seq)).filter(([, , only]) => only)).toHaveLength(1);
+    });
+
+    it('refuses mention ids that are not uuids', async () => {
+      const { alice, room } = await threeMembers();
+      const [m] = await store.appendMemberMessages([{ roomId: room.id, senderId: alice.id, text: 'x' }]);
+      await expectError(edit(room.id, alice.id, m!.id, 'x', ['nope']), 'bad_request');
+    });
   });
 });

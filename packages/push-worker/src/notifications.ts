@@ -56,11 +56,13 @@ export function planNotifications(
   const maxChars = options.previewChars ?? DEFAULT_PREVIEW_CHARS;
   for (const recipient of recipients) {
     if (online.has(recipient.userId)) continue;
-    // A member who muted the room hears only of the messages that mention them.
-    const jobs = claim.jobs.filter((job) => job.senderId !== recipient.userId && (!recipient.mentionsOnly || job.mentions?.includes(recipient.userId)));
+    // A member who muted the room, and an edit's job, notify only of mentions.
+    const jobs = claim.jobs.filter(
+      (job) => job.senderId !== recipient.userId && (job.mentions?.includes(recipient.userId) || (!recipient.mentionsOnly && !job.mentionsOnly)),
+    );
     const newest = jobs[jobs.length - 1];
     if (!newest) continue;
-    const count = Math.max(recipient.unread, jobs.length);
+    const count = Math.max(recipient.unread, jobs.filter((job) => !job.mentionsOnly).length, 1);
     const body = options.previews
       ? `${count > 1 ? `${count} new messages · ` : ''}${messageSummary(newest, maxChars)}`
       : count > 1

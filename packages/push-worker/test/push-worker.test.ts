@@ -140,6 +140,29 @@ describe.each(storeBackends())('push worker through firebase-admin (%s)', (kind)
     expect(fcm.sends[0]!.message.data).toMatchObject({ messageId: mention!.id, count: '1', mention: 'true' });
   });
 
+  it('notifies only the members an edit mentions for the first time, once, muted or not', async () => {
+    const sender_ = await world.user('sed', []);
+    const plain = await world.user('pat', ['android']);
+    const muted = await world.user('mo', ['android']);
+    const room = await world.room(sender_, [plain, muted]);
+    await t.store.muteRoom(room.id, muted.id, null);
+    const [message] = await world.say(room, sender_, 'hello');
+    expect((await worker().runOnce()).sent).toBe(1); // pat hears of the message, mo (muted) does not
+    fcm.reset();
+    const edit = (text: string, mentions: string[]) => t.store.appendLifecycleEvent({ type: 'edit', roomId: room.id, actorId: sender_.id, targetId: message!.id, text, mentions });
+    const entry = await edit(`hello @${muted.username}`, [muted.id]);
+    expect(await worker().runOnce()).toMatchObject({ claims: 1, sent: 1, acked: 1 });
+    // Only mo, for the mention; pat hears nothing of an edit.
+    expect(fcm.sends.map((s) => s.message.token)).toEqual(muted.tokens);
+    expect(fcm.sends[0]!.message.data).toMatchObject({ seq: String(entry!.seq), mention: 'true', count: '1' });
+    fcm.reset();
+    // Mentioned again (after an edit that removed the mention): not notified twice.
+    await edit('hello', []);
+    await edit(`hello @${muted.username} @${plain.username}`, [muted.id, plain.id]);
+    expect(await worker().runOnce()).toMatchObject({ claims: 1, sent: 1 });
+    expect(fcm.sends.map((s) => s.message.token)).toEqual(plain.tokens);
+  });
+
   it('sends a device token only to the last user who registered it (POST /api/devices moves it)', async () => {
     // The same phone: first alice registers its token, then bob signs in on it and registers it too.
     const sender_ = await world.user('sam', []);

@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { RouteDeps } from '../deps.js';
 import { actorOf } from '../plugins/authenticate.js';
+import { budget } from '../plugins/budget.js';
 import { bearerAuth, errorResponses, Reaction, Uuid } from '../schemas.js';
 
 const ReactionParams = Type.Object({
@@ -14,6 +15,9 @@ const ReactionParams = Type.Object({
 });
 
 const ReactionsAnswer = Type.Object({ messageId: Uuid, reactions: Type.Array(Reaction) });
+/** Settings changes per user per minute (each is a write to the user's row; docs/hardening.md). */
+export const SETTINGS_CHANGES_PER_MINUTE = 30;
+
 const Settings = Type.Object({ notifyMentionsWhenMuted: Type.Boolean({ description: 'a mention notifies even in a muted room (default true)' }) });
 
 /** Reactions on messages and the caller's settings (docs/conversations.md). */
@@ -49,16 +53,23 @@ export const reactionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
     async (request) => chat.getSettings(actorOf(request)),
   );
 
+  const settingsBudget = budget(app, {
+    max: SETTINGS_CHANGES_PER_MINUTE,
+    timeWindowMs: 60_000,
+    key: (request) => `settings|${actorOf(request).id}`,
+    message: 'changing settings too fast; slow down',
+  });
   app.patch(
     '/api/me/settings',
     {
       onRequest: app.authenticate,
+      preHandler: settingsBudget,
       schema: {
         tags: ['push'],
         security: bearerAuth,
         summary: "Change the caller's settings",
         body: Type.Object({ notifyMentionsWhenMuted: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
-        response: { 200: Settings, ...errorResponses(400, 401) },
+        response: { 200: Settings, ...errorResponses(400, 401, 429) },
       },
     },
     async (request) => chat.updateSettings(actorOf(request), request.body),

@@ -133,6 +133,10 @@ export class UnreadTracker {
         position.olderSkipped++;
         position.olderUpTo = Math.max(position.olderUpTo, position.skippedSeqs.shift()!);
       }
+      // An edit's mentions are the members it mentions for the first time: counted at its seq.
+      if (message.type !== 'edit' || !message.mentions?.includes(userId)) return;
+      if (position.mentionSeqs.length < MAX_SKIPPED_SEQS) position.mentionSeqs.push(message.seq);
+      if (!this.presenceTracker.isViewing(userId, message.roomId)) this.#send(userId, message.roomId, position);
       return;
     }
     if (message.mentions?.includes(userId) && position.mentionSeqs.length < MAX_SKIPPED_SEQS) position.mentionSeqs.push(message.seq);

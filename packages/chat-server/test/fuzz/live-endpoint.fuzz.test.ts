@@ -118,6 +118,11 @@ describe(`live /ws endpoint fuzzing (FUZZ_SEED=${FUZZ_SEED})`, () => {
   let bystanderUser: TestUser;
   let fuzzRoom: Room;
   let quietRoom: Room;
+  /** Rooms the fuzzer may not write to: its DM with the bystander (who blocks it), one it is banned from, one it is timed out in. */
+  let sanctioned: { dm: Room; banned: Room; timedOut: Room; seqs: Array<number | null> };
+  /** A message of the fuzzer's in fuzzRoom (edits and reactions aim at it) and a member it can @mention. */
+  let ownMessageId: string;
+  let mentionee: TestUser;
   let bystander: RawStompClient;
   let pinger: RawStompClient;
   let pings = 0;
@@ -144,6 +149,16 @@ describe(`live /ws endpoint fuzzing (FUZZ_SEED=${FUZZ_SEED})`, () => {
     bystanderUser = await h.createUser('bystander');
     fuzzRoom = await h.createRoom(fuzzer);
     quietRoom = await h.createRoom(bystanderUser);
+    mentionee = await h.createUser('mentionee');
+    await h.chat.join(mentionee, fuzzRoom.id);
+    ownMessageId = (await h.chat.send(fuzzer, fuzzRoom.id, 'edit me', 'http')).id;
+    const dm = (await h.store.openDirectRoom(fuzzer.id, bystanderUser.id))!.room;
+    await h.store.blockUser(bystanderUser.id, fuzzer.id, 500);
+    const [banned, timedOut] = [await h.createRoom(bystanderUser), await h.createRoom(bystanderUser)];
+    for (const room of [banned, timedOut]) await h.chat.join(fuzzer, room.id);
+    await h.store.removeMemberBy(banned.id, fuzzer.id, { ban: true, from: ['member'] }, { actorId: bystanderUser.id, action: 'ban', targetId: fuzzer.id });
+    await h.store.setRoomTimeout(timedOut.id, fuzzer.id, new Date(Date.now() + 3_600_000).toISOString(), { actorId: bystanderUser.id, action: 'timeout', targetId: fuzzer.id });
+    sanctioned = { dm, banned, timedOut, seqs: await Promise.all([dm, banned, timedOut].map((r) => h.store.lastSeq(r.id))) };
     bystander = await RawStompClient.connected(h.wsUrl, bystanderUser.token);
     bystander.send(`SUBSCRIBE\nid:q\ndestination:/topic/rooms/${quietRoom.id}\nreceipt:sub\n\n\0`);
     expect((await bystander.next()).headers['receipt-id']).toBe('sub');
@@ -297,6 +312,7 @@ describe(`live /ws endpoint fuzzing (FUZZ_SEED=${FUZZ_SEED})`, () => {
       fc.string({ maxLength: 40 }).map((t) => JSON.stringify({ text: t })),
       fc.string({ maxLength: 40 }),
       fc.constantFrom('{"text":', '{"text":42}', '[]', 'null', '   ', '{"messageId":"00000000-0000-0000-0000-000000000000","emoji":"👍"}', `{"messageId":"x","emoji":"${'👍'.repeat(500)}"}`),
+
       invalidUtf8.map((b) => Buffer.from(b)),
     );
     const command = fc.oneof(
@@ -310,6 +326,39 @@ describe(`live /ws endpoint fuzzing (FUZZ_SEED=${FUZZ_SEED})`, () => {
         return encodeFrame(cmd, [], b); // a header the encoder cannot represent (CONNECT is verbatim)
       }
     });
+  }
+
+  /**
+   * Well-formed SEND/SUBSCRIBE/UNSUBSCRIBE frames for the newer destinations: typing and presence,
+   * the fuzzer's DM (its peer blocks it), a room it is banned from, one it is timed out in, and
+   * edits and reactions on a real message of its own (mention-heavy edits re-resolve mentions).
+   */
+  function newerFeatureFrame(): fc.Arbitrary<Buffer> {
+    const rooms = [fuzzRoom, sanctioned.dm, sanctioned.banned, sanctioned.timedOut];
+    const destination = fc.oneof(
+      fc.constantFrom(...rooms.flatMap((r) => [`/app/rooms/${r.id}`, `/app/rooms/${r.id}/edit`, `/app/rooms/${r.id}/react`, `/app/rooms/${r.id}/delete`, `/topic/rooms/${r.id}`])),
+      fc.constantFrom(`/app/rooms/${fuzzRoom.id}/typing`, `/topic/rooms/${fuzzRoom.id}/typing`, `/topic/rooms/${fuzzRoom.id}/presence`, '/user/queue/unread'),
+    );
+    const body = fc.constantFrom(
+      JSON.stringify({ messageId: ownMessageId, text: `@${mentionee.username} `.repeat(60) }),
+      JSON.stringify({ messageId: ownMessageId, text: Array.from({ length: 200 }, (_, i) => `@ghost${i}`).join(' ') }),
+      JSON.stringify({ messageId: ownMessageId, text: 'no mention' }),
+      JSON.stringify({ messageId: ownMessageId, emoji: '👍' }),
+      JSON.stringify({ messageId: ownMessageId, emoji: '🎉', remove: true }),
+      JSON.stringify({ messageId: ownMessageId, emoji: '👍'.repeat(30) }),
+      JSON.stringify({ messageId: ownMessageId, text: 42 }),
+      `@${mentionee.username} @${bystanderUser.username} @${fuzzer.username}`,
+      '',
+    );
+    const headers = fc.tuple(
+      destination,
+      fc.nat(20),
+      fc.constantFrom('text/plain', 'application/json'),
+      fc.option(fc.constantFrom('0', '1', 'abc'), { nil: undefined }),
+    );
+    return fc.record({ command: fc.constantFrom('SEND', 'SUBSCRIBE', 'UNSUBSCRIBE'), headers, body }).map(({ command, headers: [d, n, type, since], body: b }) =>
+      encodeFrame(command, [['destination', d], ['id', `s${n}`], ['receipt', `r${n}`], ['content-type', type], ...(since === undefined ? [] : [['since', since] as [string, string]])], command === 'SEND' ? b : ''),
+    );
   }
 
   function liveCase(): fc.Arbitrary<LiveCase> {
@@ -352,6 +401,26 @@ describe(`live /ws endpoint fuzzing (FUZZ_SEED=${FUZZ_SEED})`, () => {
       { seed: FUZZ_SEED, numRuns: runs(600) },
     );
     await bystanderStillServed();
+  });
+
+  it('frames aimed at the newer destinations: DMs, bans, timeouts, typing, presence, mention-heavy edits and reactions', async () => {
+    const newer = fc
+      .record({ errorsQueue: fc.boolean(), frames: fc.array(newerFeatureFrame(), { minLength: 1, maxLength: 6 }) })
+      .map(({ errorsQueue, frames }): LiveCase => ({ connect: true, errorsQueue, messages: frames, text: frames.map(() => true) }));
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(newer, async (c) => {
+        counter.add(await runCase(c));
+        if (++n % 40 === 0) await bystanderStillServed();
+      }),
+      { seed: FUZZ_SEED, numRuns: runs(300) },
+    );
+    await bystanderStillServed();
+    // Nothing reached the rooms the fuzzer is refused in.
+    expect(await Promise.all([sanctioned.dm, sanctioned.banned, sanctioned.timedOut].map((r) => h.store.lastSeq(r.id)))).toEqual(sanctioned.seqs);
+    // An edit mentions each member once at most, however often it names them.
+    const own = await h.store.getMessage(fuzzRoom.id, ownMessageId);
+    expect(own!.mentions ?? []).toEqual(own!.mentions?.length ? [mentionee.id] : []);
   });
 
   it('a valid exchange split at every byte, as single-byte binary messages, works', async () => {

@@ -194,7 +194,8 @@ export class ChatService {
 
   /**
    * The sender edits a text message of theirs within the edit window. Stored (and published) as
-   * an `edit` entry with the room's next seq; the message itself now has the new text and editedAt.
+   * an `edit` entry with the room's next seq; the message itself now has the new text, editedAt
+   * and mentions. The entry's `mentions` are the members it mentions for the first time.
    */
   async editMessage(actor: Actor, roomId: string, messageId: unknown, text: unknown, source: SendSource): Promise<Message> {
     const target = await this.#lifecycleTarget(actor, roomId, messageId);
@@ -203,8 +204,11 @@ export class ChatService {
     if (standing?.timedOutUntil) throw forbidden(`you are timed out in this room until ${standing.timedOutUntil}`);
     await checkMayWriteDirect(this.#store, await this.requireMember(actor, roomId), actor.id);
     if (Date.now() - Date.parse(target.createdAt) > this.#editWindowMs) throw forbidden('the edit window of this message has passed');
-    const valid = validateMessageText(text, this.#maxLength);
-    return this.#storeLifecycle(actor, { type: 'edit', roomId, actorId: actor.id, targetId: target.id, text: valid }, source);
+    const edited: NewMemberMessage = { roomId, senderId: actor.id, text: validateMessageText(text, this.#maxLength) };
+    // Re-resolved like a send (one query, only with an '@'); the store counts and notifies only
+    // members the message never mentioned before.
+    if (edited.text.includes('@')) await this.#resolveMentions(actor, roomId, [edited]);
+    return this.#storeLifecycle(actor, { type: 'edit', roomId, actorId: actor.id, targetId: target.id, text: edited.text, mentions: edited.mentions ?? [] }, source);
   }
 
   /**
@@ -418,6 +422,11 @@ export class ChatService {
     if (typeof messageId !== 'string' || !UUID.test(messageId)) throw badRequest('messageId must be a message id');
     const valid = validateEmoji(emoji);
     const id = messageId.toLowerCase();
+    // A timed-out member adds nothing to the room (taking a reaction back is allowed).
+    if (!remove) {
+      const standing = await this.#store.getModerationState(roomId, actor.id);
+      if (standing?.timedOutUntil) throw forbidden(`you are timed out in this room until ${standing.timedOutUntil}`);
+    }
     const result = await this.#store.changeReaction({
       roomId,
       messageId: id,

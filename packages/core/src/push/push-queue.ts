@@ -16,8 +16,10 @@ export interface PushJob {
   attempts: number;
   /** Device tokens that already accepted this job's notification. */
   deliveredTokens: string[];
-  /** Members the message mentions (read from the message, not stored in the outbox). */
+  /** Members this job notifies of a mention (read from the message, not stored in the outbox). */
   mentions?: string[];
+  /** An edit that mentions members for the first time: it notifies only them (`mentions`). */
+  mentionsOnly?: true;
 }
 
 /**

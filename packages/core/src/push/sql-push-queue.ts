@@ -27,6 +27,7 @@ interface ClaimedRow {
   attachment_count: string | number;
   image_count: string | number;
   mentions: string[] | null;
+  mentions_only: boolean;
 }
 
 interface DeadRow {
@@ -99,8 +100,17 @@ export class SqlPushQueue implements PushQueue {
            )
            SELECT l.id, l.room_id, r.name AS room_name, l.message_id, l.seq, l.sender_id, m.sender_username,
                   left(m.text, ${PUSH_PREVIEW_SOURCE_CHARS}) AS text, l.message_created_at, l.attempts, l.delivered_tokens,
-                  coalesce(a.n, 0) AS attachment_count, coalesce(a.images, 0) AS image_count, m.mentions
+                  coalesce(a.n, 0) AS attachment_count, coalesce(a.images, 0) AS image_count,
+                  -- Mentions this job notifies: those the text mentions now whose mention row lies at
+                  -- the job's seq (a text job: mentioned when sent; an edit's job: first mentioned by
+                  -- that edit, and none once the message is deleted), so each is notified once.
+                  ARRAY(
+                    SELECT x.user_id FROM unnest(CASE WHEN m.type = 'edit' THEN CASE WHEN t.deleted_at IS NULL THEN t.mentions END ELSE m.mentions END) AS x(user_id)
+                    WHERE EXISTS (SELECT 1 FROM message_mentions mm WHERE mm.user_id = x.user_id AND mm.room_id = l.room_id AND mm.seq = l.seq)
+                  ) AS mentions,
+                  m.type = 'edit' AS mentions_only
            FROM leased l JOIN messages m ON m.id = l.message_id JOIN rooms r ON r.id = l.room_id
+           LEFT JOIN messages t ON m.type = 'edit' AND t.id = m.target_id
            LEFT JOIN LATERAL (
              SELECT count(*) AS n, count(*) FILTER (WHERE x.content_type LIKE 'image/%') AS images
              FROM attachments x WHERE x.message_id = l.message_id
@@ -255,5 +265,6 @@ function toJob(row: ClaimedRow): PushJob {
   };
   if (attachments > 0) job.attachments = { count: attachments, images: Number(row.image_count ?? 0) };
   if (row.mentions && row.mentions.length > 0) job.mentions = row.mentions;
+  if (row.mentions_only) job.mentionsOnly = true;
   return job;
 }

@@ -28,44 +28,38 @@ import * as accounts from './account-sql.js';
 import { ATTACHMENT_COLUMNS, ATTACHMENT_JSON, ATTACHMENTS_OF, toStoredAttachment, type AttachmentRow } from './attachment-rows.js';
 import { changeReaction, findMembersByUsername, getUserSettings, listOwnReactions, MENTIONS_UNREAD_OF, MENTION_PUSH_RECIPIENTS_SQL, updateUserSettings } from './reaction-rows.js';
 import type { AccountDeletion, DirectState, HistoryQuery, MembershipChange, NewAttachment, NewLifecycleEvent, NewMemberMessage, NewMessage, NewRoom, NewUser, PushRecipient, ReactionChange, ReactionResult, SearchQuery, Store, StoredAttachment } from './store.js';
+import { appendEdit } from './edit-sql.js';
 import { ModerationSql, PROMOTE_HEIR_SQL, SEND_GATE_SQL, SLOW_MODE_FLAG_SQL } from './moderation-sql.js';
 import { DIRECT_PEER_OF, DirectRows, NOT_BLOCKED_IN_DIRECT_ROOM } from './direct-rows.js';
 
 const MESSAGE_TYPES: readonly MessageType[] = ['text', 'join', 'leave'];
 
 /**
- * An edit or delete in ONE statement: the target (a live text message of the room; the actor a
- * member) is changed, and only then the room's seq moves and the event is inserted, so either
- * both are written or neither. A concurrent delete of the target re-checks deleted_at after the
- * row lock and writes nothing. $1 event id, $2 room, $3 actor, $4 target, $5 new text ('' on delete).
+ * A delete in ONE statement: the target (a live text message of the room; the actor a member) is
+ * emptied, and only then the room's seq moves and the event is inserted, so either both are
+ * written or neither. A concurrent delete of the target re-checks deleted_at after the row lock
+ * and writes nothing. A deleted message's files go with it (their rows now, their objects by the
+ * orphan-object sweep), and so does its push job if not sent yet (no notification for a deleted
+ * message, not even on replay). Edits: edit-sql.ts. $1 event id, $2 room, $3 actor, $4 target, $5 ''.
  */
-function lifecycleSql(type: 'edit' | 'delete'): string {
-  const change = type === 'edit' ? 'text = $5::text, edited_at = now()' : "text = '', deleted_at = now()";
-  // A deleted message's files go with it: their rows now, their objects by the orphan-object sweep.
-  // and its push job if not sent yet (no notification for a deleted message, not even on replay).
-  const dropFiles =
-    type === 'delete'
-      ? ', gone AS (DELETE FROM attachments WHERE message_id IN (SELECT id FROM t)), unpushed AS (DELETE FROM push_outbox WHERE message_id IN (SELECT id FROM t))'
-      : '';
-  return `
+const DELETE_SQL = `
     WITH t AS (
-      UPDATE messages SET ${change}
+      UPDATE messages SET text = '', deleted_at = now()
       WHERE id = $4 AND room_id = $2 AND type = 'text' AND deleted_at IS NULL
         AND EXISTS (SELECT 1 FROM memberships WHERE room_id = $2 AND user_id = $3)
       RETURNING id
-    )${dropFiles}, r AS (
+    ), gone AS (DELETE FROM attachments WHERE message_id IN (SELECT id FROM t)),
+    unpushed AS (DELETE FROM push_outbox WHERE message_id IN (SELECT id FROM t)), r AS (
       UPDATE rooms SET last_seq = rooms.last_seq + 1, lifecycle_count = rooms.lifecycle_count + 1
       FROM users u
       WHERE rooms.id = $2 AND u.id = $3 AND EXISTS (SELECT 1 FROM t)
       RETURNING rooms.id, rooms.last_seq, u.username
     ), m AS (
       INSERT INTO messages (id, room_id, seq, type, sender_id, sender_username, text, target_id)
-      SELECT $1::uuid, r.id, r.last_seq, '${type}', $3::uuid, r.username, $5::text, $4::uuid FROM r
+      SELECT $1::uuid, r.id, r.last_seq, 'delete', $3::uuid, r.username, $5::text, $4::uuid FROM r
       RETURNING ${MESSAGE_COLUMNS}
     )
     SELECT ${MESSAGE_COLUMNS} FROM m`;
-}
-const LIFECYCLE_SQL = { edit: lifecycleSql('edit'), delete: lifecycleSql('delete') } as const;
 
 /** listPushRecipients counts unread messages up to this many. */
 export const PUSH_UNREAD_CAP = 1000;
@@ -473,9 +467,14 @@ export class SqlStore implements Store {
     if (event.type !== 'edit' && event.type !== 'delete') throw badRequest('type must be edit or delete');
     const text = event.type === 'edit' ? event.text : '';
     if (typeof text !== 'string') throw badRequest('text must be a string');
+    if (event.mentions !== undefined && !event.mentions.every(isUuid)) throw badRequest('mentions must be user ids');
     if (!isUuid(event.roomId) || !isUuid(event.actorId) || !isUuid(event.targetId)) return null;
     return this.#run(async () => {
-      const { rows } = await this.db.query<MessageRow>(LIFECYCLE_SQL[event.type], [randomUUID(), event.roomId, event.actorId, event.targetId, text]);
+      if (event.type === 'edit') {
+        const row = await appendEdit(this.db, { roomId: event.roomId, actorId: event.actorId, targetId: event.targetId, text, mentions: event.mentions ?? [] });
+        return row ? toMessage(row) : null;
+      }
+      const { rows } = await this.db.query<MessageRow>(DELETE_SQL, [randomUUID(), event.roomId, event.actorId, event.targetId, text]);
       return rows[0] ? toMessage(rows[0]) : null;
     });
   }

@@ -41,6 +41,11 @@ export interface NewLifecycleEvent {
   targetId: string;
   /** The new text (edit only). */
   text?: string;
+  /**
+   * Edit only: ids of the room's members the new text mentions (resolved by the caller). Those
+   * the message never mentioned before are counted and notified once (docs/conversations.md).
+   */
+  mentions?: readonly string[];
 }
 
 export interface NewAttachment {
