@@ -1,39 +1,28 @@
-import type { Client } from '@stomp/stompjs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { CANNOT_MESSAGE, DirectMessageService } from '@chorus/core';
 import { roomSendDestination } from '@chorus/protocol';
-import { startHarness, type Harness, type Replica, type TestUser } from './support/harness.js';
-import { connectStomp, sendWithReceipt, subscribeInbox, subscribeWithReceipt } from './support/stomp-clients.js';
+import type { Harness, Replica, TestUser } from './support/harness.js';
+import { sendWithReceipt, subscribeInbox, subscribeWithReceipt } from './support/stomp-clients.js';
+import { useTwoReplicas } from './support/two-replicas.js';
 
 /**
  * A direct room over STOMP is an ordinary room of its two members (across replicas), closed to a
  * third user, and a blocked member's SEND into it is refused with the neutral message.
  */
 describe('direct messages over STOMP', () => {
+  const replicas = useTwoReplicas();
+  const { connect } = replicas;
   let h: Harness;
   let b: Replica;
   let dms: DirectMessageService;
   let alice: TestUser;
   let bob: TestUser;
   let carol: TestUser;
-  const clients: Client[] = [];
-  const connect = async (url: string, user: TestUser) => {
-    const c = await connectStomp(url, user.token);
-    clients.push(c);
-    return c;
-  };
 
   beforeAll(async () => {
-    h = await startHarness({ broker: 'redis' });
-    b = await h.startReplica();
+    ({ h, b } = replicas);
     dms = new DirectMessageService(h.store, h.chat);
     [alice, bob, carol] = [await h.createUser('alice'), await h.createUser('bob'), await h.createUser('carol')];
-  });
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.deactivate()));
-  });
-  afterAll(async () => {
-    await h?.close();
   });
 
   it('delivers a DM sent over STOMP to the other member on another replica; a third user can neither subscribe nor send', async () => {

@@ -1,8 +1,8 @@
-import type { Client } from '@stomp/stompjs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { deleteSendDestination, editSendDestination, roomSendDestination } from '@chorus/protocol';
-import { startHarness, type Harness, type Replica, type TestUser } from './support/harness.js';
-import { connectStomp, sendWithReceipt, subscribeInbox, subscribeWithReceipt } from './support/stomp-clients.js';
+import type { Harness, Replica, TestUser } from './support/harness.js';
+import { sendWithReceipt, subscribeInbox, subscribeWithReceipt } from './support/stomp-clients.js';
+import { useTwoReplicas } from './support/two-replicas.js';
 
 /**
  * Edits and deletes are entries of the room's sequence: subscribers see them live, and a client
@@ -10,28 +10,17 @@ import { connectStomp, sendWithReceipt, subscribeInbox, subscribeWithReceipt } f
  * Two replicas share one store and talk through Redis, as in production.
  */
 describe('message edits and deletes over STOMP', () => {
+  const replicas = useTwoReplicas();
+  const { connect } = replicas;
   let h: Harness;
   let b: Replica;
   let alice: TestUser;
   let bob: TestUser;
-  const clients: Client[] = [];
-  const connect = async (url: string, user: TestUser) => {
-    const c = await connectStomp(url, user.token);
-    clients.push(c);
-    return c;
-  };
 
   beforeAll(async () => {
-    h = await startHarness({ broker: 'redis' });
-    b = await h.startReplica();
+    ({ h, b } = replicas);
     alice = await h.createUser('alice');
     bob = await h.createUser('bob');
-  });
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.deactivate()));
-  });
-  afterAll(async () => {
-    await h?.close();
   });
 
   it('reaches a live subscriber on the other replica, and a resume with since on the other replica replays every change once', async () => {

@@ -1,9 +1,9 @@
-import type { Client } from '@stomp/stompjs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ModerationService } from '@chorus/core';
 import { roomSendDestination } from '@chorus/protocol';
-import { startHarness, type Harness, type Replica, type TestUser } from './support/harness.js';
-import { connectStomp, sendWithReceipt, subscribeInbox, subscribeWithReceipt, type Inbox } from './support/stomp-clients.js';
+import type { Harness, Replica, TestUser } from './support/harness.js';
+import { sendWithReceipt, subscribeInbox, subscribeWithReceipt, type Inbox } from './support/stomp-clients.js';
+import { useTwoReplicas } from './support/two-replicas.js';
 
 interface Refusal {
   code: string;
@@ -19,34 +19,23 @@ interface Refusal {
  * for STOMP SEND as for REST. Two replicas share one store and talk through Redis.
  */
 describe('room moderation over STOMP', () => {
+  const replicas = useTwoReplicas();
+  const { connect } = replicas;
   let h: Harness;
   let b: Replica;
   let moderation: ModerationService;
   let owner: TestUser;
   let mod: TestUser;
   let bob: TestUser;
-  const clients: Client[] = [];
-  const connect = async (url: string, user: TestUser) => {
-    const c = await connectStomp(url, user.token);
-    clients.push(c);
-    return c;
-  };
   const errorsOf = (inbox: Inbox) => inbox.messages as unknown as Refusal[];
 
   beforeAll(async () => {
-    h = await startHarness({ broker: 'redis' });
-    b = await h.startReplica();
+    ({ h, b } = replicas);
     // The REST api's service, over replica A's ChatService (its publishes reach B through Redis).
     moderation = new ModerationService(h.store, h.chat);
     owner = await h.createUser('owner');
     mod = await h.createUser('mod');
     bob = await h.createUser('bob');
-  });
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.deactivate()));
-  });
-  afterAll(async () => {
-    await h?.close();
   });
 
   async function room(options: { private?: boolean } = {}) {

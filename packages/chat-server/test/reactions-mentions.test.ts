@@ -1,8 +1,8 @@
-import type { Client } from '@stomp/stompjs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { editSendDestination, reactSendDestination, roomSendDestination, type UnreadUpdate } from '@chorus/protocol';
-import { startHarness, type Harness, type Replica, type TestUser } from './support/harness.js';
-import { connectStomp, sendWithReceipt, subscribeInbox, subscribeWithReceipt } from './support/stomp-clients.js';
+import type { Harness, Replica, TestUser } from './support/harness.js';
+import { sendWithReceipt, subscribeInbox, subscribeWithReceipt } from './support/stomp-clients.js';
+import { useTwoReplicas } from './support/two-replicas.js';
 
 /**
  * Reactions are entries of the room's sequence (live on every replica, replayed by `since`);
@@ -10,29 +10,18 @@ import { connectStomp, sendWithReceipt, subscribeInbox, subscribeWithReceipt } f
  * share one store and talk through Redis, as in production.
  */
 describe('reactions and mentions over STOMP', () => {
+  const replicas = useTwoReplicas();
+  const { connect } = replicas;
   let h: Harness;
   let b: Replica;
   let alice: TestUser;
   let bob: TestUser;
-  const clients: Client[] = [];
-  const connect = async (url: string, user: TestUser) => {
-    const c = await connectStomp(url, user.token);
-    clients.push(c);
-    return c;
-  };
   const json = { 'content-type': 'application/json' };
 
   beforeAll(async () => {
-    h = await startHarness({ broker: 'redis' });
-    b = await h.startReplica();
+    ({ h, b } = replicas);
     alice = await h.createUser('alice');
     bob = await h.createUser('bob');
-  });
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.deactivate()));
-  });
-  afterAll(async () => {
-    await h?.close();
   });
 
   it('reaches a live subscriber on the other replica, and a since-resume on the other replica replays each change once', async () => {
