@@ -1,25 +1,12 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryBroker } from '../src/broker/memory-broker.js';
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
 import { topics } from '../src/broker/topics.js';
-import type { Message, User } from '../src/domain/types.js';
+import type { Message } from '../src/domain/types.js';
 import { ChorusError } from '../src/errors.js';
-import { ChatService } from '../src/messaging/chat-service.js';
 import { MAX_MENTIONS_PER_MESSAGE, parseMentions } from '../src/messaging/mentions.js';
 import { MAX_REACTIONS_PER_MESSAGE, MAX_REACTIONS_PER_USER, validateEmoji } from '../src/messaging/reactions.js';
-import { createMetrics } from '../src/observability/metrics.js';
-import type { SqlStore } from '../src/store/sql-store.js';
-import { createTestStore, storeBackends, type TestStore } from '../src/testing/index.js';
-
-const tag = () => randomBytes(5).toString('hex');
-
-function expectError(promise: Promise<unknown>, code: string, message?: RegExp) {
-  return expect(promise).rejects.toSatisfy((err: unknown) => {
-    if (!(err instanceof ChorusError) || err.code !== code || (message !== undefined && !message.test(err.message))) throw err;
-    return true;
-  });
-}
+import { storeBackends } from '../src/testing/index.js';
+import { actor, expectChorusError, tag, useChatFixture } from './support/chat-fixture.js';
 
 describe('what a reaction may be', () => {
   it.each(['👍', '👍🏽', '🇫🇷', '1️⃣', '👩‍👩‍👧', '❤️', '🏳️‍🌈'])('accepts %s', (emoji) => {
@@ -43,53 +30,35 @@ describe('what a mention is', () => {
 });
 
 describe.each(storeBackends())('reactions and mentions through ChatService (%s)', (backend) => {
-  let t: TestStore;
-  let store: SqlStore;
-  let broker: MemoryBroker;
-  let chat: ChatService;
+  const fx = useChatFixture(backend, { maxMessageLength: 20_000 });
 
-  beforeAll(async () => {
-    t = await createTestStore(backend);
-    store = t.store;
-    broker = new MemoryBroker();
-    chat = new ChatService({ store, broker, metrics: createMetrics('test'), logger: pino({ level: 'silent' }), maxMessageLength: 20_000 });
-  });
-  afterAll(async () => {
-    await broker?.close();
-    await t?.cleanup();
-  });
-
-  const newUser = async (prefix = 'u'): Promise<User> => {
-    const name = `${prefix}_${tag()}`;
-    return store.createUser({ username: name, email: `${name}@example.test`, passwordHash: 'x' });
-  };
-  const actor = (u: User) => ({ id: u.id, username: u.username });
+  const { newUser } = fx;
   async function setup(isPrivate = false) {
     const alice = await newUser('alice');
     const bob = await newUser('bob');
     const outsider = await newUser('out');
-    const room = await store.createRoom({ name: `room ${tag()}`, private: isPrivate, createdBy: alice.id });
-    await store.addMember(room.id, bob.id);
-    const message = await chat.send(actor(alice), room.id, 'hello', 'http');
+    const room = await fx.store.createRoom({ name: `room ${tag()}`, private: isPrivate, createdBy: alice.id });
+    await fx.store.addMember(room.id, bob.id);
+    const message = await fx.chat.send(actor(alice), room.id, 'hello', 'http');
     return { alice, bob, outsider, room, message };
   }
 
   it('publishes a reaction entry with the next seq, and history marks my reactions', async () => {
     const { alice, bob, room, message } = await setup();
     const published: Message[] = [];
-    const off = await broker.subscribe(topics.room(room.id), (payload) => published.push(JSON.parse(payload) as Message));
-    const answer = await chat.react(actor(bob), room.id, message.id, '🎉', false, 'http');
+    const off = await fx.broker.subscribe(topics.room(room.id), (payload) => published.push(JSON.parse(payload) as Message));
+    const answer = await fx.chat.react(actor(bob), room.id, message.id, '🎉', false, 'http');
     expect(answer).toEqual({ messageId: message.id, reactions: [{ emoji: '🎉', count: 1, mine: true }] });
     expect(published).toEqual([expect.objectContaining({ type: 'reaction', seq: message.seq + 1, targetId: message.id, reaction: { emoji: '🎉' }, reactions: [{ emoji: '🎉', count: 1 }] })]);
     // Again: nothing new is published.
-    await chat.react(actor(bob), room.id, message.id, '🎉', false, 'http');
+    await fx.chat.react(actor(bob), room.id, message.id, '🎉', false, 'http');
     expect(published).toHaveLength(1);
-    const forBob = await chat.history(actor(bob), room.id, { limit: 10, after: message.seq - 1 });
-    const forAlice = await chat.history(actor(alice), room.id, { limit: 10, after: message.seq - 1 });
+    const forBob = await fx.chat.history(actor(bob), room.id, { limit: 10, after: message.seq - 1 });
+    const forAlice = await fx.chat.history(actor(alice), room.id, { limit: 10, after: message.seq - 1 });
     expect(forBob[0]!.reactions).toEqual([{ emoji: '🎉', count: 1, mine: true }]);
     expect(forAlice[0]!.reactions).toEqual([{ emoji: '🎉', count: 1 }]);
     expect(forBob[1]!.reactions).toEqual([{ emoji: '🎉', count: 1 }]); // the entry: no per-reader marks
-    const removed = await chat.react(actor(bob), room.id, message.id, '🎉', true, 'stomp');
+    const removed = await fx.chat.react(actor(bob), room.id, message.id, '🎉', true, 'stomp');
     expect(removed.reactions).toEqual([]);
     expect(published[1]).toMatchObject({ type: 'reaction', reaction: { emoji: '🎉', removed: true }, reactions: [] });
     off();
@@ -97,15 +66,15 @@ describe.each(storeBackends())('reactions and mentions through ChatService (%s)'
 
   it('refuses outsiders, bad ids, bad emoji, non-text targets and deleted messages', async () => {
     const { alice, outsider, room, message } = await setup();
-    await expectError(chat.react(actor(outsider), room.id, message.id, '👍', false, 'http'), 'forbidden');
+    await expectChorusError(fx.chat.react(actor(outsider), room.id, message.id, '👍', false, 'http'), 'forbidden');
     const hidden = await setup(true);
-    await expectError(chat.react(actor(outsider), hidden.room.id, hidden.message.id, '👍', false, 'http'), 'not_found');
-    await expectError(chat.react(actor(alice), room.id, 'x', '👍', false, 'http'), 'bad_request');
-    await expectError(chat.react(actor(alice), room.id, randomUUID(), '👍', false, 'http'), 'not_found');
-    await expectError(chat.react(actor(alice), room.id, message.id, 'lol', false, 'http'), 'bad_request');
-    await expectError(chat.react(actor(alice), room.id, message.id, '👍'.repeat(10_000), false, 'http'), 'bad_request');
-    await chat.deleteMessage(actor(alice), room.id, message.id, 'http');
-    await expectError(chat.react(actor(alice), room.id, message.id, '👍', false, 'http'), 'conflict', /deleted/);
+    await expectChorusError(fx.chat.react(actor(outsider), hidden.room.id, hidden.message.id, '👍', false, 'http'), 'not_found');
+    await expectChorusError(fx.chat.react(actor(alice), room.id, 'x', '👍', false, 'http'), 'bad_request');
+    await expectChorusError(fx.chat.react(actor(alice), room.id, randomUUID(), '👍', false, 'http'), 'not_found');
+    await expectChorusError(fx.chat.react(actor(alice), room.id, message.id, 'lol', false, 'http'), 'bad_request');
+    await expectChorusError(fx.chat.react(actor(alice), room.id, message.id, '👍'.repeat(10_000), false, 'http'), 'bad_request');
+    await fx.chat.deleteMessage(actor(alice), room.id, message.id, 'http');
+    await expectChorusError(fx.chat.react(actor(alice), room.id, message.id, '👍', false, 'http'), 'conflict', /deleted/);
   });
 
   it('bounds reactions per user and per message (1000 attempts store at most the bounds)', async () => {
@@ -114,13 +83,13 @@ describe.each(storeBackends())('reactions and mentions through ChatService (%s)'
     let refused = 0;
     for (let i = 0; i < 1000; i++) {
       const who = i % 2 === 0 ? alice : bob;
-      await chat.react(actor(who), room.id, message.id, pool[i % pool.length]!, false, 'http').catch((err: unknown) => {
+      await fx.chat.react(actor(who), room.id, message.id, pool[i % pool.length]!, false, 'http').catch((err: unknown) => {
         if (!(err instanceof ChorusError) || err.code !== 'conflict') throw err;
         refused++;
       });
     }
     expect(refused).toBeGreaterThan(0);
-    const [stored] = await chat.history(actor(alice), room.id, { limit: 1, after: message.seq - 1 });
+    const [stored] = await fx.chat.history(actor(alice), room.id, { limit: 1, after: message.seq - 1 });
     expect(stored!.reactions!.length).toBeLessThanOrEqual(MAX_REACTIONS_PER_MESSAGE);
     const total = stored!.reactions!.reduce((n, r) => n + r.count, 0);
     expect(total).toBeLessThanOrEqual(2 * MAX_REACTIONS_PER_USER);
@@ -128,51 +97,51 @@ describe.each(storeBackends())('reactions and mentions through ChatService (%s)'
 
   it('resolves @mentions of members only, not the sender, and one query for the send', async () => {
     const { alice, bob, outsider, room } = await setup();
-    const sent = await chat.send(actor(alice), room.id, `@${bob.username.toUpperCase()} @${alice.username} @${outsider.username} @nobody_x`, 'http');
+    const sent = await fx.chat.send(actor(alice), room.id, `@${bob.username.toUpperCase()} @${alice.username} @${outsider.username} @nobody_x`, 'http');
     expect(sent.mentions).toEqual([bob.id]);
-    const plain = await chat.send(actor(alice), room.id, 'no mentions here', 'http');
+    const plain = await fx.chat.send(actor(alice), room.id, 'no mentions here', 'http');
     expect(plain.mentions).toBeUndefined();
-    const rooms = await chat.listMemberRooms(actor(bob));
+    const rooms = await fx.chat.listMemberRooms(actor(bob));
     expect(rooms.find((r) => r.id === room.id)).toMatchObject({ mentions: 1 });
   });
 
   it('stays bounded with 1000 @mentions in one message', async () => {
     const { alice, room } = await setup();
     const members = await Promise.all(Array.from({ length: MAX_MENTIONS_PER_MESSAGE + 5 }, () => newUser('m')));
-    for (const m of members) await store.addMember(room.id, m.id);
+    for (const m of members) await fx.store.addMember(room.id, m.id);
     const text = [...members.map((m) => `@${m.username}`), ...Array.from({ length: 1000 }, (_, i) => `@ghost${i}`)].join(' ');
-    const sent = await chat.send(actor(alice), room.id, text, 'stomp');
+    const sent = await fx.chat.send(actor(alice), room.id, text, 'stomp');
     expect(sent.mentions).toHaveLength(MAX_MENTIONS_PER_MESSAGE);
     expect(new Set(sent.mentions)).toEqual(new Set(members.slice(0, MAX_MENTIONS_PER_MESSAGE).map((m) => m.id)));
     // An edit is bounded the same way: reversed, the edit names the last 20, of which 5 are new.
     const reversed = [...members].reverse();
-    const edited = await chat.editMessage(actor(alice), room.id, sent.id, reversed.map((m) => `@${m.username}`).join(' ') + ' @ghost1'.repeat(500), 'stomp');
+    const edited = await fx.chat.editMessage(actor(alice), room.id, sent.id, reversed.map((m) => `@${m.username}`).join(' ') + ' @ghost1'.repeat(500), 'stomp');
     expect(edited.mentions).toHaveLength(5);
     expect(new Set(edited.mentions)).toEqual(new Set(members.slice(MAX_MENTIONS_PER_MESSAGE).map((m) => m.id)));
-    expect((await store.getMessage(room.id, sent.id))!.mentions).toHaveLength(MAX_MENTIONS_PER_MESSAGE);
+    expect((await fx.store.getMessage(room.id, sent.id))!.mentions).toHaveLength(MAX_MENTIONS_PER_MESSAGE);
   });
 
   it('re-resolves @mentions on edit through the one edit path: members only, not the editor', async () => {
     const { alice, bob, outsider, room } = await setup();
-    const sent = await chat.send(actor(alice), room.id, 'hello', 'http');
+    const sent = await fx.chat.send(actor(alice), room.id, 'hello', 'http');
     const seen: Message[] = [];
-    const stop = chat.onStored((m) => seen.push(m));
-    const edited = await chat.editMessage(actor(alice), room.id, sent.id, `hello @${bob.username} @${alice.username} @${outsider.username}`, 'http');
+    const stop = fx.chat.onStored((m) => seen.push(m));
+    const edited = await fx.chat.editMessage(actor(alice), room.id, sent.id, `hello @${bob.username} @${alice.username} @${outsider.username}`, 'http');
     stop();
     expect(edited).toMatchObject({ type: 'edit', targetId: sent.id, mentions: [bob.id] });
     expect(seen).toEqual([edited]);
-    expect((await chat.listMemberRooms(actor(bob))).find((r) => r.id === room.id)).toMatchObject({ mentions: 1 });
-    const again = await chat.editMessage(actor(alice), room.id, sent.id, `hi @${bob.username}`, 'http');
+    expect((await fx.chat.listMemberRooms(actor(bob))).find((r) => r.id === room.id)).toMatchObject({ mentions: 1 });
+    const again = await fx.chat.editMessage(actor(alice), room.id, sent.id, `hi @${bob.username}`, 'http');
     expect(again.mentions).toBeUndefined();
-    expect((await chat.listMemberRooms(actor(bob))).find((r) => r.id === room.id)).toMatchObject({ mentions: 1 });
+    expect((await fx.chat.listMemberRooms(actor(bob))).find((r) => r.id === room.id)).toMatchObject({ mentions: 1 });
   });
 
   it('reads and changes the mention setting, refusing unknown or ill-typed settings', async () => {
     const { alice } = await setup();
-    expect(await chat.getSettings(actor(alice))).toEqual({ notifyMentionsWhenMuted: true });
-    expect(await chat.updateSettings(actor(alice), { notifyMentionsWhenMuted: false })).toEqual({ notifyMentionsWhenMuted: false });
-    await expectError(chat.updateSettings(actor(alice), { notifyMentionsWhenMuted: 'yes' }), 'bad_request');
-    await expectError(chat.updateSettings(actor(alice), { other: 1 }), 'bad_request');
-    await expectError(chat.updateSettings(actor(alice), null), 'bad_request');
+    expect(await fx.chat.getSettings(actor(alice))).toEqual({ notifyMentionsWhenMuted: true });
+    expect(await fx.chat.updateSettings(actor(alice), { notifyMentionsWhenMuted: false })).toEqual({ notifyMentionsWhenMuted: false });
+    await expectChorusError(fx.chat.updateSettings(actor(alice), { notifyMentionsWhenMuted: 'yes' }), 'bad_request');
+    await expectChorusError(fx.chat.updateSettings(actor(alice), { other: 1 }), 'bad_request');
+    await expectChorusError(fx.chat.updateSettings(actor(alice), null), 'bad_request');
   });
 });
