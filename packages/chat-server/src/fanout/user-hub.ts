@@ -5,6 +5,17 @@ import { userQueueDestination } from '../protocol/destinations.js';
 import type { EventSubscriber } from './room-event-hub.js';
 import { USER_EVENTS, type TopicRegistry } from './topic-registry.js';
 
+/** Told of each room whose membership changed for the user it watches (see UserHub.watchRooms). */
+export interface RoomsWatcher {
+  roomsChanged(roomId: string): void;
+}
+
+interface RoomWatch {
+  readonly watchers: Set<RoomsWatcher>;
+  /** Settles with the topic listener in place (its stop function), or rejects when it could not be. */
+  readonly listening: Promise<() => void>;
+}
+
 /**
  * `/user/queue/<name>` subscriptions of this process. Each user with a local
  * subscription holds one listener on `topics.user(userId)` (one broker
@@ -14,6 +25,8 @@ import { USER_EVENTS, type TopicRegistry } from './topic-registry.js';
 export class UserHub {
   /** userId → queue → subscribers */
   readonly #queues = new Map<string, Map<string, Set<EventSubscriber>>>();
+  /** userId → the watchers of the user's room memberships, and their shared topic listener. */
+  readonly #roomWatches = new Map<string, RoomWatch>();
 
   constructor(private readonly registry: TopicRegistry) {}
 
@@ -41,14 +54,46 @@ export class UserHub {
   }
 
   /**
-   * Calls `listener` with the room whenever the user joins, leaves or is added to a room, from
-   * any process (the `rooms-changed` event ChatService publishes on every membership change).
+   * Has `watcher` told of each room the user joins, leaves or is added to, from any process (the
+   * `rooms-changed` event ChatService publishes on every membership change), until unwatchRooms.
+   * Resolves once those events reach it; rejects (unavailable) when the broker cannot subscribe.
+   * Adding a watcher twice is harmless. The watchers of a user share one topic listener: every
+   * session of a user that holds room subscriptions is watching, and idle servers hold many.
    */
-  async onRoomsChanged(userId: string, listener: (roomId: string) => void): Promise<() => void> {
-    return this.registry.listen(USER_EVENTS, topics.user(userId), (event) => {
-      // Payloads from other processes are only shape-checked by type; the room id is checked here.
-      if (event.type === 'rooms-changed' && typeof event.roomId === 'string') listener(event.roomId);
-    });
+  async watchRooms(userId: string, watcher: RoomsWatcher): Promise<void> {
+    let watch = this.#roomWatches.get(userId);
+    if (!watch) {
+      const watchers = new Set<RoomsWatcher>();
+      const listening = this.registry.listen(USER_EVENTS, topics.user(userId), (event) => {
+        // Payloads from other processes are only shape-checked by type; the room id is checked here.
+        if (event.type !== 'rooms-changed' || typeof event.roomId !== 'string') return;
+        for (const each of watchers) each.roomsChanged(event.roomId);
+      });
+      const created: RoomWatch = { watchers, listening };
+      watch = created;
+      this.#roomWatches.set(userId, created);
+      listening.catch(() => {
+        if (this.#roomWatches.get(userId) === created) this.#roomWatches.delete(userId); // the next call tries again
+      });
+    }
+    watch.watchers.add(watcher);
+    try {
+      await watch.listening;
+    } catch (err) {
+      watch.watchers.delete(watcher);
+      throw err;
+    }
+  }
+
+  /** Stops telling `watcher` of the user's membership changes (nothing happens if it was not watching). */
+  unwatchRooms(userId: string, watcher: RoomsWatcher): void {
+    const watch = this.#roomWatches.get(userId);
+    if (!watch?.watchers.delete(watcher) || watch.watchers.size > 0) return;
+    this.#roomWatches.delete(userId);
+    void watch.listening.then(
+      (stop) => stop(),
+      () => {},
+    );
   }
 
   hasSubscribers(userId: string, queue: string): boolean {
@@ -65,6 +110,7 @@ export class UserHub {
 
   close(): void {
     this.#queues.clear();
+    this.#roomWatches.clear();
   }
 
   #send(subscriber: EventSubscriber, queue: string, body: string): void {

@@ -12,6 +12,8 @@ const MAX_SEND_BATCH = 64;
 
 /** What the send path needs from its session. */
 export interface SendPathOwner {
+  /** The session's received frames not yet handled, which pipelined SENDs are taken from. */
+  readonly queuedFrames: StompFrame[];
   receipt(frame: StompFrame): void;
   refuse(frame: StompFrame, err: unknown): void;
 }
@@ -30,8 +32,6 @@ export class SendPath {
     private readonly ctx: SessionContext,
     private readonly user: Actor,
     private readonly limits: SessionLimits,
-    /** The session's queue of received frames, which pipelined SENDs are taken from. */
-    private readonly queue: StompFrame[],
   ) {}
 
   async onSend(frame: StompFrame): Promise<void> {
@@ -101,10 +101,11 @@ export class SendPath {
       return true;
     };
     if (!take(first)) return false;
-    while (frames.length < MAX_SEND_BATCH && this.queue.length > 0) {
-      const next = this.queue[0]!;
+    const queue = this.session.queuedFrames;
+    while (frames.length < MAX_SEND_BATCH && queue.length > 0) {
+      const next = queue[0]!;
       if (sendRoomOf(next) !== roomId || next.headers.get('destination') !== destination || !take(next)) break;
-      this.queue.shift();
+      queue.shift();
       this.ctx.metrics.framesReceived.inc({ command: next.command });
     }
     try {

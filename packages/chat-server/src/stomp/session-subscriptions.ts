@@ -1,9 +1,9 @@
 import { ChorusError, isChorusError, type Actor } from '@chorus/core';
+import type { RoomsWatcher } from '../fanout/user-hub.js';
 import type { StompFrame, StompVersion } from '../protocol/codec/index.js';
 import { parseDestination, roomTopicDestination, UNREAD_QUEUE, USER_ERRORS_QUEUE } from '../protocol/destinations.js';
 import { ownString } from '../util/own-string.js';
 import { requireHeader } from './frame-headers.js';
-import { MembershipWatch } from './membership-watch.js';
 import { RoomSubscription, type RoomSubscriptionOwner } from './room-subscription.js';
 import type { SessionContext } from './session-context.js';
 import type { SessionLimits } from './session-limits.js';
@@ -29,12 +29,10 @@ export interface SubscriptionsOwner extends RoomSubscriptionOwner {
  * that serves it (room fan-out and presence, room events, user queues, the errors queue)
  * and records the active subscription under its id, until UNSUBSCRIBE, revocation or close.
  */
-export class SessionSubscriptions {
+export class SessionSubscriptions implements RoomsWatcher {
   readonly #table = new SubscriptionTable<ActiveSubscription>();
   /** Refusals go here as MESSAGEs when set (the errors queue is not a fan-out subscription). */
   #errorsSubscriptionId: string | null = null;
-  /** Follows the user's membership changes; made by the first room-scoped subscription. */
-  #membership: MembershipWatch | null = null;
 
   constructor(
     private readonly session: SubscriptionsOwner,
@@ -178,12 +176,25 @@ export class SessionSubscriptions {
     this.session.refuse(frame, new ChorusError('forbidden', `you left room ${roomId}: its subscriptions ended`));
   }
 
+  /**
+   * Leaving a room must end the session's room, presence and typing subscriptions to it, on every
+   * replica: the room's own fan-out revokes only message subscriptions (they receive the leave
+   * message), so the user's `rooms-changed` event, published to every replica, drives the rest.
+   * The watch starts with the first room-scoped subscription, before the membership check that
+   * grants it, so that a leave right after that check is not missed. This object is the watcher
+   * (no closures per session: an idle server holds one per connection).
+   */
   async #watchMembership(): Promise<void> {
-    this.#membership ??= new MembershipWatch(this.ctx.userHub, this.user.id, (roomId) => void this.#membershipChanged(roomId));
-    await this.#membership.start();
+    await this.ctx.userHub.watchRooms(this.user.id, this);
+    if (this.session.isClosed) this.ctx.userHub.unwatchRooms(this.user.id, this); // closed while the watch started
   }
 
-  /** The user's membership of `roomId` changed somewhere: if they are no longer a member, its subscriptions end. */
+  /** The user's membership of `roomId` changed somewhere (see #watchMembership). */
+  roomsChanged(roomId: string): void {
+    void this.#membershipChanged(roomId);
+  }
+
+  /** If the user is no longer a member of `roomId`, its subscriptions end. */
   async #membershipChanged(roomId: string): Promise<void> {
     if (this.session.isClosed || !this.#holdsRoom(roomId)) return;
     try {
@@ -201,7 +212,7 @@ export class SessionSubscriptions {
 
   /** Ends every subscription (the session closed). */
   removeAll(): void {
-    this.#membership?.stop();
+    this.ctx.userHub.unwatchRooms(this.user.id, this);
     for (const sub of this.#table.values()) sub.remove();
     this.ctx.metrics.subscriptions.dec(this.#table.size);
     this.#table.clear();

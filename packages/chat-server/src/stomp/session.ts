@@ -19,6 +19,9 @@ const MAX_QUEUED_FRAMES = 256;
 
 let nextSessionId = 1;
 
+/** The queue of a session with no frame waiting: shared, so an idle connection holds no array (frozen: never pushed to). */
+const NO_FRAMES: StompFrame[] = Object.freeze([]) as unknown as StompFrame[];
+
 /**
  * One client's STOMP conversation, independent of the transport under it: the state
  * machine (awaiting CONNECT → connected → closed) that pumps received frames in order
@@ -36,7 +39,8 @@ export class StompSession {
   /** The negotiated STOMP version: frames this session encodes escape headers as it defines. */
   #version: StompVersion = '1.2';
   readonly #parser: FrameParser;
-  readonly #queue: StompFrame[] = [];
+  /** Frames received and not yet handled (NO_FRAMES while there are none). */
+  #queue: StompFrame[] = NO_FRAMES;
   #pumping = false;
   #closeWhenIdle: { code: number; reason: string } | null = null;
   /** Set when the parser met a protocol violation; the ERROR goes out once earlier frames are handled. */
@@ -94,7 +98,12 @@ export class StompSession {
   }
 
   get #sends(): SendPath {
-    return (this.#sendPath ??= new SendPath(this, this.ctx, this.#user!, this.#limits!, this.#queue));
+    return (this.#sendPath ??= new SendPath(this, this.ctx, this.#user!, this.#limits!));
+  }
+
+  /** Frames received and not yet handled, oldest first (SendPath takes pipelined SENDs from them). */
+  get queuedFrames(): StompFrame[] {
+    return this.#queue;
   }
 
   /** Bytes (or a string, for SockJS) received from the client. */
@@ -124,6 +133,7 @@ export class StompSession {
         this.#fatal('too many frames in flight; wait for receipts', CloseCodes.policyViolation);
         return;
       }
+      if (this.#queue === NO_FRAMES) this.#queue = [];
       // A frame that waits behind a slow one must not keep its whole WebSocket message alive.
       this.#queue.push(this.#pumping ? withOwnBody(event.frame) : event.frame);
     }
@@ -143,7 +153,7 @@ export class StompSession {
     this.ctx.heartbeats.remove(this);
     this.#subscriptions?.removeAll();
     this.#sendPath?.discard();
-    this.#queue.length = 0;
+    this.#queue = NO_FRAMES;
     this.#limits?.release();
     this.ctx.onClosed(this);
   }
@@ -155,7 +165,7 @@ export class StompSession {
    */
   close(code: number, reason: string): void {
     if (this.#state === 'closed') return;
-    this.#queue.length = 0;
+    this.#queue = NO_FRAMES;
     if (this.#pumping) {
       this.#closeWhenIdle = { code, reason };
       return;
@@ -212,9 +222,8 @@ export class StompSession {
       }
     } finally {
       this.#pumping = false;
-      // Emptying by length releases the array's backing store (shift() keeps it); an idle
-      // connection then holds no queue capacity.
-      if (this.#queue.length === 0) this.#queue.length = 0;
+      // An idle connection holds no queue array (shift() would keep the emptied one's capacity).
+      if (this.#queue.length === 0) this.#queue = NO_FRAMES;
     }
     if (this.#protocolFailure !== null && this.#state !== 'closed') {
       this.#failProtocol();

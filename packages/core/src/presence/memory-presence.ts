@@ -1,7 +1,9 @@
 import type { HeldEntry, Presence, PresenceChange, PresenceOptions, PresenceUser } from './presence.js';
 import { HeldEntries } from './presence.js';
 
+/** One object serves as both the held entry and the live one (a server holds one per subscribed connection). */
 interface Entry extends HeldEntry {
+  /** Meaningful while the entry is in #rooms; set again whenever it is put back. */
   expiresAt: number;
 }
 
@@ -12,7 +14,7 @@ export class MemoryPresence implements Presence {
   /** roomId → userId → (connectionId → entry). Indexed by user so a join looks at that user's entries only. */
   readonly #rooms = new Map<string, Map<string, Map<string, Entry>>>();
   /** Entries this instance holds (all of them, for the memory backend), including expired ones until swept. */
-  readonly #held = new HeldEntries();
+  readonly #held = new HeldEntries<Entry>();
 
   constructor(options: PresenceOptions) {
     this.ttlMs = options.ttlMs;
@@ -20,7 +22,7 @@ export class MemoryPresence implements Presence {
   }
 
   async join(roomId: string, connectionId: string, user: PresenceUser): Promise<boolean> {
-    const entry: HeldEntry = { roomId, connectionId, user };
+    const entry: Entry = { roomId, connectionId, user, expiresAt: 0 };
     this.#held.set(entry);
     const wasOnline = this.#isLive(roomId, user.id);
     this.#put(entry);
@@ -96,7 +98,7 @@ export class MemoryPresence implements Presence {
     this.#held.clear();
   }
 
-  #put(entry: HeldEntry): void {
+  #put(entry: Entry): void {
     let room = this.#rooms.get(entry.roomId);
     if (!room) {
       room = new Map();
@@ -107,7 +109,8 @@ export class MemoryPresence implements Presence {
       entries = new Map();
       room.set(entry.user.id, entries);
     }
-    entries.set(entry.connectionId, { ...entry, expiresAt: this.#now() + this.ttlMs });
+    entry.expiresAt = this.#now() + this.ttlMs;
+    entries.set(entry.connectionId, entry);
   }
 
   #isLive(roomId: string, userId: string): boolean {

@@ -59,8 +59,8 @@ export class FrameParser {
   private contentLength = -1;
   /** Bytes of the frame already consumed into command/headers (not counting `pending`). */
   private frameBytes = 0;
-  /** Bytes of a line or body that began in an earlier chunk. */
-  private pending: Buffer[] = [];
+  /** Bytes of a line or body that began in an earlier chunk; an array only while there are some (as headers). */
+  private pending: Buffer[] | null = null;
   private pendingBytes = 0;
   /** Command line: a CR was read and only LF may follow. */
   private commandCR = false;
@@ -250,7 +250,7 @@ export class FrameParser {
       if (violation) throw violation;
       const lineBytes = this.pendingBytes + (end - pos);
       if (lf === -1) {
-        this.pending.push(Buffer.from(chunk.subarray(pos))); // a small copy, so the chunk itself is not retained
+        (this.pending ??= []).push(Buffer.from(chunk.subarray(pos))); // a small copy, so the chunk itself is not retained
         this.pendingBytes = lineBytes;
         return len;
       }
@@ -311,7 +311,7 @@ export class FrameParser {
   /** Byte `index` of the current line, whose first `before` bytes are in the pending pieces. */
   private lineByte(chunk: Buffer, pos: number, before: number, index: number): number | undefined {
     if (index >= before) return chunk[pos + index - before];
-    for (const piece of this.pending) {
+    for (const piece of this.pending ?? []) {
       if (index < piece.length) return piece[index];
       index -= piece.length;
     }
@@ -372,7 +372,7 @@ export class FrameParser {
     const missing = this.contentLength - this.pendingBytes;
     const available = chunk.length - pos;
     if (available < missing) {
-      this.pending.push(chunk.subarray(pos));
+      (this.pending ??= []).push(chunk.subarray(pos));
       this.pendingBytes += available;
       return chunk.length;
     }
@@ -400,16 +400,17 @@ export class FrameParser {
       return nul + 1;
     }
     if (chunk.length - pos >= room) throw tooLarge(this.limits.maxFrameBytes);
-    this.pending.push(chunk.subarray(pos));
+    (this.pending ??= []).push(chunk.subarray(pos));
     this.pendingBytes += chunk.length - pos;
     return chunk.length;
   }
 
   /** Joins the pending pieces with the final one, and clears them. */
   private takePending(last: Buffer): Buffer {
-    this.pending.push(last);
-    const joined = Buffer.concat(this.pending, this.pendingBytes + last.length);
-    this.pending = [];
+    const pieces = this.pending ?? [];
+    pieces.push(last);
+    const joined = Buffer.concat(pieces, this.pendingBytes + last.length);
+    this.pending = null;
     this.pendingBytes = 0;
     return joined;
   }
@@ -428,7 +429,7 @@ export class FrameParser {
     this.headerCount = 0;
     this.contentLength = -1;
     this.frameBytes = 0;
-    this.pending = [];
+    this.pending = null;
     this.pendingBytes = 0;
     this.commandCR = false;
     this.body = EMPTY;
