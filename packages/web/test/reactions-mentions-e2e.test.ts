@@ -98,4 +98,20 @@ describe.runIf(runE2e)('reactions and mentions in the browser client', () => {
     // Reading the room clears the badge.
     await expect.poll(() => a.roomLink(room).locator('.mention-badge').count()).toBe(0);
   });
+
+  it('an edit that mentions alice highlights it for her live, without a reload', async () => {
+    await b.send('plain note');
+    const note = a.log.locator('li.msg', { has: a.page.locator('.msg-text', { hasText: 'plain note' }) });
+    await note.waitFor();
+    expect(await note.locator('.mention').count()).toBe(0);
+    const mine = b.log.locator('li.msg', { has: b.page.locator('.msg-text', { hasText: 'plain note' }) });
+    // It follows bob's earlier message, so it is grouped under it: its menu shows when pointed at.
+    expect(await mine.getAttribute('class')).toContain('cont');
+    await mine.hover();
+    b.page.once('dialog', (dialog) => void dialog.accept(`plain note for @${alice}`));
+    await mine.getByRole('button', { name: 'Edit message' }).click();
+    const mention = a.log.locator('li.msg', { has: a.page.locator('.msg-text', { hasText: 'plain note for' }) }).locator('.mention.me');
+    await mention.waitFor();
+    expect(await mention.textContent()).toBe(`@${alice}`);
+  });
 });

@@ -79,8 +79,9 @@ export class MessageList {
     const sender = { id: current.dataset['sender'] ?? '', username: current.querySelector('.sender')?.textContent ?? '' };
     const createdAt = current.querySelector('time')?.getAttribute('datetime') ?? entry.createdAt;
     const base = { id: entry.targetId, roomId: entry.roomId, seq, type: 'text' as const, sender, createdAt };
+    const mentions = [...new Set([...(current.dataset['mentions']?.split(' ').filter(Boolean) ?? []), ...(entry.mentions ?? [])])];
     const changed: Message =
-      entry.type === 'delete' ? { ...base, text: '', deleted: true } : { ...base, text: entry.text, editedAt: entry.createdAt };
+      entry.type === 'delete' ? { ...base, text: '', deleted: true } : { ...base, text: entry.text, editedAt: entry.createdAt, ...(mentions.length ? { mentions } : {}) };
     const next = this.#item(changed, current.classList.contains('cont'));
     // An edit keeps the quote and the attachments already shown.
     if (entry.type === 'edit') {
@@ -132,7 +133,9 @@ export class MessageList {
     }
     const mine = message.sender.id === this.#myId;
     const classes = ['msg', mine ? 'mine' : '', continued ? 'cont' : '', message.deleted ? 'deleted' : ''];
-    const attrs = { 'data-seq': message.seq, 'data-id': message.id, 'data-sender': message.sender.id };
+    const attrs: Record<string, string | number> = { 'data-seq': message.seq, 'data-id': message.id, 'data-sender': message.sender.id };
+    // Kept on the element so an edit entry, which lists only the members it newly mentions, can add to them.
+    if (message.mentions?.length) attrs['data-mentions'] = message.mentions.join(' ');
     if (message.deleted) {
       return el('li', { class: classes.filter(Boolean).join(' '), attrs }, el('div', { class: 'msg-head' }, el('span', { class: 'sender' }, userText(message.sender.username)), ' ', time), el('p', { class: 'msg-text' }, 'message deleted'));
     }
