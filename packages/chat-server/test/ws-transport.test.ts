@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
+import { PlainTextFrames, textFrameHeader } from '../src/gateway/websocket-frame.js';
 import { WsTransport } from '../src/gateway/ws-transport.js';
 
 /** A real ws server and client; resolves with the server-side transport and its socket. */
@@ -88,5 +89,56 @@ describe('WsTransport', () => {
     const [code] = (await closed) as [number];
     expect(code).toBe(1012);
     expect(received).toEqual(['last words']);
+  });
+
+  it('frames every payload length class as ws would: 7-bit, 16-bit and 64-bit lengths, UTF-8 intact', async () => {
+    const pair = await connectedPair();
+    close = pair.close;
+    const sizes = [0, 1, 125, 126, 127, 65_535, 65_536, 16 * 1024, 16 * 1024 + 1, 300_000];
+    const payloads = sizes.map((size, i) => Buffer.from(('é' + String(i)).repeat(size).slice(0, size)));
+    const received: Buffer[] = [];
+    const allArrived = new Promise<void>((resolve) =>
+      pair.client.on('message', (data: Buffer, isBinary: boolean) => {
+        expect(isBinary).toBe(false);
+        received.push(data);
+        if (received.length === payloads.length) resolve();
+      }),
+    );
+    for (const payload of payloads) pair.transport.send(payload);
+    await allArrived;
+    expect(received.map((data) => data.length)).toEqual(payloads.map((payload) => payload.length));
+    received.forEach((data, i) => expect(data.equals(payloads[i]!)).toBe(true));
+  });
+
+  it('shares one framed buffer between the clients of a fan-out, and frames a new payload afresh', () => {
+    const frames = new PlainTextFrames();
+    const first = Buffer.from('MESSAGE\n\nhello\0');
+    const framed = frames.for(first);
+    expect(frames.for(first)).toBe(framed);
+    expect([...framed[0]!]).toEqual([0x81, first.length, ...first]);
+    const second = Buffer.from(first); // equal bytes, another frame: framed again, not confused
+    expect(frames.for(second)).not.toBe(framed);
+    expect([...textFrameHeader(70_000, false)]).toEqual([0x81, 127, 0, 0, 0, 0, 0, 1, 0x11, 0x70]);
+    const large = Buffer.alloc(20_000, 0x61);
+    const [head, body] = frames.for(large);
+    expect([...head!]).toEqual([0x81, 126, 0x4e, 0x20]);
+    expect(body).toBe(large); // large payloads are not copied
+  });
+
+  it('keeps its frames in order with the control frames ws writes (ping), and sends nothing after close', async () => {
+    const pair = await connectedPair();
+    close = pair.close;
+    const events: string[] = [];
+    pair.client.on('message', (data: Buffer) => events.push(`message ${data.toString()}`));
+    pair.client.on('ping', (data: Buffer) => events.push(`ping ${data.toString()}`));
+    const closed = once(pair.client, 'close');
+    pair.transport.send(Buffer.from('one'));
+    (pair.transport as unknown as { socket: WebSocket }).socket.ping('between');
+    pair.transport.send(Buffer.from('two'));
+    pair.transport.close(1000, 'bye');
+    pair.transport.send(Buffer.from('after close'));
+    const [code] = (await closed) as [number];
+    expect(code).toBe(1000);
+    expect(events).toEqual(['message one', 'ping between', 'message two']);
   });
 });

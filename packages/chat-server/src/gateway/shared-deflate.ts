@@ -1,30 +1,14 @@
 import { constants, deflateRawSync } from 'node:zlib';
 import type { WsCompressionConfig } from '@chorus/core';
 import type { WebSocket } from 'ws';
+import { textFrameHeader } from './websocket-frame.js';
 
 /** The trailer of a sync flush, which RFC 7692 §7.2.1 has the sender strip. */
 const SYNC_FLUSH_TAIL = 4;
 
-/**
- * The header of an unmasked, final, compressed (RSV1) text frame of `length` payload bytes
- * (RFC 6455 §5.2: 7-bit length, or 126 + 16-bit, or 127 + 64-bit).
- */
+/** The header of an unmasked, final, compressed (RSV1) text frame of `length` payload bytes. */
 export function compressedFrameHeader(length: number): Buffer {
-  const FIN_RSV1_TEXT = 0x80 | 0x40 | 0x1;
-  if (length < 126) return Buffer.from([FIN_RSV1_TEXT, length]);
-  if (length < 65_536) {
-    const header = Buffer.allocUnsafe(4);
-    header[0] = FIN_RSV1_TEXT;
-    header[1] = 126;
-    header.writeUInt16BE(length, 2);
-    return header;
-  }
-  const header = Buffer.allocUnsafe(10);
-  header[0] = FIN_RSV1_TEXT;
-  header[1] = 127;
-  header.writeUInt32BE(0, 2);
-  header.writeUInt32BE(length, 6);
-  return header;
+  return textFrameHeader(length, true);
 }
 
 /** Negotiated permessage-deflate parameters, as ws keeps them on its extension object. */

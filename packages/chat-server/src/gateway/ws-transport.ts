@@ -2,10 +2,11 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { Transport } from '../stomp/transport.js';
 import { compressedFrameHeader, type SharedDeflate } from './shared-deflate.js';
+import { PlainTextFrames } from './websocket-frame.js';
 
 const TEXT_FRAME = { binary: false } as const;
-/** On a connection whose compression is shared, ws never compresses (it would keep a zlib context). */
-const PLAIN_TEXT_FRAME = { binary: false, compress: false } as const;
+/** Shared by all connections: a fan-out's clients take the same frame in turn. */
+const plainFrames = new PlainTextFrames();
 
 /**
  * A native WebSocket (`ws`) under a STOMP session. Frames go out as text messages.
@@ -19,11 +20,18 @@ const PLAIN_TEXT_FRAME = { binary: false, compress: false } as const;
  * payload SharedDeflate compressed once for all connections, written to the socket after
  * whatever ws wrote before them (ws never queues here: it compresses nothing itself), so the
  * order of frames and the unsent-bytes count (bufferedAmount) hold as without compression.
+ *
+ * Uncompressed frames are framed here too, once per payload for all clients (PlainTextFrames),
+ * wherever ws would write them synchronously anyway: no extension negotiated, or shared
+ * compression (ws is told never to compress). Only a connection with per-connection
+ * compression (ws's own, which may queue frames while deflating) sends through ws.send.
  */
 export class WsTransport implements Transport {
   readonly kind = 'websocket';
   #corked = false;
   readonly #deflate: SharedDeflate | null;
+  /** Whether plain frames may be written to the stream directly (ws holds no queue). */
+  readonly #framesHere: boolean;
 
   constructor(
     private readonly socket: WebSocket,
@@ -32,6 +40,7 @@ export class WsTransport implements Transport {
     deflate?: SharedDeflate,
   ) {
     this.#deflate = deflate?.appliesTo(socket) ? deflate : null;
+    this.#framesHere = this.#deflate !== null || socket.extensions === '';
   }
 
   get bufferedAmount(): number {
@@ -45,17 +54,21 @@ export class WsTransport implements Transport {
       corkedTransports.push(this);
       if (corkedTransports.length === 1) process.nextTick(flushCorked);
     }
-    const deflate = this.#deflate;
-    if (deflate === null) {
+    if (!this.#framesHere) {
       this.socket.send(data, TEXT_FRAME);
-    } else if (!deflate.compresses(data.length)) {
-      this.socket.send(data, PLAIN_TEXT_FRAME);
-    } else {
-      if (this.socket.readyState !== this.socket.OPEN) return; // as ws.send drops after close
+      return;
+    }
+    if (this.socket.readyState !== this.socket.OPEN) return; // as ws.send drops after close
+    const deflate = this.#deflate;
+    if (deflate !== null && deflate.compresses(data.length)) {
       const payload = deflate.payload(data);
       this.stream.write(compressedFrameHeader(payload.length));
       this.stream.write(payload);
+      return;
     }
+    const frame = plainFrames.for(data);
+    this.stream.write(frame[0]!);
+    if (frame.length > 1) this.stream.write(frame[1]!);
   }
 
   /** Called once per corked turn. */
