@@ -28,7 +28,7 @@ export interface BenchOptions {
   loadWorkers: number;
   fanout: { subscribers: number; publishers: number; startRate: number; growth: number; maxSteps: number; refineSteps: number; stepSeconds: number; p99LimitMs: number; loadWorkers: number };
   manyRooms: { rooms: number; members: number; messagesPerSecond: number; seconds: number; loadWorkers: number };
-  idle: { connections: number; concurrency: number; measureSeconds: number; loadWorkers: number; localAddresses: string[]; liveMembers: number; liveRate: number };
+  idle: { connections: number; concurrency: number; idleSeconds: number; measureSeconds: number; loadWorkers: number; localAddresses: string[]; liveMembers: number; liveRate: number };
   /** Benchmark an already-running Chorus (its base URL) instead of starting servers. */
   targetUrl: string | undefined;
   persistence: { publishers: number; window: number; seconds: number; historyMessages: number; historyRequests: number };
@@ -60,6 +60,7 @@ export const USAGE = `pnpm bench [-- options]
   --source-addresses N    idle/storm: spread connections over 127.0.0.1 … 127.0.0.N, ~28k ephemeral
                           ports each (default: one per 25,000 connections)
   --live-room-rate N      idle: messages/s in a live room of 10 members measured next to the idle ones (default 20)
+  --idle-seconds N        idle: seconds of idle CPU measured (default 20: two heart-beat intervals and more)
   --load-workers N        load-generator threads for the receiving clients; 0 = main thread only
                           (default max(1, min(8, cores/4)) = ${defaultLoadWorkers()} here)
   --target-url URL        benchmark an already-running Chorus at URL (http(s)://host[:port]) instead of
@@ -101,6 +102,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, defaultOut:
       'storm-concurrency': { type: 'string' },
       'source-addresses': { type: 'string' },
       'live-room-rate': { type: 'string' },
+      'idle-seconds': { type: 'string' },
       'load-workers': { type: 'string' },
       'target-url': { type: 'string' },
       'target-users': { type: 'string' },
@@ -163,6 +165,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, defaultOut:
     idle: {
       connections: idleConnections,
       concurrency: num('storm-concurrency', 200, 100),
+      idleSeconds: num('idle-seconds', 20, 2),
       measureSeconds: quick ? 2 : 5,
       loadWorkers,
       localAddresses: sourceAddresses > 1 ? loopbackAddresses(sourceAddresses) : [],

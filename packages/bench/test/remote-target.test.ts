@@ -28,7 +28,7 @@ describe.skipIf(!existsSync(CHORUS_MAIN))('--target-url: a running Chorus benchm
     expect(remote.wsUrl).toBe(`${chorus.url().replace('http', 'ws')}/ws`);
     const { storm, idle } = await runIdleAndStorm(
       remote,
-      { connections: 90, concurrency: 20, measureSeconds: 1, loadWorkers: 2, localAddresses: loopbackAddresses(3), liveMembers: 3, liveRate: 20 },
+      { connections: 90, concurrency: 20, idleSeconds: 1, measureSeconds: 1, loadWorkers: 2, localAddresses: loopbackAddresses(3), liveMembers: 3, liveRate: 20 },
       new Progress(),
     );
     expect(storm.extra).toMatchObject({ connected: 90, failures: 0, sourceAddresses: 3, loadWorkers: 2 });

@@ -11,6 +11,9 @@ import type { Target } from '../targets/target.js';
 export interface IdleStormOptions {
   connections: number;
   concurrency: number;
+  /** Idle CPU window; at least two heart-beat intervals, or the beats in it are a matter of luck. */
+  idleSeconds: number;
+  /** The live room's window. */
   measureSeconds: number;
   /** Threads the idle connections are spread over (0: this thread). */
   loadWorkers: number;
@@ -104,9 +107,9 @@ export async function runIdleAndStorm(target: Target, options: IdleStormOptions,
     await target.collectGarbage();
     const settled = sampleProcesses(target.pids);
     const heap = await target.heapUsedBytes();
-    progress.update(`${label}: measuring idle CPU for ${options.measureSeconds} s`);
+    progress.update(`${label}: measuring idle CPU for ${options.idleSeconds} s`);
     const cpu0 = sampleProcesses(target.pids).cpuSeconds;
-    await sleep(options.measureSeconds * 1000);
+    await sleep(options.idleSeconds * 1000);
     const idleCpu = sampleProcesses(target.pids).cpuSeconds - cpu0;
 
     // The live room again while the others idle (its traffic is kept out of the idle CPU above).
@@ -153,7 +156,7 @@ export async function runIdleAndStorm(target: Target, options: IdleStormOptions,
       maxMs: lw.latency.max,
       extra: {
         connections: connected,
-        idleCpuPctOfCore: round((idleCpu / options.measureSeconds) * 100, 2),
+        idleCpuPctOfCore: round((idleCpu / options.idleSeconds) * 100, 2),
         rssMb: round(settled.rssBytes / 1024 / 1024, 1),
         rssKbPerConnIncludingStartup: round((settled.rssBytes - baseline.rssBytes) / 1024 / n, 1),
         liveRoomDeliveries: lw.deliveries,
