@@ -1,33 +1,17 @@
-import { join } from 'node:path';
-import type { Browser, BrowserContext } from 'playwright-core';
-import { build } from 'vite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasChromium, launchChromium, CHROMIUM_PATH } from './support/browser.js';
-import { ChatPage } from './support/chat-page.js';
-import { startServer, webDir, type TestServer } from './support/server.js';
+import { describe, expect, it } from 'vitest';
+import { runE2e, useChatBrowser, warnIfSkipped } from './support/chat-browser.js';
+import type { ChatPage } from './support/chat-page.js';
 
 const PASSWORD = 'correct horse battery';
 const NEW_PASSWORD = 'battery staple horse';
 const suffix = `_${Math.random().toString(36).slice(2, 8)}`;
 const dana = `dana${suffix}`;
 
-const runE2e = hasChromium || process.env.CI === 'true';
-if (!runE2e) console.warn(`account e2e skipped: no chromium at ${CHROMIUM_PATH} (apt-get install -y chromium)`);
+warnIfSkipped('account e2e');
 
 // The account menu in Chromium, against its own server: two browser contexts of the same user.
 describe.runIf(runE2e)('account menu: log out everywhere, change password, delete account', () => {
-  let server: TestServer;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-
-  async function open(): Promise<ChatPage> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.on('pageerror', (err) => console.error(`[browser] ${err.message}`));
-    await page.goto(server.url + '/');
-    return new ChatPage(page);
-  }
+  const { open } = useChatBrowser();
 
   async function menu(page: ChatPage) {
     const summary = page.page.locator('.account-menu summary');
@@ -36,17 +20,6 @@ describe.runIf(runE2e)('account menu: log out everywhere, change password, delet
   }
 
   const loginForm = (page: ChatPage) => page.page.getByRole('form', { name: 'Log in' });
-
-  beforeAll(async () => {
-    await build({ root: webDir, configFile: join(webDir, 'vite.config.ts'), logLevel: 'warn' });
-    server = await startServer();
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
-    await server?.close();
-  });
 
   it('"Log out everywhere" in one browser signs the other out when its socket is closed', async () => {
     const first = await open();

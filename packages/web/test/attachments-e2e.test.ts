@@ -1,16 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { build } from 'vite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasChromium, launchChromium } from './support/browser.js';
-import { ChatPage } from './support/chat-page.js';
-import { startServer, webDir, type TestServer } from './support/server.js';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runE2e, useChatBrowser } from './support/chat-browser.js';
+import type { ChatPage } from './support/chat-page.js';
 
 const PASSWORD = 'correct horse battery';
 const suffix = `_${Math.random().toString(36).slice(2, 8)}`;
-const runE2e = hasChromium || process.env.CI === 'true';
 const sha = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
 /** A PNG of the given size made by the page's canvas, as a File handle inside the page. */
@@ -33,27 +29,16 @@ async function pngFileHandle(page: Page, name: string, width: number, height: nu
 }
 
 describe.runIf(runE2e)('attachments in the browser client', () => {
-  let server: TestServer;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
+  const chat = useChatBrowser({
+    env: { MAX_ATTACHMENT_BYTES: String(2 * 1024 * 1024) },
+    context: { acceptDownloads: true },
+  });
   let a: ChatPage;
   let b: ChatPage;
 
-  async function open(): Promise<ChatPage> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.on('pageerror', (err) => console.error(`[browser] ${err.message}`));
-    await page.goto(server.url);
-    return new ChatPage(page);
-  }
-
   beforeAll(async () => {
-    await build({ root: webDir, configFile: join(webDir, 'vite.config.ts'), logLevel: 'warn' });
-    server = await startServer({ MAX_ATTACHMENT_BYTES: String(2 * 1024 * 1024) });
-    browser = await launchChromium();
-    a = await open();
-    b = await open();
+    a = await chat.open();
+    b = await chat.open();
     await a.signUp(`alice${suffix}`, PASSWORD);
     await b.signUp(`bob${suffix}`, PASSWORD);
     await a.createRoom(`files${suffix}`);
@@ -61,12 +46,6 @@ describe.runIf(runE2e)('attachments in the browser client', () => {
     await b.page.getByRole('button', { name: `Join files${suffix}` }).click();
     await b.roomHeading(`files${suffix}`).waitFor();
   }, 120_000);
-
-  afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
-    await server?.close();
-  });
 
   it('an image dropped on the chat is uploaded with progress, sent, and shown as a thumbnail to the other user, opening full size', async () => {
     const transfer = await pngFileHandle(a.page, 'dropped.png', 800, 600);
@@ -123,14 +102,13 @@ describe.runIf(runE2e)('attachments in the browser client', () => {
   ])('an uploaded %s is a download in Chromium, never a page that runs', async (name, content) => {
     const { token } = await a.session();
     const roomId = decodeURIComponent(new URL(a.page.url()).hash.replace('#/rooms/', ''));
-    const up = await fetch(`${server.url}/api/rooms/${roomId}/attachments?name=${name}`, {
+    const up = await fetch(`${chat.server.url}/api/rooms/${roomId}/attachments?name=${name}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'image/png' },
       body: content,
     });
     const attachment = (await up.json()) as { url: string };
-    const context = await browser.newContext({ extraHTTPHeaders: { authorization: `Bearer ${token}` }, acceptDownloads: true });
-    contexts.push(context);
+    const context = await chat.newContext({ extraHTTPHeaders: { authorization: `Bearer ${token}` }, acceptDownloads: true });
     const page = await context.newPage();
     let dialogs = 0;
     page.on('dialog', (d) => {
@@ -138,7 +116,7 @@ describe.runIf(runE2e)('attachments in the browser client', () => {
       void d.dismiss();
     });
     const downloaded = page.waitForEvent('download');
-    await page.goto(server.url + attachment.url).catch(() => undefined); // "Download is starting"
+    await page.goto(chat.server.url + attachment.url).catch(() => undefined); // "Download is starting"
     const download = await downloaded;
     expect(download.suggestedFilename()).toBe(name);
     expect(dialogs).toBe(0);

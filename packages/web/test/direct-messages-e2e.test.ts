@@ -1,10 +1,6 @@
-import { join } from 'node:path';
-import type { Browser, BrowserContext } from 'playwright-core';
-import { build } from 'vite';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { hasChromium, launchChromium, CHROMIUM_PATH } from './support/browser.js';
-import { ChatPage } from './support/chat-page.js';
-import { startServer, webDir, type TestServer } from './support/server.js';
+import { describe, expect, it } from 'vitest';
+import { runE2e, useChatBrowser, warnIfSkipped } from './support/chat-browser.js';
+import type { ChatPage } from './support/chat-page.js';
 
 const PASSWORD = 'correct horse battery';
 const suffix = `_${Math.random().toString(36).slice(2, 8)}`;
@@ -13,26 +9,14 @@ const bob = `bob${suffix}`;
 const lobby = `dm-lobby${suffix}`;
 const REFUSAL = 'You cannot message this user';
 
-const runE2e = hasChromium || process.env.CI === 'true';
-if (!runE2e) console.warn(`direct messages e2e skipped: no chromium at ${CHROMIUM_PATH} (apt-get install -y chromium)`);
+warnIfSkipped('direct messages e2e');
 
 // Direct messages and blocking in Chromium, two users in two browser contexts (docs/conversations-dms.md).
 describe.runIf(runE2e)('direct messages: people search, "Message @name", block and unblock', () => {
-  let server: TestServer;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
+  const chat = useChatBrowser({ failureScreenshots: 'dm-failure' });
   let a: ChatPage;
   let b: ChatPage;
   let dmId = '';
-
-  async function open(): Promise<ChatPage> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.on('pageerror', (err) => console.error(`[browser] ${err.message}`));
-    await page.goto(server.url + '/');
-    return new ChatPage(page);
-  }
 
   const roomIdOf = (page: ChatPage) => decodeURIComponent(new URL(page.page.url()).hash.replace('#/rooms/', ''));
   const peopleSearch = (page: ChatPage) => page.page.getByRole('region', { name: 'New message' });
@@ -49,26 +33,9 @@ describe.runIf(runE2e)('direct messages: people search, "Message @name", block a
     return page.page.locator('.account-panel');
   }
 
-  beforeAll(async () => {
-    await build({ root: webDir, configFile: join(webDir, 'vite.config.ts'), logLevel: 'warn' });
-    server = await startServer();
-    browser = await launchChromium();
-  });
-  afterEach(async (context) => {
-    if (context.task.result?.state !== 'fail') return;
-    for (const [i, page] of contexts.flatMap((c) => c.pages()).entries()) {
-      await page.screenshot({ path: join(webDir, 'test-results', `dm-failure-${i}.png`) }).catch(() => undefined);
-    }
-  });
-  afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
-    await server?.close();
-  });
-
   it('alice finds bob by a prefix, opens the DM and writes; bob gets it in his sidebar live and replies', async () => {
-    a = await open();
-    b = await open();
+    a = await chat.open();
+    b = await chat.open();
     await a.signUp(alice, PASSWORD);
     await b.signUp(bob, PASSWORD);
 
@@ -97,7 +64,7 @@ describe.runIf(runE2e)('direct messages: people search, "Message @name", block a
     // An edit is an entry of its own, which a block hides too (see the block test).
     const messageId = await a.log.locator('li.msg', { hasText: 'hi alice' }).getAttribute('data-id');
     const { token } = await b.session();
-    const edit = await fetch(`${server.url}/api/rooms/${dmId}/messages/${messageId}`, {
+    const edit = await fetch(`${chat.server.url}/api/rooms/${dmId}/messages/${messageId}`, {
       method: 'PATCH',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ text: 'hi alice (typo fixed)' }),
@@ -107,10 +74,10 @@ describe.runIf(runE2e)('direct messages: people search, "Message @name", block a
   });
 
   it('the same room every time: from the search again, and from "Message @bob" on his name in a group room', async () => {
-    await a.page.goto(`${server.url}/#/`);
+    await a.page.goto(`${chat.server.url}/#/`);
     // From the keyboard: Enter takes the first person found for what is typed, not for an
     // earlier, shorter prefix still on screen (whose first person may be another "b…").
-    const signup = await fetch(`${server.url}/api/auth/signup`, {
+    const signup = await fetch(`${chat.server.url}/api/auth/signup`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ username: `ba${suffix}`, email: `ba${suffix}@example.test`, password: PASSWORD }),

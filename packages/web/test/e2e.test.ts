@@ -1,14 +1,12 @@
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { build } from 'vite';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { hasChromium, launchChromium, CHROMIUM_PATH } from './support/browser.js';
-import { ChatPage } from './support/chat-page.js';
-import { startServer, webDir, type TestServer } from './support/server.js';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { ChatPage } from './support/chat-page.js';
+import { resultsDir as RESULTS, runE2e, useChatBrowser, warnIfSkipped } from './support/chat-browser.js';
+import { webDir } from './support/server.js';
 
-const RESULTS = join(webDir, 'test-results');
 const DOCS_SCREENSHOT = join(webDir, '../../docs/screenshot.png');
 const PASSWORD = 'correct horse battery';
 // A fresh embedded database needs no suffix; a shared DATABASE_URL does (usernames are unique).
@@ -17,38 +15,41 @@ const alice = `alice${suffix}`;
 const bob = `bob${suffix}`;
 const roomName = `lobby${suffix}`;
 
-// Outside CI a machine without chromium skips, saying why; in CI a missing chromium fails.
-const runE2e = hasChromium || process.env.CI === 'true';
-if (!runE2e) console.warn(`e2e skipped: no chromium at ${CHROMIUM_PATH} (apt-get install -y chromium)`);
+warnIfSkipped('e2e');
 
 describe.runIf(runE2e)('browser client against the real server', () => {
-  let server: TestServer;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
+  const chat = useChatBrowser({
+    // STOMP sends are limited tightly (the rate-limit test); REST seeds history, so it is not.
+    // Heart-beats of 1 s both ways let the idle test sit through several intervals quickly.
+    env: {
+      SEND_BURST: '8',
+      SEND_RATE_PER_SECOND: '2',
+      HTTP_SEND_BURST: '1000',
+      HTTP_SEND_RATE_PER_SECOND: '1000',
+      HEARTBEAT_SERVER_MS: '1000',
+      HEARTBEAT_CLIENT_MS: '1000',
+    },
+    context: { deviceScaleFactor: 1 },
+    // Keeps a handle on every WebSocket so a test can cut one as a network failure would.
+    setUpContext: (context) =>
+      context.addInitScript(() => {
+        const Native = window.WebSocket;
+        const sockets: WebSocket[] = [];
+        (window as unknown as { __sockets: WebSocket[] }).__sockets = sockets;
+        window.WebSocket = class extends Native {
+          constructor(url: string | URL, protocols?: string | string[]) {
+            super(url, protocols);
+            sockets.push(this);
+          }
+        };
+      }),
+    failureScreenshots: 'failure',
+  });
   let a: ChatPage; // alice, desktop
   let b: ChatPage; // bob, phone width
   let roomId = '';
 
-  async function open(viewport: { width: number; height: number }, path = '/'): Promise<ChatPage> {
-    const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
-    contexts.push(context);
-    // Keeps a handle on every WebSocket so a test can cut one as a network failure would.
-    await context.addInitScript(() => {
-      const Native = window.WebSocket;
-      const sockets: WebSocket[] = [];
-      (window as unknown as { __sockets: WebSocket[] }).__sockets = sockets;
-      window.WebSocket = class extends Native {
-        constructor(url: string | URL, protocols?: string | string[]) {
-          super(url, protocols);
-          sockets.push(this);
-        }
-      };
-    });
-    const page = await context.newPage();
-    page.on('pageerror', (err) => console.error(`[browser] ${err.message}`));
-    await page.goto(server.url + path);
-    return new ChatPage(page);
-  }
+  const open = (viewport: { width: number; height: number }, path = '/'): Promise<ChatPage> => chat.open({ viewport, path });
 
   async function shot(page: Page, name: string): Promise<string> {
     const path = join(RESULTS, `${name}.png`);
@@ -59,7 +60,7 @@ describe.runIf(runE2e)('browser client against the real server', () => {
   /** Posts a message over REST as another client would, returning the stored message. */
   async function restSend(as: ChatPage, text: string): Promise<{ seq: number }> {
     const { token } = await as.session();
-    const response = await fetch(`${server.url}/api/rooms/${roomId}/messages`, {
+    const response = await fetch(`${chat.server.url}/api/rooms/${roomId}/messages`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ text }),
@@ -74,36 +75,6 @@ describe.runIf(runE2e)('browser client against the real server', () => {
 
   beforeAll(async () => {
     await mkdir(RESULTS, { recursive: true });
-    // Serve exactly this source: build the client the server hands out at /.
-    await build({ root: webDir, configFile: join(webDir, 'vite.config.ts'), logLevel: 'warn' });
-    // STOMP sends are limited tightly (the rate-limit test); REST seeds history, so it is not.
-    // Heart-beats of 1 s both ways let the idle test sit through several intervals quickly.
-    server = await startServer({
-      SEND_BURST: '8',
-      SEND_RATE_PER_SECOND: '2',
-      HTTP_SEND_BURST: '1000',
-      HTTP_SEND_RATE_PER_SECOND: '1000',
-      HEARTBEAT_SERVER_MS: '1000',
-      HEARTBEAT_CLIENT_MS: '1000',
-    });
-    const index = await (await fetch(server.url + '/')).text();
-    if (!index.includes('id="app"')) {
-      throw new Error('the server does not serve the built client at / (does @chorus/standalone resolve @chorus/web?)');
-    }
-    browser = await launchChromium();
-  });
-
-  afterEach(async (context) => {
-    if (context.task.result?.state !== 'fail') return;
-    // Leave a picture of every open page for whoever has to debug the failure.
-    const pages = contexts.flatMap((c) => c.pages());
-    for (const [i, page] of pages.entries()) await shot(page, `failure-${i}`).catch(() => undefined);
-  });
-
-  afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
-    await server?.close();
   });
 
   it('signs up two users in two browsers, one at phone width', async () => {
@@ -226,7 +197,7 @@ describe.runIf(runE2e)('browser client against the real server', () => {
   it('shows history after a reload, older pages as the user scrolls up', async () => {
     // Enough history for more than one page (50).
     for (let i = 1; i <= 60; i++) await restSend(a, `history ${i}`);
-    await b.page.goto(`${server.url}/#/rooms/${roomId}`);
+    await b.page.goto(`${chat.server.url}/#/rooms/${roomId}`);
     await b.page.reload();
     await b.waitConnected();
     await b.message('history 60').waitFor();
@@ -351,7 +322,7 @@ describe.runIf(runE2e)('browser client against the real server', () => {
     await a.page.getByText('Member added.').waitFor();
     await a.notice(`${bob} joined the room`).waitFor();
 
-    await b.page.goto(`${server.url}/#/rooms/${secretId}`);
+    await b.page.goto(`${chat.server.url}/#/rooms/${secretId}`);
     await b.page.reload();
     await b.roomHeading('secret-plans').waitFor();
     // (At phone width the room list is hidden while a room is open, hence 'attached'.)
@@ -374,7 +345,7 @@ describe.runIf(runE2e)('browser client against the real server', () => {
     const room = roomIdOf(a);
     const { token } = await a.session();
     const rest = async (method: string, path: string, body?: unknown) => {
-      const response = await fetch(`${server.url}/api/rooms/${room}${path}`, {
+      const response = await fetch(`${chat.server.url}/api/rooms/${room}${path}`, {
         method,
         headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),

@@ -1,34 +1,19 @@
-import { join } from 'node:path';
-import type { Browser, BrowserContext, Locator } from 'playwright-core';
-import { build } from 'vite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasChromium, launchChromium } from './support/browser.js';
-import { ChatPage } from './support/chat-page.js';
-import { startServer, webDir, type TestServer } from './support/server.js';
+import type { Locator } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runE2e, useChatBrowser } from './support/chat-browser.js';
+import type { ChatPage } from './support/chat-page.js';
 
 const PASSWORD = 'correct horse battery';
 const suffix = `_${Math.random().toString(36).slice(2, 8)}`;
-const runE2e = hasChromium || process.env.CI === 'true';
 
 /** The owner and a member in two browsers: settings arrive live, the composer follows the room's rules, a kick closes the room. */
 describe.runIf(runE2e)('room moderation in the browser client', () => {
-  let server: TestServer;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
+  const chat = useChatBrowser({ context: { viewport: { width: 1280, height: 900 } } });
   let owner: ChatPage;
   let member: ChatPage;
   const ownerName = `olga${suffix}`;
   const memberName = `mike${suffix}`;
   const room = `modroom${suffix}`;
-
-  async function open(): Promise<ChatPage> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.on('pageerror', (err) => console.error(`[browser] ${err.message}`));
-    await page.goto(server.url);
-    return new ChatPage(page);
-  }
 
   const panel = (p: ChatPage): Locator => p.page.getByRole('region', { name: 'Room settings' });
   const sendButton = (p: ChatPage): Locator => p.page.getByRole('form', { name: 'Send a message' }).getByRole('button', { name: 'Send' });
@@ -53,11 +38,8 @@ describe.runIf(runE2e)('room moderation in the browser client', () => {
   }
 
   beforeAll(async () => {
-    await build({ root: webDir, configFile: join(webDir, 'vite.config.ts'), logLevel: 'warn' });
-    server = await startServer();
-    browser = await launchChromium();
-    owner = await open();
-    member = await open();
+    owner = await chat.open();
+    member = await chat.open();
     await owner.signUp(ownerName, PASSWORD);
     await member.signUp(memberName, PASSWORD);
     await owner.createRoom(room);
@@ -65,12 +47,6 @@ describe.runIf(runE2e)('room moderation in the browser client', () => {
     await member.page.getByRole('button', { name: `Join ${room}` }).click();
     await member.roomHeading(room).waitFor();
   }, 120_000);
-
-  afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
-    await server?.close();
-  });
 
   it('a member sees no moderation controls; the owner sets the topic and the member sees it live', async () => {
     const mine = await openPanel(member);

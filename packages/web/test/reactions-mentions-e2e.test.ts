@@ -1,40 +1,21 @@
-import { join } from 'node:path';
-import type { Browser, BrowserContext } from 'playwright-core';
-import { build } from 'vite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasChromium, launchChromium } from './support/browser.js';
-import { ChatPage } from './support/chat-page.js';
-import { startServer, webDir, type TestServer } from './support/server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runE2e, useChatBrowser } from './support/chat-browser.js';
+import type { ChatPage } from './support/chat-page.js';
 
 const PASSWORD = 'correct horse battery';
 const suffix = `_${Math.random().toString(36).slice(2, 8)}`;
-const runE2e = hasChromium || process.env.CI === 'true';
 
 describe.runIf(runE2e)('reactions and mentions in the browser client', () => {
-  let server: TestServer;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
+  const chat = useChatBrowser();
   let a: ChatPage;
   let b: ChatPage;
   const alice = `alice${suffix}`;
   const bob = `bob${suffix}`;
   const room = `react${suffix}`;
 
-  async function open(): Promise<ChatPage> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.on('pageerror', (err) => console.error(`[browser] ${err.message}`));
-    await page.goto(server.url);
-    return new ChatPage(page);
-  }
-
   beforeAll(async () => {
-    await build({ root: webDir, configFile: join(webDir, 'vite.config.ts'), logLevel: 'warn' });
-    server = await startServer();
-    browser = await launchChromium();
-    a = await open();
-    b = await open();
+    a = await chat.open();
+    b = await chat.open();
     await a.signUp(alice, PASSWORD);
     await b.signUp(bob, PASSWORD);
     await a.createRoom(room);
@@ -42,12 +23,6 @@ describe.runIf(runE2e)('reactions and mentions in the browser client', () => {
     await b.page.getByRole('button', { name: `Join ${room}` }).click();
     await b.roomHeading(room).waitFor();
   }, 120_000);
-
-  afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
-    await server?.close();
-  });
 
   it('alice reacts from the picker; bob sees the chip live and after a reload, and toggles his own', async () => {
     await a.send('react to this');
