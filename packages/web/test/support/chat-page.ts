@@ -64,9 +64,12 @@ export class ChatPage {
     await this.composer.press('Enter');
   }
 
-  /** A message's text in the log, matched exactly. */
+  /**
+   * A stored message's text in the log, matched exactly. Messages still being sent are left out:
+   * a refused send shows there until its refusal arrives, and must not pass for a stored one.
+   */
   message(text: string): Locator {
-    return this.log.locator('.msg-text').getByText(text, { exact: true });
+    return this.log.locator('ol.messages:not(.pending-list) .msg-text').getByText(text, { exact: true });
   }
 
   notice(text: string): Locator {
