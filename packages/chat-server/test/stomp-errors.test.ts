@@ -160,6 +160,47 @@ describe('STOMP protocol errors and edge cases (raw ws client)', () => {
       expect(more.find((f) => f.command === 'RECEIPT')!.headers['receipt-id']).toBe('r2');
     });
 
+    it("keeps each connection's incomplete frame its own while others send whole frames, split ones and garbage", async () => {
+      // Sessions between frames share one parser; one mid-frame holds its own. Interleaving
+      // pieces of frames of three connections (and a violation on a fourth) must not mix them.
+      // Own users: SEND is limited to 1/s (burst 10) per user in this file.
+      const [ua, ub, uc] = [await h.createUser('pa'), await h.createUser('pb'), await h.createUser('pc')];
+      const room = await h.createRoom(ua);
+      await h.chat.join(ub, room.id);
+      await h.chat.join(uc, room.id);
+      const a = await connect(ua);
+      const b = await connect(ub);
+      const c = await connect(uc);
+      const bad = await connect(uc);
+      const send = (text: string, receipt: string) => `SEND\ndestination:/app/rooms/${room.id}\ncontent-type:text/plain\nreceipt:${receipt}\n\n${text}${NUL}`;
+      // c's receipt is the barrier: bytes written to a socket before c's frame have reached the
+      // server (loopback queues them at once) and been read by the time it answers c.
+      const barrier = async (text: string, receipt: string) => {
+        c.send(`\n${send(text, receipt)}\n`); // heart-beats around a whole frame
+        expect(await c.next()).toMatchObject({ command: 'RECEIPT', headers: { 'receipt-id': receipt } });
+      };
+      const fa = send('from a', 'ra');
+      const fb = send('from b', 'rb');
+      a.send(fa.slice(0, 7)); // inside the command line
+      b.send(fb.slice(0, 30)); // inside a header
+      await barrier('c one', 'rc1');
+      bad.send('SEND\ndestination'); // a violation, parsed while a and b are mid-frame
+      bad.send(`:/app/rooms/${room.id}\nbad\\qescape:x\n\n${NUL}`);
+      await expectFatal(bad, /malformed frame/);
+      const worse = await connect(uc); // a violation in one piece, with the shared parser
+      worse.send(`SEND\nbad\\qescape:x\n\n${NUL}`);
+      await expectFatal(worse, /malformed frame/);
+      a.send(fa.slice(7, 40));
+      await barrier('c two', 'rc2');
+      b.send(fb.slice(30));
+      expect(await b.next()).toMatchObject({ command: 'RECEIPT', headers: { 'receipt-id': 'rb' } });
+      await barrier('c three', 'rc3');
+      a.send(fa.slice(40));
+      expect(await a.next()).toMatchObject({ command: 'RECEIPT', headers: { 'receipt-id': 'ra' } });
+      const stored = await h.store.listMessages(room.id, { limit: 10 });
+      expect(stored.filter((m) => m.type === 'text').map((m) => m.text).sort()).toEqual(['c one', 'c three', 'c two', 'from a', 'from b']);
+    });
+
     it('handles the whole frames that precede a violation in the same message before the ERROR', async () => {
       const room = await h.createRoom(alice);
       const c = await connect(alice);

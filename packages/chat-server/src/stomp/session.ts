@@ -1,5 +1,5 @@
 import { ChorusError, type Actor } from '@chorus/core';
-import { encodeFrame, FrameParser, HEARTBEAT_EOL, StompParseError, type ParseEvent, type StompFrame, type StompVersion } from '../protocol/codec/index.js';
+import { encodeFrame, FrameParser, HEARTBEAT_EOL, StompParseError, type ParseEvent, type ParserLimits, type StompFrame, type StompVersion } from '../protocol/codec/index.js';
 import { CloseCodes } from '../protocol/close-codes.js';
 import { describeRefusal, refusalErrorHeaders, renderErrorFrame, renderErrorMessage } from './error-renderer.js';
 import { negotiateConnect } from './connect.js';
@@ -23,6 +23,22 @@ let nextSessionId = 1;
 const NO_FRAMES: StompFrame[] = Object.freeze([]) as unknown as StompFrame[];
 
 /**
+ * One parser per server (its parser limits) for every session whose input sits between frames,
+ * as an idle connection's nearly always does: a session owns a parser only while a frame of its
+ * own is incomplete, so an idle connection holds none (~150 B less each).
+ */
+const betweenFramesParsers = new WeakMap<Readonly<ParserLimits>, FrameParser>();
+
+function parserBetweenFrames(limits: Readonly<ParserLimits>): FrameParser {
+  let parser = betweenFramesParsers.get(limits);
+  if (!parser) {
+    parser = new FrameParser(limits);
+    betweenFramesParsers.set(limits, parser);
+  }
+  return parser;
+}
+
+/**
  * One client's STOMP conversation, independent of the transport under it: the state
  * machine (awaiting CONNECT → connected → closed) that pumps received frames in order
  * and hands them to its collaborators (SendPath, SessionSubscriptions, SessionLimits,
@@ -38,7 +54,8 @@ export class StompSession {
   #state: State = 'awaiting-connect';
   /** The negotiated STOMP version: frames this session encodes escape headers as it defines. */
   #version: StompVersion = '1.2';
-  readonly #parser: FrameParser;
+  /** This session's own parser, only while a frame is incomplete (see parserBetweenFrames). */
+  #parser: FrameParser | null = null;
   /** Frames received and not yet handled (NO_FRAMES while there are none). */
   #queue: StompFrame[] = NO_FRAMES;
   #pumping = false;
@@ -69,7 +86,6 @@ export class StompSession {
     private readonly transport: Transport,
     private readonly ctx: SessionContext,
   ) {
-    this.#parser = new FrameParser(ctx.parserLimits);
     // A socket that never sends CONNECT must not hold resources forever.
     this.#connectTimer = setTimeout(() => this.#fatal('CONNECT expected within 10 seconds', CloseCodes.policyViolation), 10_000);
     this.#connectTimer.unref();
@@ -111,9 +127,17 @@ export class StompSession {
     if (this.#state === 'closed' || this.#protocolFailure !== null) return;
     this.#lastReceivedAt = Date.now();
     let events: readonly ParseEvent[];
+    const limits = this.ctx.parserLimits;
+    const parser = this.#parser ?? parserBetweenFrames(limits);
+    parser.version = this.#version;
     try {
-      events = this.#parser.push(chunk);
+      events = parser.push(chunk);
+      // A frame left incomplete keeps its parser with this session; between frames it holds none.
+      this.#parser = parser.betweenFrames ? null : parser;
+      if (this.#parser !== null && betweenFramesParsers.get(limits) === parser) betweenFramesParsers.delete(limits);
     } catch (err) {
+      // A parser that failed stays failed: it is nobody's to share any more (this session never parses again).
+      if (betweenFramesParsers.get(limits) === parser) betweenFramesParsers.delete(limits);
       if (!(err instanceof StompParseError)) throw err;
       this.ctx.metrics.stompErrors.inc({ code: err.reason });
       // Frames that arrived whole before the violation are handled (stored or
@@ -310,7 +334,6 @@ export class StompSession {
     );
     // Header escaping follows the negotiated version from here on (CONNECT itself is never escaped).
     this.#version = version;
-    this.#parser.version = version;
   }
 
   /** Called by the process-wide HeartbeatScheduler; returns when the session next needs a look. */

@@ -77,6 +77,14 @@ export class FrameParser {
       : { maxFrameBytes: limits.maxFrameBytes, maxHeaders: limits.maxHeaders, maxHeaderBytes: limits.maxHeaderBytes };
   }
 
+  /**
+   * Between frames, with nothing buffered and no error: the parser holds nothing of its stream,
+   * so any other stream with the same limits may be parsed with it next.
+   */
+  get betweenFrames(): boolean {
+    return this.state === IDLE && this.error === undefined;
+  }
+
   /** Bytes buffered for a frame not yet complete (for tests/metrics). Never above maxFrameBytes. */
   get bufferedBytes(): number {
     return this.frameBytes + this.pendingBytes;
