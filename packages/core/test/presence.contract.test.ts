@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ChorusError } from '../src/errors.js';
 import { MemoryPresence } from '../src/presence/memory-presence.js';
 import type { Presence } from '../src/presence/presence.js';
-import { RedisPresence } from '../src/presence/redis-presence.js';
+import { RedisPresence, type RedisPresenceOptions } from '../src/presence/redis-presence.js';
 import { brokerBackends } from '../src/testing/brokers.js';
 
 const TTL = 30_000;
@@ -21,11 +21,11 @@ describe.each(brokerBackends())('Presence contract: %s', (kind) => {
   const opened: Presence[] = [];
   const prefix = `chorus:test-presence:${randomUUID()}:`;
   const clock = fakeClock();
-  const open = (): Presence => {
+  const open = (options: Partial<RedisPresenceOptions> = {}): Presence => {
     const presence =
       kind === 'memory'
         ? new MemoryPresence({ ttlMs: TTL, now: clock.now })
-        : new RedisPresence({ url: process.env.REDIS_URL!, logger, ttlMs: TTL, now: clock.now, keyPrefix: prefix });
+        : new RedisPresence({ url: process.env.REDIS_URL!, logger, ttlMs: TTL, now: clock.now, keyPrefix: prefix, ...options });
     opened.push(presence);
     return presence;
   };
@@ -120,8 +120,123 @@ describe.each(brokerBackends())('Presence contract: %s', (kind) => {
     await presence.leave(room, 'c1');
   });
 
+  it('keeps the entries of a lapsed lease that is renewed before any sweep, reporting nothing', async () => {
+    const presence = open();
+    const room = randomUUID();
+    expect(await presence.join(room, 'c1', alice)).toBe(true);
+    clock.advance(TTL * 2); // refreshes stopped (a long Redis outage): alice no longer counts as online
+    expect(await presence.online(room)).toEqual([]);
+    expect(await presence.refresh()).toEqual([]); // never reported offline, so not reported online either
+    expect(await presence.online(room)).toEqual([alice]);
+    expect(await presence.leave(room, 'c1')).toBe(true);
+  });
+
+  it('reports a join refused while the lease had lapsed at the next refresh', async () => {
+    const presence = open();
+    const room = randomUUID();
+    await presence.online(room); // connected, lease written
+    clock.advance(TTL * 2);
+    expect(await presence.join(room, 'c1', alice)).toBe(false);
+    expect(await presence.online(room)).toEqual([]);
+    expect(await presence.refresh()).toEqual([{ roomId: room, user: alice, online: true }]);
+    expect(await presence.online(room)).toEqual([alice]);
+    expect(await presence.leave(room, 'c1')).toBe(true);
+  });
+
   // Several instances share state only through Redis; the memory backend is one process by definition.
   if (kind !== 'redis') return;
+
+  const redisClient = () => new Redis(process.env.REDIS_URL!);
+
+  it('renews its lease with a constant number of commands, however many entries it holds', async () => {
+    const presence = open();
+    const rooms = [randomUUID(), randomUUID(), randomUUID()];
+    await Promise.all(Array.from({ length: 900 }, (_, i) => presence.join(rooms[i % 3]!, `c${i}`, { id: randomUUID(), username: `u${i}` })));
+    const observer = redisClient();
+    const monitor = await redisClient().monitor();
+    try {
+      const seen: string[][] = [];
+      monitor.on('monitor', (_time: string, args: string[]) => seen.push(args));
+      expect(await presence.refresh()).toEqual([]);
+      const marker = `presence-marker-${randomUUID()}`;
+      await observer.echo(marker);
+      await vi.waitFor(() => expect(seen.some((args) => args.includes(marker))).toBe(true));
+      const ours = seen.filter((args) => args.some((arg) => arg.startsWith(prefix)));
+      expect(ours.length).toBeGreaterThan(0);
+      expect(ours.length).toBeLessThanOrEqual(3); // the script call, and its ZSCORE and ZADD of the lease
+      expect(ours.filter((args) => args.some((arg) => arg.startsWith(`${prefix}room:`)))).toEqual([]);
+    } finally {
+      monitor.disconnect();
+      observer.disconnect();
+    }
+  });
+
+  it('after a failed leave, moves to a new id and lets the old one lapse with the entry it could not remove', async () => {
+    const presence = open({ commandTimeoutMs: 300 }) as RedisPresence;
+    const other = open();
+    const [room, quiet] = [randomUUID(), randomUUID()];
+    expect(await presence.join(room, 'c1', alice)).toBe(true);
+    expect(await presence.join(quiet, 'c2', bob)).toBe(true);
+    const firstId = presence.instanceId;
+    const admin = redisClient();
+    try {
+      const line = ((await admin.client('LIST')) as string).split('\n').find((l: string) => l.includes(`name=chorus:presence:${firstId}`));
+      await admin.client('KILL', 'ID', /\bid=(\d+)/.exec(line!)![1]!);
+      const error = await presence.leave(room, 'c1').catch((err: unknown) => err);
+      expect((error as ChorusError).code).toBe('unavailable');
+    } finally {
+      admin.disconnect();
+    }
+    // Once reconnected, a refresh writes bob's entry under a new id; alice's stays under the old one.
+    await vi.waitFor(async () => expect(await presence.refresh()).toEqual([]), { timeout: 5000, interval: 50 });
+    expect(presence.instanceId).not.toBe(firstId);
+    expect(await other.online(room)).toEqual([alice]);
+    clock.advance(TTL / 2);
+    await presence.refresh();
+    clock.advance(TTL / 2 + 1); // the old id has lapsed, the new one not
+    const reports = [...(await other.sweep()), ...(await presence.sweep())].filter((c) => c.roomId === room || c.roomId === quiet);
+    expect(reports).toEqual([{ roomId: room, user: alice, online: false }]);
+    expect(await other.online(room)).toEqual([]);
+    expect(await other.online(quiet)).toEqual([bob]);
+  });
+
+  it('writes every entry again every fullRefreshEvery refreshes, healing what Redis lost', async () => {
+    const presence = open({ fullRefreshEvery: 2 });
+    const room = randomUUID();
+    await presence.join(room, 'c1', alice);
+    const admin = redisClient();
+    try {
+      expect(await admin.del(`${prefix}room:${room}`, `${prefix}room:${room}:u:${alice.id}`)).toBe(2);
+    } finally {
+      admin.disconnect();
+    }
+    expect(await presence.online(room)).toEqual([]);
+    expect(await presence.refresh()).toEqual([]);
+    expect(await presence.refresh()).toEqual([{ roomId: room, user: alice, online: true }]);
+    expect(await presence.online(room)).toEqual([alice]);
+  });
+
+  it('reads and sweeps the entries of a Chorus from before leases (rolling upgrade)', async () => {
+    const presence = open();
+    const room = randomUUID();
+    const carol = { id: randomUUID(), username: 'carol' };
+    const old = JSON.stringify([carol.id, 'old-1', carol.username]);
+    const admin = redisClient();
+    try {
+      await admin.zadd(`${prefix}room:${room}`, clock.now() + TTL, old);
+      await admin.zadd(`${prefix}room:${room}:u:${carol.id}`, clock.now() + TTL, old);
+      await admin.sadd(`${prefix}rooms`, room);
+    } finally {
+      admin.disconnect();
+    }
+    expect(await presence.online(room)).toEqual([carol]);
+    expect(await presence.join(room, 'c1', carol)).toBe(false); // online through the old entry
+    expect(await presence.leave(room, 'c1')).toBe(false);
+    clock.advance(TTL);
+    expect(await presence.online(room)).toEqual([]);
+    // A fresh instance walks every room for expired entries on its first sweep.
+    expect((await open().sweep()).filter((c) => c.roomId === room)).toEqual([{ roomId: room, user: carol, online: false }]);
+  });
 
   it('expires the entries of a replica that stops refreshing, reported by one survivor only', async () => {
     const dead = open();
@@ -146,22 +261,6 @@ describe.each(brokerBackends())('Presence contract: %s', (kind) => {
     expect(await a.leave(room, 'a-1')).toBe(false);
     expect(await b.online(room)).toEqual([alice]);
     expect(await b.leave(room, 'b-1')).toBe(true);
-  });
-
-  it('rebuilds the per-user index on refresh for entries written without it (rolling upgrade)', async () => {
-    const presence = open();
-    const room = randomUUID();
-    await presence.join(room, 'c1', alice);
-    const redis = new Redis(process.env.REDIS_URL!);
-    try {
-      // What an older Chorus wrote: the room's entry, no per-user set.
-      expect(await redis.del(`${prefix}room:${room}:u:${alice.id}`)).toBe(1);
-      expect(await presence.refresh()).toEqual([]);
-      expect(await redis.zcard(`${prefix}room:${room}:u:${alice.id}`)).toBe(1);
-    } finally {
-      redis.disconnect();
-    }
-    expect(await presence.join(room, 'c2', alice)).toBe(false);
   });
 
   it('fails with unavailable when Redis cannot be reached, keeping the entry for the next refresh', async () => {

@@ -1,30 +1,36 @@
 import type { HeldEntry, Presence, PresenceChange, PresenceOptions, PresenceUser } from './presence.js';
 import { HeldEntries } from './presence.js';
 
-/** One object serves as both the held entry and the live one (a server holds one per subscribed connection). */
-interface Entry extends HeldEntry {
-  /** Meaningful while the entry is in #rooms; set again whenever it is put back. */
-  expiresAt: number;
-}
-
-/** Presence for the embedded single-process deployment: every entry is held by this instance. */
+/**
+ * Presence for the embedded single-process deployment: every entry is held by this instance, and lives
+ * while the instance's lease does, as with RedisPresence. A refresh renews the lease and touches no
+ * entry. The lease lapses only if refreshes stop, and then the sweep removes every entry.
+ */
 export class MemoryPresence implements Presence {
   readonly ttlMs: number;
   readonly #now: () => number;
   /** roomId → userId → (connectionId → entry). Indexed by user so a join looks at that user's entries only. */
-  readonly #rooms = new Map<string, Map<string, Map<string, Entry>>>();
-  /** Entries this instance holds (all of them, for the memory backend), including expired ones until swept. */
-  readonly #held = new HeldEntries<Entry>();
+  readonly #rooms = new Map<string, Map<string, Map<string, HeldEntry>>>();
+  /** Entries this instance holds (the same objects as in #rooms while they are there). */
+  readonly #held = new HeldEntries();
+  #leaseUntil: number;
+  /** A join was refused while the lease had lapsed: the next refresh writes every held entry. */
+  #fullRefreshDue = false;
 
   constructor(options: PresenceOptions) {
     this.ttlMs = options.ttlMs;
     this.#now = options.now ?? Date.now;
+    this.#leaseUntil = this.#now() + this.ttlMs;
   }
 
   async join(roomId: string, connectionId: string, user: PresenceUser): Promise<boolean> {
-    const entry: Entry = { roomId, connectionId, user, expiresAt: 0 };
+    const entry: HeldEntry = { roomId, connectionId, user };
     this.#held.set(entry);
-    const wasOnline = this.#isLive(roomId, user.id);
+    if (!this.#alive()) {
+      this.#fullRefreshDue = true;
+      return false;
+    }
+    const wasOnline = this.#hasEntries(roomId, user.id);
     this.#put(entry);
     return !wasOnline;
   }
@@ -34,62 +40,53 @@ export class MemoryPresence implements Presence {
     if (!held) return false;
     const room = this.#rooms.get(roomId);
     const entries = room?.get(held.user.id);
-    const entry = entries?.get(connectionId);
-    if (!room || !entries || !entry) return false;
-    entries.delete(connectionId);
+    if (!room || !entries?.delete(connectionId)) return false;
     if (entries.size === 0) room.delete(held.user.id);
     if (room.size === 0) this.#rooms.delete(roomId);
-    if (entry.expiresAt <= this.#now()) return false; // already offline, sweep reports it
-    return !this.#isLive(roomId, held.user.id);
+    // An entry that was no longer live (lapsed lease, not yet swept) was never reported offline: report it here.
+    return entries.size === 0 || !this.#alive();
   }
 
   async online(roomId: string): Promise<PresenceUser[]> {
-    const now = this.#now();
+    if (!this.#alive()) return [];
     const users: PresenceUser[] = [];
     for (const entries of this.#rooms.get(roomId)?.values() ?? []) {
       for (const entry of entries.values()) {
-        if (entry.expiresAt > now) {
-          users.push(entry.user);
-          break;
-        }
+        users.push(entry.user);
+        break;
       }
     }
     return users;
   }
 
   async refresh(): Promise<PresenceChange[]> {
+    const lapsed = !this.#alive();
+    this.#leaseUntil = this.#now() + this.ttlMs;
+    if (!lapsed && !this.#fullRefreshDue) return [];
+    this.#fullRefreshDue = false;
+    // Entries still here were never reported offline; those the sweep removed come back online.
     const changes: PresenceChange[] = [];
-    const now = this.#now();
     for (const entry of this.#held.values()) {
-      const current = this.#rooms.get(entry.roomId)?.get(entry.user.id)?.get(entry.connectionId);
-      if (current && current.expiresAt > now) {
-        current.expiresAt = now + this.ttlMs;
-        continue;
-      }
-      if (current) continue; // expired, not yet swept: the sweep reports offline, the next refresh online
-      const wasOnline = this.#isLive(entry.roomId, entry.user.id);
+      const entries = this.#rooms.get(entry.roomId)?.get(entry.user.id);
+      if (entries?.has(entry.connectionId)) continue;
+      if (!entries?.size) changes.push({ roomId: entry.roomId, user: entry.user, online: true });
       this.#put(entry);
-      if (!wasOnline) changes.push({ roomId: entry.roomId, user: entry.user, online: true });
     }
     return changes;
   }
 
   async sweep(): Promise<PresenceChange[]> {
-    const now = this.#now();
+    if (this.#alive()) return [];
     const changes: PresenceChange[] = [];
     for (const [roomId, room] of this.#rooms) {
-      for (const [userId, entries] of room) {
-        let user: PresenceUser | undefined;
-        for (const [key, entry] of entries) {
-          if (entry.expiresAt > now) continue;
-          entries.delete(key);
-          user = entry.user;
+      for (const entries of room.values()) {
+        for (const entry of entries.values()) {
+          changes.push({ roomId, user: entry.user, online: false });
+          break;
         }
-        if (entries.size === 0) room.delete(userId);
-        if (user && !this.#isLive(roomId, userId)) changes.push({ roomId, user, online: false });
       }
-      if (room.size === 0) this.#rooms.delete(roomId);
     }
+    this.#rooms.clear();
     return changes;
   }
 
@@ -98,7 +95,15 @@ export class MemoryPresence implements Presence {
     this.#held.clear();
   }
 
-  #put(entry: Entry): void {
+  #alive(): boolean {
+    return this.#leaseUntil > this.#now();
+  }
+
+  #hasEntries(roomId: string, userId: string): boolean {
+    return (this.#rooms.get(roomId)?.get(userId)?.size ?? 0) > 0;
+  }
+
+  #put(entry: HeldEntry): void {
     let room = this.#rooms.get(entry.roomId);
     if (!room) {
       room = new Map();
@@ -109,13 +114,6 @@ export class MemoryPresence implements Presence {
       entries = new Map();
       room.set(entry.user.id, entries);
     }
-    entry.expiresAt = this.#now() + this.ttlMs;
     entries.set(entry.connectionId, entry);
-  }
-
-  #isLive(roomId: string, userId: string): boolean {
-    const now = this.#now();
-    for (const entry of this.#rooms.get(roomId)?.get(userId)?.values() ?? []) if (entry.expiresAt > now) return true;
-    return false;
   }
 }

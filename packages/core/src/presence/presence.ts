@@ -23,14 +23,20 @@ export interface PresenceChange {
  *   (they just came online); `leave` reports `true` only when it removed the
  *   user's last live entry (they just went offline). Concurrent calls for the
  *   same user across instances report each transition at most once.
- * - Entries live `ttlMs` past their last refresh. `refresh()` re-asserts every
- *   entry this instance holds (call it every ttlMs/3); it returns the users an
- *   entry brought back online (an entry that had expired or was written while
- *   the backend was down). An instance that dies stops refreshing, so its
- *   entries expire within `ttlMs`.
- * - `sweep()` deletes expired entries of every instance and returns the users
- *   that thereby went offline; with several instances sweeping, each such
- *   change is reported by exactly one of them.
+ * - An entry lives while the instance that holds it does: each instance has a
+ *   lease that `refresh()` renews to `ttlMs` from now (call it every ttlMs/3),
+ *   with work that does not grow with its entries. An instance that dies stops
+ *   refreshing, so its entries stop counting as live within `ttlMs`.
+ * - `refresh()` returns the users an entry brought back online: after the lease
+ *   lapsed and was swept, or after a join that failed or was refused while the
+ *   lease had lapsed, it writes every held entry again. Entries of a lapsed
+ *   lease that were not swept yet were never reported offline and come back
+ *   without a report.
+ * - `sweep()` deletes the entries of every instance whose lease has lapsed and
+ *   returns the users that thereby went offline; with several instances
+ *   sweeping, each such change is reported by exactly one of them. `leave`
+ *   reports offline for an entry it removes that was no longer live (lapsed,
+ *   not yet swept) if no other live entry of the user is left.
  * - The local record of held entries survives backend failures: calls throw
  *   ChorusError('unavailable'), and the next successful `refresh()` rewrites
  *   whatever the backend lost.

@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { unavailable } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { HeldEntry, Presence, PresenceChange, PresenceOptions, PresenceUser } from './presence.js';
 import { HeldEntries } from './presence.js';
+import { FORGET_INSTANCE, JOIN, LEASED_SCORE, LEAVE, REASSERT, RENEW, SWEEP_EXPIRED, SWEEP_INSTANCE_ROOM } from './redis-presence-scripts.js';
 
 export interface RedisPresenceOptions extends PresenceOptions {
   url: string;
@@ -10,114 +12,48 @@ export interface RedisPresenceOptions extends PresenceOptions {
   /** Prefix of every key (tests isolate themselves with their own). */
   keyPrefix?: string;
   commandTimeoutMs?: number;
+  /**
+   * Every this many refreshes, the instance writes all its entries again, in case Redis lost some
+   * (a failover to a replica that had not received the last writes). Default 30: every 5 minutes
+   * with the default TTL.
+   */
+  fullRefreshEvery?: number;
 }
 
-// Members are JSON [userId, connectionId, username]; scores are expiry times (ms). Live means score > now.
-// Each room has a sorted set of all its entries (KEYS[1]: what `online` lists and `sweep` walks) and,
-// per user with entries in it, a sorted set of that user's entries (<room key>:u:<userId>), so that
-// "does this user have another live entry here" is one ZCOUNT however many people are in the room.
-// The per-user keys are derived inside the scripts (sweep learns user ids from expired members);
-// Chorus's presence keys are not spread over a Redis Cluster.
-const USER_KEY = `
-local function user_key(userId) return KEYS[1] .. ':u:' .. userId end
-local function live_count(userId, now) return redis.call('zcount', user_key(userId), '(' .. now, '+inf') end
-`;
-
-/** Adds or extends one entry; true when the user had no live entry in the room before it. */
-const PUT_ENTRY = `
-local function put_entry(member, expiresAt, now, userId, roomId)
-  local others = live_count(userId, now)
-  redis.call('zadd', KEYS[1], expiresAt, member)
-  redis.call('zadd', user_key(userId), expiresAt, member)
-  redis.call('sadd', KEYS[2], roomId)
-  return others == 0
-end
-`;
-
-/** KEYS: room zset, rooms set. ARGV: member, expiresAt, now, userId, roomId. Returns 1 when the user came online. */
-const JOIN = `${USER_KEY}${PUT_ENTRY}
-if put_entry(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]) then return 1 end
-return 0
-`;
-
-/**
- * KEYS: room zset, rooms set. ARGV: expiresAt, now, roomId, then member, userId for each entry of
- * this instance in the room. An entry still present (even expired, unswept) is only extended; one
- * that is gone is written again. Returns, per entry, 1 when it brought its user back online.
- */
-const REFRESH_ROOM = `${USER_KEY}${PUT_ENTRY}
-local out = {}
-for i = 4, #ARGV, 2 do
-  local member, userId = ARGV[i], ARGV[i + 1]
-  if redis.call('zscore', KEYS[1], member) then
-    redis.call('zadd', KEYS[1], ARGV[1], member)
-    -- Also heals entries written before the per-user sets existed.
-    redis.call('zadd', user_key(userId), ARGV[1], member)
-    out[#out + 1] = 0
-  elseif put_entry(member, ARGV[1], ARGV[2], userId, ARGV[3]) then
-    out[#out + 1] = 1
-  else
-    out[#out + 1] = 0
-  end
-end
-return out
-`;
-
-/** KEYS: room zset, rooms set. ARGV: member, now, userId, roomId. Returns 1 when the user went offline. */
-const LEAVE = `${USER_KEY}
-local score = redis.call('zscore', KEYS[1], ARGV[1])
-if not score then return 0 end
-redis.call('zrem', KEYS[1], ARGV[1])
-redis.call('zrem', user_key(ARGV[3]), ARGV[1])
-if redis.call('zcard', KEYS[1]) == 0 then redis.call('srem', KEYS[2], ARGV[4]) end
-if tonumber(score) <= tonumber(ARGV[2]) then return 0 end
-if live_count(ARGV[3], ARGV[2]) == 0 then return 1 end
-return 0
-`;
-
-/** KEYS: room zset, rooms set. ARGV: now, roomId. Returns one expired member per user that went offline. */
-const SWEEP = `${USER_KEY}
-local expired = redis.call('zrangebyscore', KEYS[1], '-inf', ARGV[1])
-local out = {}
-if #expired > 0 then
-  redis.call('zremrangebyscore', KEYS[1], '-inf', ARGV[1])
-  local seen, firsts = {}, {}
-  for _, m in ipairs(expired) do
-    local id = cjson.decode(m)[1]
-    redis.call('zrem', user_key(id), m)
-    if not seen[id] then
-      seen[id] = true
-      firsts[#firsts + 1] = { id, m }
-    end
-  end
-  for _, first in ipairs(firsts) do
-    if live_count(first[1], ARGV[1]) == 0 then table.insert(out, first[2]) end
-  end
-end
-if redis.call('zcard', KEYS[1]) == 0 then redis.call('srem', KEYS[2], ARGV[2]) end
-return out
-`;
-
-/** Commands per pipeline in refresh and sweep. */
+/** Script calls per pipeline, and entries per script call, in refresh and sweep. */
 const PIPELINE_CHUNK = 500;
+/** Sweeps between two walks over every room for entries of a Chorus from before leases. */
+const EXPIRED_SWEEP_EVERY = 30;
+
+type ScriptCall = (...args: (string | number)[]) => void;
 
 interface PresencePipeline {
-  presenceRefreshRoom(...args: unknown[]): void;
-  presenceSweep(...args: unknown[]): void;
+  presenceReassert: ScriptCall;
+  presenceSweepInstanceRoom: ScriptCall;
+  presenceSweepExpired: ScriptCall;
   exec(): Promise<[Error | null, unknown][] | null>;
 }
 
+type ScriptCommand<T> = (...args: (string | number)[]) => Promise<T>;
+
 interface PresenceCommands {
-  presenceJoin(room: string, rooms: string, member: string, expiresAt: number, now: number, userId: string, roomId: string): Promise<number>;
-  presenceLeave(room: string, rooms: string, member: string, now: number, userId: string, roomId: string): Promise<number>;
-  presenceSweep(room: string, rooms: string, now: number, roomId: string): Promise<string[]>;
+  presenceRenew: ScriptCommand<number>;
+  presenceJoin: ScriptCommand<number>;
+  presenceLeave: ScriptCommand<number>;
+  presenceForgetInstance: ScriptCommand<number>;
 }
 
 /**
- * Presence in Redis: one sorted set per room whose members are connections and
- * whose scores are expiry times, plus a set of rooms that have entries (what
- * `sweep` walks). Every transition is decided inside a Lua script, so two
- * replicas never both report the same user coming online or going offline.
+ * Presence in Redis, shared by every replica (keys and scripts: redis-presence-scripts.ts).
+ *
+ * An entry lives as long as the lease of the instance that holds it. An instance renews its lease
+ * with one command per refresh however many entries it holds, so the steady cost of presence does not
+ * grow with connections: joins and leaves write entries, and nothing else does until an instance dies.
+ * Then any instance's sweep finds the lapsed lease and removes the dead instance's entries room by room.
+ * Entries are written again in full only when the lease had lapsed (a long Redis outage), after a
+ * failed join, and every `fullRefreshEvery` refreshes. After a failed leave the instance moves to a
+ * new id, writes its entries under it and lets the old id lapse, so the entry it could not remove is
+ * swept with the old id and its user reported offline then.
  */
 export class RedisPresence implements Presence {
   readonly ttlMs: number;
@@ -125,31 +61,44 @@ export class RedisPresence implements Presence {
   readonly #now: () => number;
   readonly #prefix: string;
   readonly #held = new HeldEntries();
-  /** Settles when the first connection is ready (or after the command timeout); later outages fail fast. */
-  readonly #firstConnect: Promise<void>;
+  readonly #fullRefreshEvery: number;
+  #instanceId = randomUUID();
+  #refreshes = 0;
+  #sweeps = 0;
+  /** The next refresh writes every held entry (a join failed or was refused for a lapsed lease). */
+  #fullRefreshDue = false;
+  /** The next refresh moves to a new instance id (a leave failed: its entry is left to lapse). */
+  #newIdDue = false;
+  /** Settles once the first connection is ready and the lease written (or after the command timeout). */
+  readonly #ready: Promise<void>;
 
   constructor(options: RedisPresenceOptions) {
     this.ttlMs = options.ttlMs;
     this.#now = options.now ?? Date.now;
     this.#prefix = options.keyPrefix ?? 'chorus:presence:';
+    this.#fullRefreshEvery = Math.max(1, options.fullRefreshEvery ?? 30);
     const logger = options.logger.child({ component: 'presence', backend: 'redis' });
     const redis = new Redis(options.url, {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       commandTimeout: options.commandTimeoutMs ?? 5000,
-      connectionName: 'chorus:presence',
+      // One name per instance, so an operator can tell the replicas' presence connections apart in CLIENT LIST.
+      connectionName: `chorus:presence:${this.#instanceId}`,
       // Lookups issued together (the push worker asks for every claimed room at once) share a write.
       enableAutoPipelining: true,
       retryStrategy: (attempt) => Math.min(5000, 100 * 2 ** Math.min(attempt - 1, 10)),
     });
     redis.on('error', (err: Error) => logger.debug({ err }, 'presence redis connection error'));
-    redis.defineCommand('presenceJoin', { numberOfKeys: 2, lua: JOIN });
-    redis.defineCommand('presenceRefreshRoom', { numberOfKeys: 2, lua: REFRESH_ROOM });
-    redis.defineCommand('presenceLeave', { numberOfKeys: 2, lua: LEAVE });
-    redis.defineCommand('presenceSweep', { numberOfKeys: 2, lua: SWEEP });
+    redis.defineCommand('presenceRenew', { numberOfKeys: 1, lua: RENEW });
+    redis.defineCommand('presenceJoin', { numberOfKeys: 3, lua: JOIN });
+    redis.defineCommand('presenceLeave', { numberOfKeys: 3, lua: LEAVE });
+    redis.defineCommand('presenceReassert', { numberOfKeys: 3, lua: REASSERT });
+    redis.defineCommand('presenceSweepInstanceRoom', { numberOfKeys: 3, lua: SWEEP_INSTANCE_ROOM });
+    redis.defineCommand('presenceForgetInstance', { numberOfKeys: 1, lua: FORGET_INSTANCE });
+    redis.defineCommand('presenceSweepExpired', { numberOfKeys: 3, lua: SWEEP_EXPIRED });
     this.#redis = redis as Redis & PresenceCommands;
     const waitMs = options.commandTimeoutMs ?? 5000;
-    this.#firstConnect = new Promise<void>((resolve) => {
+    const firstConnect = new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, waitMs);
       timer.unref();
       redis.once('ready', () => {
@@ -157,42 +106,109 @@ export class RedisPresence implements Presence {
         resolve();
       });
     });
+    // Joins need a live lease; if this first write fails, joins are refused (-1) until a refresh writes it.
+    this.#ready = firstConnect.then(() => this.#renew().then(() => undefined, () => undefined));
+  }
+
+  /** The id this instance's lease and entries carry now (it changes after a failed leave). */
+  get instanceId(): string {
+    return this.#instanceId;
   }
 
   async join(roomId: string, connectionId: string, user: PresenceUser): Promise<boolean> {
     const entry = { roomId, connectionId, user };
     this.#held.set(entry);
-    const now = this.#now();
-    const result = await this.#run(() =>
-      this.#redis.presenceJoin(this.#roomKey(roomId), this.#roomsKey(), member(entry), now + this.ttlMs, now, user.id, roomId),
-    );
+    const instanceId = this.#instanceId;
+    let result: number;
+    try {
+      result = await this.#run(() =>
+        this.#redis.presenceJoin(...this.#keys(roomId), this.#member(entry, instanceId), this.#now(), user.id, roomId, instanceId),
+      );
+    } catch (err) {
+      this.#fullRefreshDue = true;
+      throw err;
+    }
+    // A lapsed lease: nothing was written; the next refresh writes every entry and reports who came online.
+    if (result === -1) this.#fullRefreshDue = true;
     return result === 1;
   }
 
   async leave(roomId: string, connectionId: string): Promise<boolean> {
     const entry = this.#held.take(roomId, connectionId);
     if (!entry) return false;
-    const result = await this.#run(() =>
-      this.#redis.presenceLeave(this.#roomKey(roomId), this.#roomsKey(), member(entry), this.#now(), entry.user.id, roomId),
-    );
-    return result === 1;
+    const instanceId = this.#instanceId;
+    try {
+      const result = await this.#run(() =>
+        this.#redis.presenceLeave(...this.#keys(roomId), this.#member(entry, instanceId), this.#now(), entry.user.id, roomId, instanceId),
+      );
+      return result === 1;
+    } catch (err) {
+      this.#newIdDue = true;
+      throw err;
+    }
   }
 
   async online(roomId: string): Promise<PresenceUser[]> {
-    const members = await this.#run(() => this.#redis.zrangebyscore(this.#roomKey(roomId), `(${this.#now()}`, '+inf'));
+    const now = this.#now();
+    const [members, instances] = await this.#run(() =>
+      Promise.all([
+        this.#redis.zrangebyscore(this.#roomKey(roomId), `(${now}`, '+inf', 'WITHSCORES'),
+        this.#redis.zrangebyscore(this.#instancesKey(), `(${now}`, '+inf'),
+      ]),
+    );
+    const alive = new Set(instances);
     const users = new Map<string, PresenceUser>();
-    for (const m of members) {
-      const user = parseMember(m);
-      if (user) users.set(user.id, user);
+    for (let i = 0; i < members.length; i += 2) {
+      const entry = parseMember(members[i]!);
+      if (!entry) continue;
+      if (Number(members[i + 1]) >= LEASED_SCORE && !(entry.instanceId !== undefined && alive.has(entry.instanceId))) continue;
+      users.set(entry.user.id, entry.user);
     }
     return [...users.values()];
   }
 
   async refresh(): Promise<PresenceChange[]> {
+    if (this.#newIdDue) {
+      // The old id is no longer renewed: it lapses within the TTL and is swept with every entry under it.
+      this.#newIdDue = false;
+      this.#instanceId = randomUUID();
+      this.#fullRefreshDue = true;
+    }
+    const lapsed = await this.#run(() => this.#renew());
+    const full = lapsed || this.#fullRefreshDue || ++this.#refreshes % this.#fullRefreshEvery === 0;
+    if (!full) return [];
+    this.#fullRefreshDue = true; // until the writes below have all succeeded
+    const changes = await this.#reassertAll();
+    this.#fullRefreshDue = false;
+    return changes;
+  }
+
+  async sweep(): Promise<PresenceChange[]> {
     const now = this.#now();
-    // One script call per room (at most PIPELINE_CHUNK entries each), PIPELINE_CHUNK entries per
-    // round trip: an idle server's refresh costs a few calls per room, not one per connection,
-    // and the event loop keeps delivering between round trips.
+    const changes: PresenceChange[] = [];
+    const dead = await this.#run(() => this.#redis.zrangebyscore(this.#instancesKey(), '-inf', now, 'LIMIT', 0, 100));
+    // Our own lease too, if it lapsed (refreshes failed): our next refresh writes the entries again.
+    for (const instanceId of dead) changes.push(...(await this.#sweepInstance(instanceId, now)));
+    if (this.#sweeps++ % EXPIRED_SWEEP_EVERY === 0) changes.push(...(await this.#sweepExpired(now)));
+    return changes;
+  }
+
+  async close(): Promise<void> {
+    this.#held.clear();
+    if (this.#redis.status === 'ready') await this.#redis.quit().catch(() => this.#redis.disconnect());
+    else this.#redis.disconnect();
+  }
+
+  /** Renews this instance's lease; true when it had lapsed or was gone. */
+  async #renew(): Promise<boolean> {
+    const now = this.#now();
+    return (await this.#redis.presenceRenew(this.#instancesKey(), this.#instanceId, now + this.ttlMs, now)) === 1;
+  }
+
+  /** Writes every held entry again, PIPELINE_CHUNK entries per script call and per round trip. */
+  async #reassertAll(): Promise<PresenceChange[]> {
+    const now = this.#now();
+    const instanceId = this.#instanceId;
     const calls: HeldEntry[][] = [];
     for (const entries of this.#held.byRoom()) {
       for (let i = 0; i < entries.length; i += PIPELINE_CHUNK) calls.push(entries.slice(i, i + PIPELINE_CHUNK));
@@ -209,9 +225,9 @@ export class RedisPresence implements Presence {
       const pipeline = this.#pipeline();
       for (const call of batch) {
         const roomId = call[0]!.roomId;
-        const args: (string | number)[] = [now + this.ttlMs, now, roomId];
-        for (const e of call) args.push(member(e), e.user.id);
-        pipeline.presenceRefreshRoom(this.#roomKey(roomId), this.#roomsKey(), ...args);
+        const args: (string | number)[] = [now, roomId, instanceId];
+        for (const entry of call) args.push(this.#member(entry, instanceId), entry.user.id);
+        pipeline.presenceReassert(...this.#keys(roomId), ...args);
       }
       const results = await this.#run(() => pipeline.exec());
       results?.forEach(([err, value], i) => {
@@ -225,36 +241,65 @@ export class RedisPresence implements Presence {
     return changes;
   }
 
-  /** A pipeline that knows the presence scripts (ioredis types pipelines without custom commands). */
-  #pipeline(): PresencePipeline {
-    return this.#redis.pipeline() as unknown as PresencePipeline;
+  /** Removes a dead instance's entries, PIPELINE_CHUNK rooms per round trip, then forgets the instance. */
+  async #sweepInstance(instanceId: string, now: number): Promise<PresenceChange[]> {
+    const changes: PresenceChange[] = [];
+    const roomsKey = `${this.#instancesKey()}:${instanceId}:rooms`;
+    for (;;) {
+      // Each swept room leaves the set, so this ends; several sweepers may draw the same rooms.
+      const rooms = await this.#run(() => this.#redis.srandmember(roomsKey, PIPELINE_CHUNK));
+      if (rooms.length === 0) break;
+      const pipeline = this.#pipeline();
+      for (const roomId of rooms) pipeline.presenceSweepInstanceRoom(...this.#keys(roomId), instanceId, now, roomId);
+      const results = await this.#run(() => pipeline.exec());
+      let revived = false;
+      results?.forEach(([err, value], i) => {
+        if (err) throw unavailable(`presence sweep failed: ${err.message}`, err);
+        if (value === -1) revived = true;
+        else this.#offline(changes, rooms[i]!, value as string[]);
+      });
+      if (revived) return changes; // it renewed its lease: what is left is live again
+    }
+    await this.#run(() => this.#redis.presenceForgetInstance(this.#instancesKey(), instanceId, now));
+    return changes;
   }
 
-  async sweep(): Promise<PresenceChange[]> {
+  /** Walks every room for expired entries of a Chorus from before leases (rare: see EXPIRED_SWEEP_EVERY). */
+  async #sweepExpired(now: number): Promise<PresenceChange[]> {
     const rooms = await this.#run(() => this.#redis.smembers(this.#roomsKey()));
-    const now = this.#now();
     const changes: PresenceChange[] = [];
     for (let from = 0; from < rooms.length; from += PIPELINE_CHUNK) {
       const chunk = rooms.slice(from, from + PIPELINE_CHUNK);
-      // One round trip per chunk of rooms; each room's script is atomic on its own.
       const pipeline = this.#pipeline();
-      for (const roomId of chunk) pipeline.presenceSweep(this.#roomKey(roomId), this.#roomsKey(), now, roomId);
+      for (const roomId of chunk) pipeline.presenceSweepExpired(...this.#keys(roomId), now, roomId);
       const results = await this.#run(() => pipeline.exec());
       results?.forEach(([err, expired], i) => {
         if (err) throw unavailable(`presence sweep failed: ${err.message}`, err);
-        for (const m of expired as string[]) {
-          const user = parseMember(m);
-          if (user) changes.push({ roomId: chunk[i]!, user, online: false });
-        }
+        this.#offline(changes, chunk[i]!, expired as string[]);
       });
     }
     return changes;
   }
 
-  async close(): Promise<void> {
-    this.#held.clear();
-    if (this.#redis.status === 'ready') await this.#redis.quit().catch(() => this.#redis.disconnect());
-    else this.#redis.disconnect();
+  #offline(changes: PresenceChange[], roomId: string, members: string[]): void {
+    for (const m of members) {
+      const entry = parseMember(m);
+      if (entry) changes.push({ roomId, user: entry.user, online: false });
+    }
+  }
+
+  /** A pipeline that knows the presence scripts (ioredis types pipelines without custom commands). */
+  #pipeline(): PresencePipeline {
+    return this.#redis.pipeline() as unknown as PresencePipeline;
+  }
+
+  /** The keys every entry script takes: the room, the rooms set, the instances set. */
+  #keys(roomId: string): [string, string, string] {
+    return [this.#roomKey(roomId), this.#roomsKey(), this.#instancesKey()];
+  }
+
+  #member(entry: HeldEntry, instanceId: string): string {
+    return JSON.stringify([entry.user.id, entry.connectionId, entry.user.username, instanceId]);
   }
 
   #roomKey(roomId: string): string {
@@ -265,8 +310,12 @@ export class RedisPresence implements Presence {
     return `${this.#prefix}rooms`;
   }
 
+  #instancesKey(): string {
+    return `${this.#prefix}instances`;
+  }
+
   async #run<T>(command: () => Promise<T>): Promise<T> {
-    await this.#firstConnect;
+    await this.#ready;
     try {
       return await command();
     } catch (err) {
@@ -275,14 +324,12 @@ export class RedisPresence implements Presence {
   }
 }
 
-function member(entry: HeldEntry): string {
-  return JSON.stringify([entry.user.id, entry.connectionId, entry.user.username]);
-}
-
-function parseMember(value: string): PresenceUser | null {
+/** A member: [userId, connectionId, username, instanceId]; a Chorus from before leases wrote no instanceId. */
+function parseMember(value: string): { user: PresenceUser; instanceId: string | undefined } | null {
   try {
-    const [id, , username] = JSON.parse(value) as [unknown, unknown, unknown];
-    return typeof id === 'string' && typeof username === 'string' ? { id, username } : null;
+    const [id, , username, instanceId] = JSON.parse(value) as [unknown, unknown, unknown, unknown];
+    if (typeof id !== 'string' || typeof username !== 'string') return null;
+    return { user: { id, username }, instanceId: typeof instanceId === 'string' ? instanceId : undefined };
   } catch {
     return null;
   }
