@@ -13,7 +13,7 @@ class FakeSession implements HeartbeatParticipant {
     private readonly scheduler: HeartbeatScheduler,
     private readonly beatAfter: number,
   ) {
-    this.lastWriteAt = Date.now();
+    this.lastWriteAt = scheduler.clock();
   }
 
   heartbeatTick(now: number): number | null {
@@ -58,7 +58,7 @@ describe('HeartbeatScheduler', () => {
   it('never leaves a session silent for its interval', () => {
     const interval = 10_000;
     const s = new FakeSession(scheduler, scheduler.beatAfter(interval));
-    const start = Date.now();
+    const start = scheduler.clock();
     scheduler.add(s, interval);
     vi.advanceTimersByTime(95_000);
     const writes = [start, ...s.beats];
@@ -116,6 +116,21 @@ describe('HeartbeatScheduler', () => {
     expect(ticks.size).toBeLessThanOrEqual(5);
     expect(Math.min(...ticks)).toBeGreaterThanOrEqual(25);
     expect(scheduler.tickFor(10_000)).toBe(500);
+  });
+
+  it('keeps its clock in whole ms since it was made, whatever the system time', () => {
+    vi.setSystemTime(new Date('2031-01-01T00:00:00Z'));
+    const fresh = new HeartbeatScheduler();
+    expect(fresh.clock()).toBe(0);
+    vi.advanceTimersByTime(1_234);
+    expect(fresh.clock()).toBe(1_234);
+    const s = new FakeSession(fresh, fresh.beatAfter(1_000));
+    fresh.add(s, 1_000);
+    expect(fresh.now).toBe(1_234);
+    vi.advanceTimersByTime(5_000);
+    expect(s.beats.length).toBeGreaterThanOrEqual(4);
+    expect(s.beats.every((at) => Number.isInteger(at) && at > 1_234 && at <= 6_234)).toBe(true);
+    fresh.close();
   });
 
   it('a late timer catches up on the ticks it missed', () => {

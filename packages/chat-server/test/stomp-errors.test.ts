@@ -334,6 +334,44 @@ describe('STOMP protocol errors and edge cases (raw ws client)', () => {
       expect(await c.next()).toMatchObject({ command: 'RECEIPT', headers: { 'receipt-id': 'after2' } });
     });
 
+    it('keeps the subscriptions of one connection apart by id, through UNSUBSCRIBE and reuse in any order', async () => {
+      const carol = await h.createUser('carol');
+      const [first, second] = [await h.createRoom(carol), await h.createRoom(carol)];
+      const c = await connect(carol);
+      const reply = async (frame: string) => {
+        c.send(frame);
+        return c.next();
+      };
+      /** The subscriptions a SEND to `room` reaches: `expected` MESSAGEs and the RECEIPT are read, in any order. */
+      const reachedBy = async (room: { id: string }, expected: number): Promise<string[]> => {
+        c.send(`SEND\ndestination:/app/rooms/${room.id}\nreceipt:sent\n\nhello${NUL}`);
+        const frames = [];
+        for (let i = 0; i <= expected; i++) frames.push(await c.next());
+        expect(frames.filter((f) => f.command === 'RECEIPT')).toHaveLength(1);
+        return frames.filter((f) => f.command === 'MESSAGE').map((f) => f.headers['subscription']!).sort();
+      };
+      expect((await reply(`SUBSCRIBE\nid:err\ndestination:/user/queue/errors\nreceipt:e\n\n${NUL}`)).command).toBe('RECEIPT');
+      for (const [id, room] of [['a', first], ['b', second], ['c', first]] as const) {
+        expect(await reply(`SUBSCRIBE\nid:${id}\ndestination:/topic/rooms/${room.id}\nreceipt:${id}\n\n${NUL}`)).toMatchObject({ command: 'RECEIPT' });
+      }
+      for (const id of ['a', 'c', 'err']) {
+        const refused = await reply(`SUBSCRIBE\nid:${id}\ndestination:/topic/rooms/${second.id}\nreceipt:dup-${id}\n\n${NUL}`);
+        expect(JSON.parse(refused.body)).toMatchObject({ code: 'conflict', receiptId: `dup-${id}` });
+      }
+      expect(await reachedBy(first, 2)).toEqual(['a', 'c']);
+      expect(await reachedBy(second, 1)).toEqual(['b']);
+      expect(await reply(`UNSUBSCRIBE\nid:a\nreceipt:ua\n\n${NUL}`)).toMatchObject({ command: 'RECEIPT', headers: { 'receipt-id': 'ua' } });
+      expect(await reachedBy(first, 1)).toEqual(['c']);
+      expect(await reply(`UNSUBSCRIBE\nid:b\nreceipt:ub\n\n${NUL}`)).toMatchObject({ command: 'RECEIPT', headers: { 'receipt-id': 'ub' } });
+      expect(await reachedBy(second, 0)).toEqual([]);
+      // A freed id can be used again; an ended one cannot be unsubscribed twice.
+      expect(await reply(`SUBSCRIBE\nid:a\ndestination:/topic/rooms/${second.id}\nreceipt:again\n\n${NUL}`)).toMatchObject({ command: 'RECEIPT' });
+      expect(await reachedBy(second, 1)).toEqual(['a']);
+      const missing = await reply(`UNSUBSCRIBE\nid:b\nreceipt:ub2\n\n${NUL}`);
+      expect(JSON.parse(missing.body)).toMatchObject({ code: 'not_found', receiptId: 'ub2' });
+      expect(await reachedBy(first, 1)).toEqual(['c']);
+    });
+
     it('stores the SENDs of a committed transaction in order and none of an aborted one', async () => {
       const room = await h.createRoom(alice);
       const c = await connect(alice);

@@ -27,7 +27,6 @@ const plainFrames = new PlainTextFrames();
  * compression (ws's own, which may queue frames while deflating) sends through ws.send.
  */
 export class WsTransport implements Transport {
-  readonly kind = 'websocket';
   #corked = false;
   readonly #deflate: SharedDeflate | null;
   /** Whether plain frames may be written to the stream directly (ws holds no queue). */
@@ -41,6 +40,11 @@ export class WsTransport implements Transport {
   ) {
     this.#deflate = deflate?.appliesTo(socket) ? deflate : null;
     this.#framesHere = this.#deflate !== null || socket.extensions === '';
+  }
+
+  /** A getter, not a field: the same for every connection, so no slot in each one's transport. */
+  get kind(): 'websocket' {
+    return 'websocket';
   }
 
   get bufferedAmount(): number {

@@ -2,7 +2,7 @@
 export interface HeartbeatParticipant {
   /**
    * Sends a due heart-beat and enforces the client's; `now` is one clock read per tick.
-   * Returns when the participant next needs a look (ms since the epoch), or null when it is done.
+   * Returns when the participant next needs a look (on the scheduler's clock), or null when it is done.
    */
   heartbeatTick(now: number): number | null;
   /** The scheduler's bookkeeping: the wheel slot that holds the participant, -1 for none. */
@@ -17,6 +17,14 @@ const TICKS_PER_INTERVAL = 8;
  * a participant due later is looked at once per turn of the wheel and put back.
  */
 const WHEEL_SLOTS = 128;
+
+/**
+ * The wheel slot of a tick, as a small integer whatever the tick: `%` of a tick held as a double
+ * is a double, and a double kept in a participant's heartbeatSlot costs a 16-byte box per session.
+ */
+function slotOf(tick: number): number {
+  return (tick % WHEEL_SLOTS) | 0;
+}
 
 /**
  * One timer for the heart-beats of every session in the process, instead of a timer per
@@ -40,9 +48,11 @@ export class HeartbeatScheduler {
   #size = 0;
   #timer: NodeJS.Timeout | undefined;
   #tickMs = Infinity;
-  /** The last tick handled: ticks are counted from the epoch, `floor(time / tickMs)`. */
+  /** The last tick handled: ticks are counted from the clock's start, `floor(time / tickMs)`. */
   #lastTick = 0;
-  #now = Date.now();
+  /** Where the clock starts, in ms since the epoch (see clock()). */
+  readonly #origin = Date.now();
+  #now = 0;
 
   /**
    * `maxTickMs` bounds the tick for long intervals: with 500 ms, a 10 s interval beats after
@@ -50,9 +60,20 @@ export class HeartbeatScheduler {
    */
   constructor(private readonly maxTickMs = 500) {}
 
-  /** The time of the last tick (ms since the epoch), refreshed at least every tick. */
+  /** The time of the last tick on the scheduler's clock, refreshed at least every tick. */
   get now(): number {
     return this.#now;
+  }
+
+  /**
+   * The time now on the scheduler's clock: ms since the scheduler was made, not since the epoch.
+   * Sessions keep their last write and receipt on it, and V8 keeps a small integer in an object's
+   * field as it is, where an epoch time costs a 16-byte box per field (times past 2^31 ms, after
+   * 24 days, are boxed again, and just as correct). Math.floor makes the difference a small
+   * integer: a subtraction of two doubles is a double even when whole.
+   */
+  clock(): number {
+    return Math.floor(Date.now() - this.#origin);
   }
 
   /**
@@ -77,7 +98,7 @@ export class HeartbeatScheduler {
 
   /** Starts driving a participant: it is first looked at on the next tick. */
   add(participant: HeartbeatParticipant, shortestIntervalMs: number): void {
-    this.#now = Date.now();
+    this.#now = this.clock();
     const wanted = this.tickFor(shortestIntervalMs);
     if (this.#timer === undefined || wanted < this.#tickMs) this.#start(wanted);
     if (participant.heartbeatSlot === -1) this.#size++;
@@ -99,7 +120,7 @@ export class HeartbeatScheduler {
   /** Files a participant under the tick at or after `dueAt`, and never under the tick being handled. */
   #file(participant: HeartbeatParticipant, dueAt: number): void {
     const tick = Math.max(Math.ceil(dueAt / this.#tickMs), this.#lastTick + 1);
-    const slot = tick % WHEEL_SLOTS;
+    const slot = slotOf(tick);
     const current = participant.heartbeatSlot;
     if (current === slot) return;
     if (current !== -1) this.#slots[current]!.delete(participant);
@@ -110,7 +131,7 @@ export class HeartbeatScheduler {
   #start(tickMs: number): void {
     if (this.#timer) clearInterval(this.#timer);
     this.#tickMs = tickMs;
-    this.#lastTick = Math.floor(Date.now() / tickMs);
+    this.#lastTick = Math.floor(this.clock() / tickMs);
     // The slots' times depend on the tick: everyone is looked at again on the next one.
     const everyone = this.#slots.flatMap((slot) => [...slot]);
     for (const slot of this.#slots) slot.clear();
@@ -123,13 +144,13 @@ export class HeartbeatScheduler {
   }
 
   #tick(): void {
-    const now = (this.#now = Date.now());
+    const now = (this.#now = this.clock());
     const until = Math.floor(now / this.#tickMs);
     // A late timer (a busy event loop) catches up on the ticks it missed, at most one turn of the wheel.
     const from = Math.max(this.#lastTick + 1, until - WHEEL_SLOTS + 1);
     for (let tick = from; tick <= until; tick++) {
       this.#lastTick = tick;
-      const slot = tick % WHEEL_SLOTS;
+      const slot = slotOf(tick);
       const due = this.#slots[slot]!;
       if (due.size === 0) continue;
       // Refiled participants go to later ticks, so the slot in hand is replaced, not grown.

@@ -1,5 +1,5 @@
 import { ChorusError } from '@chorus/core';
-import { TokenBucket } from '../util/token-bucket.js';
+import { refilledTokens, secondsUntilToken, TokenBucket } from '../util/token-bucket.js';
 import type { SessionContext } from './session-context.js';
 
 /**
@@ -10,7 +10,12 @@ export class SessionLimits {
   /** Created on the first SEND: most connections only listen. */
   #sendBucket: TokenBucket | null = null;
   readonly #userSendBucket: TokenBucket;
-  readonly #subscribeBucket: TokenBucket;
+  /**
+   * The session's own SUBSCRIBE bucket, kept as its two numbers rather than a TokenBucket:
+   * every connection subscribes, and an idle server holds one per connection.
+   */
+  #subscribeTokens: number;
+  #subscribeRefilledAt: number;
   readonly #userSubscribeBucket: TokenBucket;
   readonly #typingBucket: TokenBucket;
 
@@ -18,8 +23,8 @@ export class SessionLimits {
     private readonly ctx: SessionContext,
     private readonly userId: string,
   ) {
-    const { limits } = ctx.config;
-    this.#subscribeBucket = new TokenBucket(limits.subscribeRatePerSecond, limits.subscribeBurst);
+    this.#subscribeTokens = ctx.config.limits.subscribeBurst;
+    this.#subscribeRefilledAt = Date.now();
     this.#userSendBucket = ctx.sendLimiter.acquire(userId);
     this.#typingBucket = ctx.typingLimiter.acquire(userId);
     this.#userSubscribeBucket = ctx.subscribeLimiter.acquire(userId);
@@ -40,8 +45,12 @@ export class SessionLimits {
     return this.#ownSendBucket.take(now) && this.#userSendBucket.take(now);
   }
 
+  /** Takes a SUBSCRIBE token (the session's, then the user's), or throws rate_limited. */
   takeSubscribe(): void {
-    takeOrThrow('subscribing too fast; slow down', this.#subscribeBucket, this.#userSubscribeBucket);
+    const now = Date.now();
+    if (this.#takeOwnSubscribe(now) && this.#userSubscribeBucket.take(now)) return;
+    const ownWait = secondsUntilToken(this.#subscribeTokens, this.ctx.config.limits.subscribeRatePerSecond);
+    throw rateLimited('subscribing too fast; slow down', [ownWait, this.#userSubscribeBucket.retryAfterSeconds()]);
   }
 
   takeTyping(): void {
@@ -54,13 +63,29 @@ export class SessionLimits {
     this.ctx.typingLimiter.release(this.userId);
     this.ctx.subscribeLimiter.release(this.userId);
   }
+
+  /** TokenBucket.take, on the session's own SUBSCRIBE numbers. */
+  #takeOwnSubscribe(now: number): boolean {
+    const { subscribeRatePerSecond, subscribeBurst } = this.ctx.config.limits;
+    const elapsed = now - this.#subscribeRefilledAt;
+    if (elapsed > 0) {
+      this.#subscribeTokens = refilledTokens(this.#subscribeTokens, elapsed, subscribeRatePerSecond, subscribeBurst);
+      this.#subscribeRefilledAt = now;
+    }
+    if (this.#subscribeTokens < 1) return false;
+    this.#subscribeTokens -= 1;
+    return true;
+  }
 }
 
 /** Takes one token from each bucket in turn; at the first empty one, throws with the longest wait of them all. */
 function takeOrThrow(message: string, ...buckets: TokenBucket[]): void {
   const now = Date.now();
   if (buckets.every((bucket) => bucket.take(now))) return;
-  throw new ChorusError('rate_limited', message, {
-    retryAfter: Math.max(...buckets.map((bucket) => bucket.retryAfterSeconds()), 1),
-  });
+  throw rateLimited(message, buckets.map((bucket) => bucket.retryAfterSeconds()));
+}
+
+/** rate_limited, to retry after the longest of `waits` (seconds, at least 1). */
+function rateLimited(message: string, waits: number[]): ChorusError {
+  return new ChorusError('rate_limited', message, { retryAfter: Math.max(...waits, 1) });
 }

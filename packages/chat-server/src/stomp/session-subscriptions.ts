@@ -3,11 +3,15 @@ import type { RoomsWatcher } from '../fanout/user-hub.js';
 import type { StompFrame, StompVersion } from '../protocol/codec/index.js';
 import { parseDestination, roomTopicDestination, UNREAD_QUEUE, USER_ERRORS_QUEUE } from '../protocol/destinations.js';
 import { ownString } from '../util/own-string.js';
+import { SharedStrings } from '../util/shared-strings.js';
 import { requireHeader } from './frame-headers.js';
 import { RoomSubscription, type RoomSubscriptionOwner } from './room-subscription.js';
 import type { SessionContext } from './session-context.js';
 import type { SessionLimits } from './session-limits.js';
 import { SubscriptionTable } from './subscription-table.js';
+
+/** Subscription ids kept by sessions, one copy per id for the whole process (see SharedStrings). */
+const subscriptionIds = new SharedStrings(1024, 32);
 
 interface ActiveSubscription {
   /** The room a room, presence, typing or settings subscription belongs to. */
@@ -28,9 +32,10 @@ export interface SubscriptionsOwner extends RoomSubscriptionOwner {
  * A connected session's subscriptions: SUBSCRIBE routes a destination to the collaborator
  * that serves it (room fan-out and presence, room events, user queues, the errors queue)
  * and records the active subscription under its id, until UNSUBSCRIBE, revocation or close.
+ * It is its own SubscriptionTable (extends rather than holds one): an idle server keeps one
+ * per connection, and one object costs less than two.
  */
-export class SessionSubscriptions implements RoomsWatcher {
-  readonly #table = new SubscriptionTable<ActiveSubscription>();
+export class SessionSubscriptions extends SubscriptionTable<ActiveSubscription> implements RoomsWatcher {
   /** Refusals go here as MESSAGEs when set (the errors queue is not a fan-out subscription). */
   #errorsSubscriptionId: string | null = null;
 
@@ -39,10 +44,8 @@ export class SessionSubscriptions implements RoomsWatcher {
     private readonly ctx: SessionContext,
     private readonly user: Actor,
     private readonly limits: SessionLimits,
-  ) {}
-
-  get size(): number {
-    return this.#table.size;
+  ) {
+    super();
   }
 
   get errorsSubscriptionId(): string | null {
@@ -51,13 +54,13 @@ export class SessionSubscriptions implements RoomsWatcher {
 
   async subscribe(frame: StompFrame): Promise<void> {
     // What a subscription keeps must not keep the frame's header block alive (see ownString).
-    const id = ownString(requireHeader(frame, 'id'));
+    const id = subscriptionIds.of(requireHeader(frame, 'id'));
     const destination = requireHeader(frame, 'destination');
     // MESSAGE frames are encoded once for every session, with 1.2 escaping of the subscription id.
     if (this.session.version === '1.0' && /[:\\]/.test(id)) {
       throw new ChorusError('bad_request', 'with STOMP 1.0 a subscription id cannot contain ":" or "\\"; use other characters or STOMP 1.1+');
     }
-    if (this.#table.has(id) || this.#errorsSubscriptionId === id) {
+    if (this.has(id) || this.#errorsSubscriptionId === id) {
       throw new ChorusError('conflict', `subscription id ${id} is already in use`);
     }
     const ack = frame.headers.get('ack');
@@ -136,7 +139,7 @@ export class SessionSubscriptions implements RoomsWatcher {
       subscription.remove();
       return;
     }
-    this.#table.set(id, subscription);
+    this.set(id, subscription);
     this.ctx.metrics.subscriptions.inc();
     this.session.receipt(frame);
   }
@@ -148,10 +151,10 @@ export class SessionSubscriptions implements RoomsWatcher {
       this.session.receipt(frame);
       return;
     }
-    const sub = this.#table.get(id);
+    const sub = this.get(id);
     if (!sub) throw new ChorusError('not_found', `no subscription with id ${id}`);
     sub.remove();
-    this.#table.delete(id);
+    this.delete(id);
     this.ctx.metrics.subscriptions.dec();
     this.session.receipt(frame);
   }
@@ -163,9 +166,9 @@ export class SessionSubscriptions implements RoomsWatcher {
    */
   revokeRoom(roomId: string): void {
     let ended = 0;
-    for (const [id, sub] of [...this.#table]) {
+    for (const [id, sub] of [...this]) {
       if (sub.roomId !== roomId) continue;
-      this.#table.delete(id);
+      this.delete(id);
       sub.remove();
       ended++;
     }
@@ -206,16 +209,16 @@ export class SessionSubscriptions implements RoomsWatcher {
   }
 
   #holdsRoom(roomId: string): boolean {
-    for (const sub of this.#table.values()) if (sub.roomId === roomId) return true;
+    for (const sub of this.values()) if (sub.roomId === roomId) return true;
     return false;
   }
 
   /** Ends every subscription (the session closed). */
   removeAll(): void {
     this.ctx.userHub.unwatchRooms(this.user.id, this);
-    for (const sub of this.#table.values()) sub.remove();
-    this.ctx.metrics.subscriptions.dec(this.#table.size);
-    this.#table.clear();
+    for (const sub of this.values()) sub.remove();
+    this.ctx.metrics.subscriptions.dec(this.size);
+    this.clear();
   }
 }
 

@@ -76,7 +76,8 @@ export class StompSession {
   #lastWriteAt = 0;
   /** The HeartbeatScheduler's wheel slot holding this session (-1: none). */
   heartbeatSlot = -1;
-  #lastReceivedAt = Date.now();
+  /** When bytes last came from the client, on the heart-beat scheduler's clock. */
+  #lastReceivedAt: number;
   /** Silence after which a beat goes out (the negotiated interval less a margin); 0 = none. */
   #beatAfterMs = 0;
   #expectEveryMs = 0;
@@ -86,6 +87,7 @@ export class StompSession {
     private readonly transport: Transport,
     private readonly ctx: SessionContext,
   ) {
+    this.#lastReceivedAt = ctx.heartbeats.clock();
     // A socket that never sends CONNECT must not hold resources forever.
     this.#connectTimer = setTimeout(() => this.#fatal('CONNECT expected within 10 seconds', CloseCodes.policyViolation), 10_000);
     this.#connectTimer.unref();
@@ -125,7 +127,7 @@ export class StompSession {
   /** Bytes (or a string, for SockJS) received from the client. */
   receive(chunk: Buffer | string): void {
     if (this.#state === 'closed' || this.#protocolFailure !== null) return;
-    this.#lastReceivedAt = Date.now();
+    this.#lastReceivedAt = this.ctx.heartbeats.clock();
     let events: readonly ParseEvent[];
     const limits = this.ctx.parserLimits;
     const parser = this.#parser ?? parserBetweenFrames(limits);

@@ -1,7 +1,7 @@
 /**
- * A session's subscriptions by id. Most sessions hold one room subscription (the errors queue
- * is kept apart), and an idle server keeps one table per connection, so the first entry lives
- * in two fields and a Map is made only for more.
+ * A session's subscriptions by id (SessionSubscriptions extends it). Most sessions hold one room
+ * subscription (the errors queue is kept apart), and an idle server keeps one table per
+ * connection, so the first entry lives in two fields and a Map is made only for more.
  */
 export class SubscriptionTable<T> {
   #firstId: string | null = null;

@@ -1,4 +1,18 @@
 /**
+ * The tokens of a bucket holding `tokens` after `elapsedMs` more of refill at `ratePerSecond`,
+ * up to `burst`. For holders that keep a bucket's two numbers as fields of their own instead of
+ * a TokenBucket (an object less per connection).
+ */
+export function refilledTokens(tokens: number, elapsedMs: number, ratePerSecond: number, burst: number): number {
+  return Math.min(burst, tokens + (elapsedMs * ratePerSecond) / 1000);
+}
+
+/** Seconds until a bucket holding `tokens` has one (0 when it has). */
+export function secondsUntilToken(tokens: number, ratePerSecond: number): number {
+  return tokens >= 1 ? 0 : Math.ceil((1 - tokens) / ratePerSecond);
+}
+
+/**
  * A token bucket: `ratePerSecond` tokens refill continuously up to `burst`.
  * Time is passed in so that callers can share one clock read per frame.
  */
@@ -19,7 +33,7 @@ export class TokenBucket {
   take(now: number = Date.now()): boolean {
     const elapsed = now - this.#updatedAt;
     if (elapsed > 0) {
-      this.#tokens = Math.min(this.burst, this.#tokens + (elapsed * this.ratePerSecond) / 1000);
+      this.#tokens = refilledTokens(this.#tokens, elapsed, this.ratePerSecond, this.burst);
       this.#updatedAt = now;
     }
     if (this.#tokens < 1) return false;
@@ -29,7 +43,7 @@ export class TokenBucket {
 
   /** Seconds until one token is available (0 when one is). */
   retryAfterSeconds(): number {
-    return this.#tokens >= 1 ? 0 : Math.ceil((1 - this.#tokens) / this.ratePerSecond);
+    return secondsUntilToken(this.#tokens, this.ratePerSecond);
   }
 }
 
