@@ -201,6 +201,25 @@ describe('STOMP protocol errors and edge cases (raw ws client)', () => {
       expect(stored.filter((m) => m.type === 'text').map((m) => m.text).sort()).toEqual(['c one', 'c three', 'c two', 'from a', 'from b']);
     });
 
+    it('skips a message that is only a heart-beat between frames, and parses one inside a frame', async () => {
+      const [ua] = [await h.createUser('hb')];
+      const room = await h.createRoom(ua);
+      const c = await connect(ua);
+      c.send('\n');
+      c.send('\r\n');
+      // A message of just LF that ends a frame's headers belongs to the frame: the body follows it.
+      c.send(`SEND\ndestination:/app/rooms/${room.id}\nreceipt:split\n`);
+      c.send('\n');
+      c.send(`split body${NUL}`);
+      expect(await c.next()).toMatchObject({ command: 'RECEIPT', headers: { 'receipt-id': 'split' } });
+      c.send(`SEND\ndestination:/app/rooms/${room.id}\nreceipt:crlf\r\n`);
+      c.send('\r\n');
+      c.send(`crlf body${NUL}`);
+      expect(await c.next()).toMatchObject({ command: 'RECEIPT', headers: { 'receipt-id': 'crlf' } });
+      const stored = await h.store.listMessages(room.id, { limit: 10 });
+      expect(stored.filter((m) => m.type === 'text').map((m) => m.text).sort()).toEqual(['crlf body', 'split body']);
+    });
+
     it('handles the whole frames that precede a violation in the same message before the ERROR', async () => {
       const room = await h.createRoom(alice);
       const c = await connect(alice);

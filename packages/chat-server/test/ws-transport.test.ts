@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { PlainTextFrames, textFrameHeader } from '../src/gateway/websocket-frame.js';
 import { WsTransport } from '../src/gateway/ws-transport.js';
+import { HEARTBEAT_EOL } from '../src/protocol/codec/index.js';
 
 /** A real ws server and client; resolves with the server-side transport and its socket. */
 async function connectedPair(): Promise<{ transport: WsTransport; stream: Duplex; client: WebSocket; close: () => Promise<void> }> {
@@ -62,6 +63,34 @@ describe('WsTransport', () => {
     pair.transport.send(Buffer.from('frame 5'));
     await allArrived;
     expect(received).toEqual(['frame 1', 'frame 2', 'frame 3', 'frame 4', 'frame 5']);
+  });
+
+  it('writes a heart-beat at once, uncorked, and behind the frames of its turn when there are some', async () => {
+    const pair = await connectedPair();
+    close = pair.close;
+    const received: string[] = [];
+    const arrived = (count: number) =>
+      new Promise<void>((resolve) => {
+        const check = () => received.length >= count && resolve();
+        pair.client.on('message', (data: Buffer) => {
+          received.push(data.toString());
+          check();
+        });
+      });
+    const first = arrived(1);
+    pair.transport.send(HEARTBEAT_EOL);
+    expect(pair.stream.writableCorked).toBe(0); // not held for a flush tick
+    await first;
+    expect(received).toEqual(['\n']);
+
+    pair.client.removeAllListeners('message');
+    received.length = 0;
+    const next = arrived(3);
+    pair.transport.send(Buffer.from('frame 1'));
+    pair.transport.send(HEARTBEAT_EOL); // corked behind frame 1, not ahead of it
+    pair.transport.send(Buffer.from('frame 2'));
+    await next;
+    expect(received).toEqual(['frame 1', '\n', 'frame 2']);
   });
 
   it('flushes every client corked in a turn with one tick, as a fan-out does', async () => {

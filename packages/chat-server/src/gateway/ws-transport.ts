@@ -1,10 +1,13 @@
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
+import { HEARTBEAT_EOL } from '../protocol/codec/index.js';
 import type { Transport } from '../stomp/transport.js';
 import { compressedFrameHeader, type SharedDeflate } from './shared-deflate.js';
 import { PlainTextFrames } from './websocket-frame.js';
 
 const TEXT_FRAME = { binary: false } as const;
+/** A heart-beat as a whole WebSocket text frame (FIN, opcode 1, unmasked, 1 byte: LF). */
+const EOL_FRAME = Buffer.from([0x81, 0x01, 0x0a]);
 /** Shared by all connections: a fan-out's clients take the same frame in turn. */
 const plainFrames = new PlainTextFrames();
 
@@ -52,6 +55,12 @@ export class WsTransport implements Transport {
   }
 
   send(data: Buffer): void {
+    // A heart-beat goes out on a connection that wrote nothing for seconds, and nothing follows it
+    // in the same turn: written straight away, it skips corking (buffering, then a flush tick).
+    if (data === HEARTBEAT_EOL && !this.#corked && this.#framesHere) {
+      if (this.socket.readyState === this.socket.OPEN) this.stream.write(EOL_FRAME);
+      return;
+    }
     if (!this.#corked) {
       this.#corked = true;
       this.stream.cork();

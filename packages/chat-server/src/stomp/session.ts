@@ -27,6 +27,12 @@ const NO_FRAMES: StompFrame[] = Object.freeze([]) as unknown as StompFrame[];
  * as an idle connection's nearly always does: a session owns a parser only while a frame of its
  * own is incomplete, so an idle connection holds none (~150 B less each).
  */
+/** A chunk that is one heart-beat EOL (LF or CR LF): between frames, the parser would only skip it. */
+function isHeartbeat(chunk: Buffer | string): boolean {
+  if (typeof chunk === 'string') return chunk === '\n' || chunk === '\r\n';
+  return chunk.length === 1 ? chunk[0] === 0x0a : chunk.length === 2 && chunk[0] === 0x0d && chunk[1] === 0x0a;
+}
+
 const betweenFramesParsers = new WeakMap<Readonly<ParserLimits>, FrameParser>();
 
 function parserBetweenFrames(limits: Readonly<ParserLimits>): FrameParser {
@@ -128,6 +134,8 @@ export class StompSession {
   receive(chunk: Buffer | string): void {
     if (this.#state === 'closed' || this.#protocolFailure !== null) return;
     this.#lastReceivedAt = this.ctx.heartbeats.clock();
+    // Most of what an idle connection receives is the client's heart-beat, a message of its own.
+    if (this.#parser === null && isHeartbeat(chunk)) return;
     let events: readonly ParseEvent[];
     const limits = this.ctx.parserLimits;
     const parser = this.#parser ?? parserBetweenFrames(limits);
