@@ -206,8 +206,8 @@ export function loadConfig(env: Env = process.env): ChorusConfig {
       typingBurst: int(env, 'TYPING_BURST', 3, 1, 1000),
     },
     heartbeat: {
-      serverMs: int(env, 'HEARTBEAT_SERVER_MS', 10_000, 0, 600_000),
-      clientMs: int(env, 'HEARTBEAT_CLIENT_MS', 10_000, 0, 600_000),
+      serverMs: int(env, 'HEARTBEAT_SERVER_MS', 25_000, 0, 600_000),
+      clientMs: int(env, 'HEARTBEAT_CLIENT_MS', 25_000, 0, 600_000),
     },
     drainWindowMs: int(env, 'DRAIN_WINDOW_MS', 10_000, 0, 600_000),
     presence: { ttlMs: int(env, 'PRESENCE_TTL_MS', 30_000, 300, 3_600_000) },
