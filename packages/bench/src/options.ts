@@ -77,7 +77,9 @@ export const USAGE = `pnpm bench [-- options]
   --render-only           rewrite latest.md/svg from latest.json, run nothing
   --out DIR               results directory (default packages/bench/results)
 Env: DATABASE_URL and REDIS_URL switch Chorus to Postgres + Redis and enable the two-replica scenario;
-  ${CHORUS_PASS_THROUGH_ENV.join(', ')} are passed on to Chorus when set.`;
+  ${CHORUS_PASS_THROUGH_ENV.join(', ')} are passed on to Chorus when set.
+  Profiling: BENCH_SERVER_NODE_ARGS adds node flags to every server (e.g. "--trace-gc", "--perf-basic-prof");
+  BENCH_SERVER_STDOUT=<path> writes each server's stdout to <path>.<pid>.`;
 
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, defaultOut: string): BenchOptions {
   const { values } = parseArgs({

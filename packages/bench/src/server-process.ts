@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import WebSocket from 'ws';
 
 export interface ServerProcess {
@@ -25,14 +26,23 @@ export interface SpawnOptions {
   inspect?: boolean;
 }
 
+/**
+ * Node flags added to every server under test, for profiling: BENCH_SERVER_NODE_ARGS="--trace-gc" or
+ * "--perf-basic-prof" (for `perf record -p <pid>`).
+ */
+const serverNodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+
 /** Starts a server under test as its own Node process. */
 export async function spawnServer(options: SpawnOptions): Promise<ServerProcess> {
-  const args = options.inspect ? ['--inspect=127.0.0.1:0', ...options.args] : options.args;
+  const args = [...(options.inspect ? ['--inspect=127.0.0.1:0'] : []), ...serverNodeArgs, ...options.args];
   const child = spawn(process.execPath, args, {
     env: options.env,
     cwd: options.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // BENCH_SERVER_STDOUT=<path>: each server's stdout (with --trace-gc, its GC log) goes to <path>.<pid>.
+  const stdoutPath = process.env.BENCH_SERVER_STDOUT;
+  if (stdoutPath) child.stdout!.pipe(createWriteStream(`${stdoutPath}.${child.pid}`));
   let stderr = '';
   let inspectorUrl: string | undefined;
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {

@@ -20,7 +20,7 @@ const NUL = 0;
 export interface LeanStompOptions {
   url: string;
   token: string;
-  /** heart-beat header; the load generator answers server beats when cx > 0. */
+  /** heart-beat header [cx, cy]; with cx > 0 the client beats at the negotiated interval (see startBeats). */
   heartbeat?: [number, number];
   onMessage?: DeliveryHandler;
   onError?: (message: string) => void;
@@ -32,22 +32,39 @@ export interface LeanStompOptions {
 
 type ReceiptCallback = (err?: Error) => void;
 
-const beating = new Set<LeanStompClient>();
+/**
+ * Clients send heart-beats as stompjs does: an EOL every max(cx, sy) ms (cx offered in CONNECT,
+ * sy asked for in CONNECTED), each on its own schedule from its CONNECTED. One timer looks at all
+ * of them every BEAT_TICK_MS, so a load thread holds one timer, not one per connection.
+ */
+const BEAT_TICK_MS = 250;
+const beating = new Map<LeanStompClient, { everyMs: number; nextAt: number }>();
 let beatTimer: NodeJS.Timeout | undefined;
 function startBeats(client: LeanStompClient, everyMs: number): void {
-  beating.add(client);
+  beating.set(client, { everyMs, nextAt: Date.now() + everyMs });
   if (beatTimer) return;
   beatTimer = setInterval(() => {
-    for (const c of beating) c.beat();
-  }, Math.max(1000, Math.floor(everyMs / 2)));
+    const now = Date.now();
+    for (const [c, schedule] of beating) {
+      if (now < schedule.nextAt) continue;
+      c.beat();
+      schedule.nextAt = Math.max(schedule.nextAt + schedule.everyMs, now);
+    }
+  }, BEAT_TICK_MS);
   beatTimer.unref();
+}
+
+/** The client's beat interval once CONNECTED says `heart-beat:sx,sy`: max(cx, sy), or 0 for none. */
+function beatEvery(cx: number, connected: string): number {
+  const sy = Number(/\nheart-beat:\d+,(\d+)/.exec(connected)?.[1] ?? 0);
+  return cx > 0 && sy > 0 ? Math.max(cx, sy) : 0;
 }
 
 export class LeanStompClient implements LoadConnection {
   readonly #ws: WebSocket;
   readonly #receipts: ReceiptCallback[] = [];
   #nextReceipt = 1;
-  #connected: { resolve: () => void; reject: (err: Error) => void } | null = null;
+  #connected: { resolve: (frame: string) => void; reject: (err: Error) => void } | null = null;
   #closed = false;
   #destination = '';
   onMessage: DeliveryHandler | undefined;
@@ -69,8 +86,9 @@ export class LeanStompClient implements LoadConnection {
       const client = new LeanStompClient(ws, options);
       const [cx, cy] = options.heartbeat ?? [0, 0];
       client.#connected = {
-        resolve: () => {
-          if (cx > 0) startBeats(client, cx);
+        resolve: (frame: string) => {
+          const everyMs = beatEvery(cx, frame);
+          if (everyMs > 0) startBeats(client, everyMs);
           resolve(client);
         },
         reject,
@@ -143,7 +161,7 @@ export class LeanStompClient implements LoadConnection {
     } else if (first === 67 /* C */) {
       const connected = this.#connected;
       this.#connected = null;
-      connected?.resolve();
+      connected?.resolve(buf.toString('latin1', start, end));
     } else if (first === 69 /* E */) {
       const text = buf.toString('utf8', start, end);
       const message = /\nmessage:([^\n]*)/.exec(text)?.[1] ?? text.slice(0, 200);

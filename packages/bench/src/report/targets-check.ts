@@ -35,6 +35,13 @@ export function checkTargets(rows: ResultRow[]): TargetCheck[] {
   const is = find(rows, 'idle', 'socket.io');
   add('idle memory per connection: Chorus ≤ 1.2 × ws-ceiling', ratio(ic?.rssKbPerConn, iw?.rssKbPerConn), (v) => v <= 1.2);
   add('idle memory per connection: Chorus ≤ 0.6 × Socket.IO', ratio(ic?.rssKbPerConn, is?.rssKbPerConn), (v) => v <= 0.6);
+  const idleConnections = ic?.extra?.connections as number | undefined;
+  add(
+    `100k idle connections: heart-beats + presence ≤ 0.3 core (${idleConnections !== undefined && idleConnections < 100_000 ? `projected from ${idleConnections.toLocaleString('en-US')}` : 'measured'})`,
+    ic?.extra?.idleCoresAt100kConnections as number | undefined,
+    (v) => v <= 0.3,
+    ' cores',
+  );
   const r1 = find(rows, 'two-replicas', 'chorus', '×1');
   const r2 = find(rows, 'two-replicas', 'chorus', '×2');
   add('two replicas: Chorus ≥ 1.5 × its single replica', ratio(r2?.deliveriesPerSec, r1?.deliveriesPerSec), (v) => v >= 1.5);
