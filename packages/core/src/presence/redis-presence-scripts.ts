@@ -58,6 +58,27 @@ local function live_count(userId, now)
   end
   return n
 end
+-- Entries just removed from the room: takes them out of their users' sets too, and returns one
+-- of them per user who thereby has no live entry left in the room (who went offline).
+local function gone_offline(removed, now)
+  local seen, firsts = {}, {}
+  for _, member in ipairs(removed) do
+    local userId = cjson.decode(member)[1]
+    redis.call('zrem', user_key(userId), member)
+    if not seen[userId] then
+      seen[userId] = true
+      firsts[#firsts + 1] = { userId, member }
+    end
+  end
+  local out = {}
+  for _, first in ipairs(firsts) do
+    if live_count(first[1], now) == 0 then out[#out + 1] = first[2] end
+  end
+  return out
+end
+local function forget_room_if_empty(roomId)
+  if redis.call('zcard', KEYS[1]) == 0 then redis.call('srem', KEYS[2], roomId) end
+end
 -- Adds a leased entry; true when the user had no live entry in the room before it.
 local function put_entry(member, now, userId, roomId, inst)
   local others = live_count(userId, now)
@@ -104,7 +125,7 @@ redis.call('zrem', user_key(ARGV[3]), ARGV[1])
 local here = room_instance_key(ARGV[5])
 redis.call('srem', here, ARGV[1])
 if redis.call('scard', here) == 0 then redis.call('srem', instance_rooms_key(ARGV[5]), ARGV[4]) end
-if redis.call('zcard', KEYS[1]) == 0 then redis.call('srem', KEYS[2], ARGV[4]) end
+forget_room_if_empty(ARGV[4])
 if live_count(ARGV[3], now) == 0 then return 1 end
 return 0
 `;
@@ -147,22 +168,12 @@ local here = room_instance_key(inst)
 local members = redis.call('smembers', here)
 redis.call('del', here)
 redis.call('srem', instance_rooms_key(inst), roomId)
-local seen, firsts = {}, {}
+local removed = {}
 for _, member in ipairs(members) do
-  if redis.call('zrem', KEYS[1], member) == 1 then
-    local userId = cjson.decode(member)[1]
-    redis.call('zrem', user_key(userId), member)
-    if not seen[userId] then
-      seen[userId] = true
-      firsts[#firsts + 1] = { userId, member }
-    end
-  end
+  if redis.call('zrem', KEYS[1], member) == 1 then removed[#removed + 1] = member end
 end
-local out = {}
-for _, first in ipairs(firsts) do
-  if live_count(first[1], now) == 0 then out[#out + 1] = first[2] end
-end
-if redis.call('zcard', KEYS[1]) == 0 then redis.call('srem', KEYS[2], roomId) end
+local out = gone_offline(removed, now)
+forget_room_if_empty(roomId)
 return out
 `;
 
@@ -182,22 +193,8 @@ return 1
 export const SWEEP_EXPIRED = `${COMMON}
 local now, roomId = tonumber(ARGV[1]), ARGV[2]
 local expired = redis.call('zrangebyscore', KEYS[1], '-inf', now)
-local out = {}
-if #expired > 0 then
-  redis.call('zremrangebyscore', KEYS[1], '-inf', now)
-  local seen, firsts = {}, {}
-  for _, member in ipairs(expired) do
-    local userId = cjson.decode(member)[1]
-    redis.call('zrem', user_key(userId), member)
-    if not seen[userId] then
-      seen[userId] = true
-      firsts[#firsts + 1] = { userId, member }
-    end
-  end
-  for _, first in ipairs(firsts) do
-    if live_count(first[1], now) == 0 then out[#out + 1] = first[2] end
-  end
-end
-if redis.call('zcard', KEYS[1]) == 0 then redis.call('srem', KEYS[2], roomId) end
+if #expired > 0 then redis.call('zremrangebyscore', KEYS[1], '-inf', now) end
+local out = gone_offline(expired, now)
+forget_room_if_empty(roomId)
 return out
 `;
