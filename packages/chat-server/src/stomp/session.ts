@@ -22,17 +22,17 @@ let nextSessionId = 1;
 /** The queue of a session with no frame waiting: shared, so an idle connection holds no array (frozen: never pushed to). */
 const NO_FRAMES: StompFrame[] = Object.freeze([]) as unknown as StompFrame[];
 
-/**
- * One parser per server (its parser limits) for every session whose input sits between frames,
- * as an idle connection's nearly always does: a session owns a parser only while a frame of its
- * own is incomplete, so an idle connection holds none (~150 B less each).
- */
 /** A chunk that is one heart-beat EOL (LF or CR LF): between frames, the parser would only skip it. */
 function isHeartbeat(chunk: Buffer | string): boolean {
   if (typeof chunk === 'string') return chunk === '\n' || chunk === '\r\n';
   return chunk.length === 1 ? chunk[0] === 0x0a : chunk.length === 2 && chunk[0] === 0x0d && chunk[1] === 0x0a;
 }
 
+/**
+ * One parser per server (its parser limits) for every session whose input sits between frames,
+ * as an idle connection's nearly always does: a session owns a parser only while a frame of its
+ * own is incomplete, so an idle connection holds none (~150 B less each).
+ */
 const betweenFramesParsers = new WeakMap<Readonly<ParserLimits>, FrameParser>();
 
 function parserBetweenFrames(limits: Readonly<ParserLimits>): FrameParser {
