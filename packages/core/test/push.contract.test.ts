@@ -4,6 +4,7 @@ import type { Room, User } from '../src/domain/types.js';
 import { ChorusError } from '../src/errors.js';
 import type { PushClaim } from '../src/push/push-queue.js';
 import { SqlPushQueue } from '../src/push/sql-push-queue.js';
+import { PUSH_JOB_PROBE_MAX_MEMBERS } from '../src/store/push-job-sql.js';
 import { PUSH_UNREAD_CAP, type SqlStore } from '../src/store/sql-store.js';
 import { createTestStore, storeBackends, type TestStore } from '../src/testing/index.js';
 
@@ -42,6 +43,12 @@ describe.each(storeBackends())('push store and queue contract (%s)', (backend) =
     return room;
   }
   const withDevice = (user: User) => store.upsertDevice(user.id, `tok-${tag()}`, 'android');
+  /** A room whose text messages get push jobs: a member who sends nothing holds a device. */
+  async function watchedRoom(owner: User, ...members: User[]): Promise<Room> {
+    const watcher = await newUser('watcher');
+    await withDevice(watcher);
+    return newRoom(owner, ...members, watcher);
+  }
   const say = (room: Room, sender: User, text: string) => store.appendMessage({ roomId: room.id, senderId: sender.id, type: 'text', text });
   const jobsOf = async (room: Room) =>
     (await t.db.query<{ seq: string | number; state: string }>('SELECT seq, state FROM push_outbox WHERE room_id = $1 ORDER BY seq', [room.id])).rows.map(
@@ -55,7 +62,7 @@ describe.each(storeBackends())('push store and queue contract (%s)', (backend) =
   describe('jobs written with messages', () => {
     it('writes one job per stored text message, none for joins, leaves or failed appends', async () => {
       const [a, b] = [await newUser(), await newUser()];
-      const room = await newRoom(a, b);
+      const room = await watchedRoom(a, b);
       const m1 = await say(room, a, 'one');
       const m2 = await say(room, b, 'two');
       await store.removeMember(room.id, b.id);
@@ -63,6 +70,47 @@ describe.each(storeBackends())('push store and queue contract (%s)', (backend) =
       expect(await jobsOf(room)).toEqual([
         { seq: m1.seq, state: 'pending' },
         { seq: m2.seq, state: 'pending' },
+      ]);
+    });
+
+    it('writes no job for a message nobody but its sender could be notified of', async () => {
+      const [a, b] = [await newUser(), await newUser()];
+      const [room, other] = [await newRoom(a, b), await newRoom(a, b)];
+      const batch = async () => (await store.appendMemberMessages([
+        { roomId: room.id, senderId: a.id, text: 'from a' },
+        { roomId: other.id, senderId: b.id, text: 'from b' },
+      ])).map((m) => m!.seq);
+      await say(room, a, 'nobody has a device');
+      await batch();
+      expect(await jobsOf(room)).toEqual([]);
+      expect(await jobsOf(other)).toEqual([]);
+
+      // Only the sender's own device: still nobody to notify. Anyone else's message notifies a.
+      await withDevice(a);
+      await say(room, a, 'mine');
+      const [, fromB] = await batch();
+      expect(await jobsOf(room)).toEqual([]);
+      expect(await jobsOf(other)).toEqual([{ seq: fromB, state: 'pending' }]);
+
+      await withDevice(b);
+      const m = await say(room, a, 'now b has one too');
+      const [fromA] = await batch();
+      expect(await jobsOf(room)).toEqual([
+        { seq: m.seq, state: 'pending' },
+        { seq: fromA, state: 'pending' },
+      ]);
+    });
+
+    it(`writes every job in a room of more than ${PUSH_JOB_PROBE_MAX_MEMBERS} members without looking for devices`, async () => {
+      const owner = await newUser();
+      const room = await newRoom(owner);
+      for (let i = 0; i < PUSH_JOB_PROBE_MAX_MEMBERS; i += 1) await store.addMember(room.id, (await newUser('crowd')).id);
+      expect((await store.getRoom(room.id))!.memberCount).toBe(PUSH_JOB_PROBE_MAX_MEMBERS + 1);
+      const m1 = await say(room, owner, 'nobody has a device, but the room is big');
+      const [m2] = await store.appendMemberMessages([{ roomId: room.id, senderId: owner.id, text: 'in a batch' }]);
+      expect(await jobsOf(room)).toEqual([
+        { seq: m1.seq, state: 'pending' },
+        { seq: m2!.seq, state: 'pending' },
       ]);
     });
   });
@@ -150,7 +198,7 @@ describe.each(storeBackends())('push store and queue contract (%s)', (backend) =
 
     it('claims due jobs grouped by room with their messages, and ack deletes them', async () => {
       const [a, b] = [await newUser('ann'), await newUser('ben')];
-      const [r1, r2] = [await newRoom(a, b), await newRoom(a, b)];
+      const [r1, r2] = [await watchedRoom(a, b), await watchedRoom(a, b)];
       const m1 = await say(r1, a, 'first');
       const m2 = await say(r1, b, 'second');
       const m3 = await say(r2, a, 'x'.repeat(1000));
@@ -181,7 +229,7 @@ describe.each(storeBackends())('push store and queue contract (%s)', (backend) =
 
     it('ackAll acknowledges several claims in one statement and counts per claim, stale ones 0', async () => {
       const a = await newUser();
-      const [r1, r2, r3] = [await newRoom(a), await newRoom(a), await newRoom(a)];
+      const [r1, r2, r3] = [await watchedRoom(a), await watchedRoom(a), await watchedRoom(a)];
       await say(r1, a, 'one');
       await say(r1, a, 'two');
       await say(r2, a, 'three');
@@ -197,7 +245,7 @@ describe.each(storeBackends())('push store and queue contract (%s)', (backend) =
 
     it('hands out a job again once its lease expired, and ignores the stale claim', async () => {
       const a = await newUser();
-      const room = await newRoom(a);
+      const room = await watchedRoom(a);
       await say(room, a, 'lease');
       const [stale] = await queue.claim({ maxRooms: 10, leaseMs: 60_000 });
       await t.db.query(`UPDATE push_outbox SET next_attempt_at = now() - interval '1 second' WHERE room_id = $1`, [room.id]);
@@ -211,7 +259,7 @@ describe.each(storeBackends())('push store and queue contract (%s)', (backend) =
 
     it('retries after the delay with the delivered tokens kept, then dead-letters at maxAttempts', async () => {
       const a = await newUser();
-      const room = await newRoom(a);
+      const room = await watchedRoom(a);
       const message = await say(room, a, 'flaky');
       let [claim] = await queue.claim({ maxRooms: 10, leaseMs: 60_000 });
       expect(await queue.retry(claim!, { delayMs: 60_000, maxAttempts: 2, error: 'quota', deliveredTokens: ['t1'] })).toBe('retrying');
@@ -247,7 +295,7 @@ describe.each(storeBackends())('push store and queue contract (%s)', (backend) =
 
     it('pages dead letters newest first', async () => {
       const a = await newUser();
-      const room = await newRoom(a);
+      const room = await watchedRoom(a);
       for (const text of ['d1', 'd2', 'd3']) await say(room, a, text);
       const [claim] = await queue.claim({ maxRooms: 10, leaseMs: 60_000 });
       await queue.deadLetter(claim!, { error: 'e', deliveredTokens: [] });
@@ -262,7 +310,7 @@ describe.each(storeBackends())('push store and queue contract (%s)', (backend) =
 
     it('purges only dead letters older than the cut-off', async () => {
       const a = await newUser();
-      const room = await newRoom(a);
+      const room = await watchedRoom(a);
       for (const text of ['old', 'recent']) await say(room, a, text);
       const [claim] = await queue.claim({ maxRooms: 10, leaseMs: 60_000 });
       await queue.deadLetter(claim!, { error: 'e', deliveredTokens: [] });
@@ -280,7 +328,7 @@ describe.each(storeBackends())('push store and queue contract (%s)', (backend) =
 
     it('gives every job to exactly one of several concurrent claimers', async () => {
       const a = await newUser();
-      const rooms = await Promise.all(Array.from({ length: 12 }, () => newRoom(a)));
+      const rooms = await Promise.all(Array.from({ length: 12 }, () => watchedRoom(a)));
       for (const room of rooms) for (const text of ['a', 'b', 'c']) await say(room, a, text);
       const queues = Array.from({ length: 4 }, () => new SqlPushQueue(t.db));
       const seen: PushClaim[] = [];

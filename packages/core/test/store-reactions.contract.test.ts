@@ -38,6 +38,8 @@ describe.each(storeBackends())('Store contract: reactions and mentions (%s)', (b
     const bob = await newUser('bob');
     const room: Room = await store.createRoom({ name: `room ${tag()}`, private: false, createdBy: alice.id });
     await store.addMember(room.id, bob.id);
+    // Bob can be notified, so alice's text messages get push jobs.
+    await store.upsertDevice(bob.id, `tok-${bob.id}`, 'android');
     const [message] = await store.appendMemberMessages([{ roomId: room.id, senderId: alice.id, text: 'hi' }]);
     return { alice, bob, room, message: message! };
   }

@@ -332,15 +332,19 @@ describe.each(storeBackends())('Store contract (%s)', (backend) => {
     it('stores an edit as the next seq and shows the message edited in history', async () => {
       const user = await newUser();
       const room = await newRoom(user);
+      // A member with a device, so the text message gets a push job.
+      const watcher = await newUser();
+      await store.addMember(room.id, watcher.id);
+      await store.upsertDevice(watcher.id, `tok-${watcher.id}`, 'ios');
       const original = await say(room, user, 'helo wrld');
       const edit = await store.appendLifecycleEvent({ type: 'edit', roomId: room.id, actorId: user.id, targetId: original.id, text: 'hello world' });
-      expect(edit).toMatchObject({ type: 'edit', seq: 2, targetId: original.id, text: 'hello world', sender: { id: user.id } });
+      expect(edit).toMatchObject({ type: 'edit', seq: 3, targetId: original.id, text: 'hello world', sender: { id: user.id } });
       const history = await store.listMessages(room.id, { after: 0, limit: 10 });
-      expect(history.map((m) => [m.seq, m.type])).toEqual([[1, 'text'], [2, 'edit']]);
-      expect(history[0]).toMatchObject({ id: original.id, text: 'hello world', editedAt: expect.any(String) });
-      expect(history[0]!.deleted).toBeUndefined();
-      expect(await store.getMessage(room.id, original.id)).toEqual(history[0]);
-      expect(await store.lastSeq(room.id)).toBe(2);
+      expect(history.map((m) => [m.seq, m.type])).toEqual([[1, 'join'], [2, 'text'], [3, 'edit']]);
+      expect(history[1]).toMatchObject({ id: original.id, text: 'hello world', editedAt: expect.any(String) });
+      expect(history[1]!.deleted).toBeUndefined();
+      expect(await store.getMessage(room.id, original.id)).toEqual(history[1]);
+      expect(await store.lastSeq(room.id)).toBe(3);
       // Only the edited text is searchable.
       expect((await store.searchMessages({ userId: user.id, text: 'hello', roomId: room.id, limit: 10 })).map((m) => m.id)).toEqual([original.id]);
       expect(await store.searchMessages({ userId: user.id, text: 'wrld', roomId: room.id, limit: 10 })).toEqual([]);

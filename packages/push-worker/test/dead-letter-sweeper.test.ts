@@ -16,6 +16,10 @@ describe('dead-letter sweeper (singleton duty)', () => {
   it('purges dead letters past retention each round and stops when leadership ends', async () => {
     const user = await t.store.createUser({ username: 'sweeper', email: 'sweeper@example.test', passwordHash: 'h' });
     const room = await t.store.createRoom({ name: 'r', private: false, createdBy: user.id });
+    // A member with a device, so the message gets a push job.
+    const watcher = await t.store.createUser({ username: 'watcher', email: 'watcher@example.test', passwordHash: 'h' });
+    await t.store.addMember(room.id, watcher.id);
+    await t.store.upsertDevice(watcher.id, 'tok-watcher', 'android');
     await t.store.appendMessage({ roomId: room.id, senderId: user.id, type: 'text', text: 'old' });
     const queue = new SqlPushQueue(t.db);
     const [claim] = await queue.claim({ maxRooms: 1, leaseMs: 60_000 });

@@ -186,9 +186,12 @@ describe.each(storeBackends())('push worker through firebase-admin (%s)', (kind)
   });
 
   it('asks presence only about rooms where someone could be notified', async () => {
-    const talker = await world.user('tara'); // no devices: nobody in the quiet room can be notified
-    const listener = await world.user('lee');
+    // Lee has a device (so the message gets a push job) but muted the quiet room: nobody in it
+    // can be notified.
+    const talker = await world.user('tara');
+    const listener = await world.user('lee', ['web']);
     const quiet = await world.room(talker, [listener]);
+    await t.store.muteRoom(quiet.id, listener.id, null);
     const sender_ = await world.user('sid', ['android']);
     const offline = await world.user('ophelia', ['ios']);
     const busy = await world.room(sender_, [offline]);

@@ -29,6 +29,7 @@ import { ATTACHMENT_COLUMNS, ATTACHMENT_JSON, ATTACHMENTS_OF, toStoredAttachment
 import { changeReaction, findMembersByUsername, getUserSettings, listOwnReactions, MENTIONS_UNREAD_OF, MENTION_PUSH_RECIPIENTS_SQL, updateUserSettings } from './reaction-rows.js';
 import type { AccountDeletion, DirectState, HistoryQuery, MembershipChange, NewAttachment, NewLifecycleEvent, NewMemberMessage, NewMessage, NewRoom, NewUser, PushRecipient, ReactionChange, ReactionResult, SearchQuery, Store, StoredAttachment } from './store.js';
 import { appendEdit } from './edit-sql.js';
+import { mayNotifySql, pushHoldersSql } from './push-job-sql.js';
 import { ModerationSql, PROMOTE_HEIR_SQL, SEND_GATE_SQL, SLOW_MODE_FLAG_SQL } from './moderation-sql.js';
 import { DIRECT_PEER_OF, DirectRows, NOT_BLOCKED_IN_DIRECT_ROOM } from './direct-rows.js';
 
@@ -79,12 +80,14 @@ const prefixed = (alias: string, columns: string) =>
  */
 function appendSql(memberDelta: '' | '+ 1' | '- 1', textSql: string, options: { pushJob?: boolean } = {}): string {
   const memberCount = memberDelta ? `, member_count = rooms.member_count ${memberDelta}` : '';
-  // The push job is written by the same statement as the message: a stored text message
-  // without its job (or a job without its message) cannot exist.
+  // The push job is written by the same statement as the message: a stored text message that
+  // may notify someone (push-job-sql.ts) without its job, or a job without its message, cannot exist.
   const pushJob = options.pushJob
-    ? `, job AS (
+    ? `, holders AS (${pushHoldersSql('m')}
+    ), job AS (
       INSERT INTO push_outbox (room_id, message_id, seq, sender_id, message_created_at)
-      SELECT room_id, id, seq, sender_id, created_at FROM m WHERE type = 'text'
+      SELECT m.room_id, m.id, m.seq, m.sender_id, m.created_at FROM m JOIN holders h ON h.room_id = m.room_id
+      WHERE m.type = 'text' AND ${mayNotifySql('h', 'm.sender_id')}
     )`
     : '';
   return `
@@ -162,9 +165,11 @@ const APPEND_MEMBER_MESSAGES_SQL = `
       INSERT INTO message_mentions (user_id, room_id, seq, message_id)
       SELECT x.user_id, m.room_id, m.seq, m.id FROM m CROSS JOIN LATERAL unnest(m.mentions) AS x(user_id)
       WHERE m.mentions IS NOT NULL
+    ), holders AS (${pushHoldersSql('counts')}
     ), job AS (
       INSERT INTO push_outbox (room_id, message_id, seq, sender_id, message_created_at)
-      SELECT room_id, id, seq, sender_id, created_at FROM m
+      SELECT m.room_id, m.id, m.seq, m.sender_id, m.created_at FROM m JOIN holders h ON h.room_id = m.room_id
+      WHERE ${mayNotifySql('h', 'm.sender_id')}
     ), attached AS (
       UPDATE attachments SET message_id = ia.message_id, position = ia.position
       FROM input_att ia JOIN m ON m.id = ia.message_id

@@ -138,7 +138,9 @@ export interface MembershipChange {
  * - Unique violations (username, email) throw ChorusError('conflict').
  * - Missing rows are `null` (getters) or ChorusError('not_found') (mutations on a room that does not exist).
  * - `appendMessage` of a text message also writes its push job (table push_outbox) in the same
- *   statement, so every stored text message has one; see PushQueue.
+ *   statement, so every stored text message that may notify someone has one: every message of a
+ *   room of more than PUSH_JOB_PROBE_MAX_MEMBERS members, and in smaller rooms those where a member
+ *   other than the sender has a registered device (push-job-sql.ts); see PushQueue.
  * - `appendMessage` assigns `seq = room.last_seq + 1` under a row lock of the room, so seqs are
  *   strictly increasing and gap-free per room even with concurrent writers in many processes.
  *   It does not check membership: callers (MessageService) do.
