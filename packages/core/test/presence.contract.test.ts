@@ -263,6 +263,20 @@ describe.each(brokerBackends())('Presence contract: %s', (kind) => {
     expect(await b.leave(room, 'b-1')).toBe(true);
   });
 
+  it("looks past a user's lapsed entries, a few at a time, to a live one", async () => {
+    // Entries sort by their JSON, so after the same user id by connection id: a00…a19 before b0.
+    const [lapsed, alive] = [open(), open()];
+    const room = randomUUID();
+    for (let i = 0; i < 20; i += 1) await lapsed.join(room, `a${String(i).padStart(2, '0')}`, alice);
+    clock.advance(TTL / 2);
+    await alive.refresh();
+    clock.advance(TTL / 2 + 1); // the first replica's lease has lapsed; nothing was swept yet
+    expect(await alive.join(room, 'b0', alice)).toBe(true); // none of the 20 is live
+    expect(await alive.join(room, 'b1', alice)).toBe(false); // b0 is, behind the 20 lapsed ones
+    expect(await alive.leave(room, 'b0')).toBe(false);
+    expect(await alive.leave(room, 'b1')).toBe(true);
+  });
+
   it('fails with unavailable when Redis cannot be reached, keeping the entry for the next refresh', async () => {
     const presence = new RedisPresence({ url: 'redis://127.0.0.1:1', logger, ttlMs: TTL, keyPrefix: prefix, commandTimeoutMs: 300 });
     opened.push(presence);

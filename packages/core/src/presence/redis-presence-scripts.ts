@@ -50,13 +50,19 @@ end
 local function user_key(userId) return KEYS[1] .. ':u:' .. userId end
 local function room_instance_key(inst) return KEYS[1] .. ':i:' .. inst end
 local function instance_rooms_key(inst) return KEYS[3] .. ':' .. inst .. ':rooms' end
-local function live_count(userId, now)
-  local entries = redis.call('zrangebyscore', user_key(userId), '(' .. now, '+inf', 'WITHSCORES')
-  local n = 0
-  for i = 1, #entries, 2 do
-    if is_live(entries[i], entries[i + 1], now) then n = n + 1 end
+-- Whether the user has a live entry in the room. Reads the user's entries a few at a time and stops
+-- at the first live one: one user's entries in a room are not bounded (connections per user are
+-- not capped), and reading them all made each join and leave cost in proportion to them.
+local function has_live(userId, now)
+  local key, offset = user_key(userId), 0
+  while true do
+    local entries = redis.call('zrangebyscore', key, '(' .. now, '+inf', 'WITHSCORES', 'LIMIT', offset, 8)
+    for i = 1, #entries, 2 do
+      if is_live(entries[i], entries[i + 1], now) then return true end
+    end
+    if #entries < 16 then return false end
+    offset = offset + 8
   end
-  return n
 end
 -- Entries just removed from the room: takes them out of their users' sets too, and returns one
 -- of them per user who thereby has no live entry left in the room (who went offline).
@@ -72,7 +78,7 @@ local function gone_offline(removed, now)
   end
   local out = {}
   for _, first in ipairs(firsts) do
-    if live_count(first[1], now) == 0 then out[#out + 1] = first[2] end
+    if not has_live(first[1], now) then out[#out + 1] = first[2] end
   end
   return out
 end
@@ -81,13 +87,13 @@ local function forget_room_if_empty(roomId)
 end
 -- Adds a leased entry; true when the user had no live entry in the room before it.
 local function put_entry(member, now, userId, roomId, inst)
-  local others = live_count(userId, now)
+  local was_online = has_live(userId, now)
   redis.call('zadd', KEYS[1], LEASED, member)
   redis.call('zadd', user_key(userId), LEASED, member)
   redis.call('sadd', room_instance_key(inst), member)
   redis.call('sadd', instance_rooms_key(inst), roomId)
   redis.call('sadd', KEYS[2], roomId)
-  return others == 0
+  return not was_online
 end
 `;
 
@@ -126,7 +132,7 @@ local here = room_instance_key(ARGV[5])
 redis.call('srem', here, ARGV[1])
 if redis.call('scard', here) == 0 then redis.call('srem', instance_rooms_key(ARGV[5]), ARGV[4]) end
 forget_room_if_empty(ARGV[4])
-if live_count(ARGV[3], now) == 0 then return 1 end
+if not has_live(ARGV[3], now) then return 1 end
 return 0
 `;
 
