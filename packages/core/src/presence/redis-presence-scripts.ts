@@ -53,15 +53,17 @@ local function instance_rooms_key(inst) return KEYS[3] .. ':' .. inst .. ':rooms
 -- Whether the user has a live entry in the room. Reads the user's entries a few at a time and stops
 -- at the first live one: one user's entries in a room are not bounded (connections per user are
 -- not capped), and reading them all made each join and leave cost in proportion to them.
+local LIVE_PAGE = 8
 local function has_live(userId, now)
   local key, offset = user_key(userId), 0
   while true do
-    local entries = redis.call('zrangebyscore', key, '(' .. now, '+inf', 'WITHSCORES', 'LIMIT', offset, 8)
+    local entries = redis.call('zrangebyscore', key, '(' .. now, '+inf', 'WITHSCORES', 'LIMIT', offset, LIVE_PAGE)
     for i = 1, #entries, 2 do
       if is_live(entries[i], entries[i + 1], now) then return true end
     end
-    if #entries < 16 then return false end
-    offset = offset + 8
+    -- WITHSCORES: two elements per entry, so a short page is the last one.
+    if #entries < 2 * LIVE_PAGE then return false end
+    offset = offset + LIVE_PAGE
   end
 end
 -- Entries just removed from the room: takes them out of their users' sets too, and returns one
