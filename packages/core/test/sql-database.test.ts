@@ -53,6 +53,18 @@ describe.each(backends)('SqlDatabase (%s)', (backend) => {
     await cleanup?.();
   });
 
+  it('runs a named prepared statement with fresh parameters each time (Postgres keeps it per connection)', async () => {
+    const text = 'SELECT n FROM generate_series(1, $1::int) AS n';
+    await db.transaction(async (tx) => {
+      expect((await tx.query<{ n: number }>(text, [2], { prepare: 'test_series' })).rows).toEqual([{ n: 1 }, { n: 2 }]);
+      expect((await tx.query<{ n: number }>(text, [1], { prepare: 'test_series' })).rows).toEqual([{ n: 1 }]);
+      if (backend !== 'pglite') {
+        const prepared = await tx.query<{ name: string }>('SELECT name FROM pg_prepared_statements');
+        expect(prepared.rows.map((r) => r.name)).toContain('test_series');
+      }
+    });
+  });
+
   it('reports its kind, rows and rowCount', async () => {
     expect(db.kind).toBe(backend === 'pglite' ? 'pglite' : 'postgres');
     const selected = await db.query<{ n: number }>('SELECT n FROM generate_series(1, 3) AS n WHERE n > $1', [1]);

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Logger } from '../observability/logger.js';
-import type { SqlDatabase, SqlResult } from './sql-database.js';
+import type { QueryOptions, SqlDatabase, SqlResult } from './sql-database.js';
 import { isConnectionError, toUnavailable } from './sql-errors.js';
 
 export interface PgDatabaseOptions {
@@ -34,9 +34,9 @@ export class PgDatabase implements SqlDatabase {
     this.pool.on('error', (err) => this.#logger?.warn({ err }, 'idle postgres connection failed; it will be replaced'));
   }
 
-  async query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<SqlResult<T>> {
+  async query<T = Record<string, unknown>>(text: string, params?: unknown[], options?: QueryOptions): Promise<SqlResult<T>> {
     try {
-      const result = await this.pool.query(text, params);
+      const result = await this.pool.query(options?.prepare ? { name: options.prepare, text, values: params } : { text, values: params });
       return { rows: result.rows as T[], rowCount: result.rowCount ?? result.rows.length };
     } catch (err) {
       throw toUnavailable(err);
@@ -98,9 +98,9 @@ class PgClientDatabase implements SqlDatabase {
 
   constructor(private readonly client: pg.PoolClient) {}
 
-  async query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<SqlResult<T>> {
+  async query<T = Record<string, unknown>>(text: string, params?: unknown[], options?: QueryOptions): Promise<SqlResult<T>> {
     try {
-      const result = await this.client.query(text, params);
+      const result = await this.client.query(options?.prepare ? { name: options.prepare, text, values: params } : { text, values: params });
       return { rows: result.rows as T[], rowCount: result.rowCount ?? result.rows.length };
     } catch (err) {
       throw toUnavailable(err);

@@ -6,6 +6,17 @@ export interface SqlResult<T> {
   rowCount: number;
 }
 
+export interface QueryOptions {
+  /**
+   * Run as a named server-side prepared statement (Postgres; PGlite ignores it): parsed once
+   * per connection, and planned once when Postgres finds its generic plan no worse than
+   * per-call plans. For hot statements whose planning costs more than their execution (the
+   * group-commit append: ~1.2 ms to plan a 20-row batch that executes in well under that).
+   * One name must always mean one text.
+   */
+  prepare?: string;
+}
+
 /**
  * The one seam between Chorus's SQL and a database engine. Both implementations
  * speak the same Postgres dialect: `PgDatabase` (a pg.Pool) and `PgliteDatabase`
@@ -18,7 +29,7 @@ export interface SqlResult<T> {
 export interface SqlDatabase {
   readonly kind: DatabaseKind;
   /** One statement, `$1..$n` placeholders. */
-  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<SqlResult<T>>;
+  query<T = Record<string, unknown>>(text: string, params?: unknown[], options?: QueryOptions): Promise<SqlResult<T>>;
   /** A script of several statements without parameters (migrations). */
   exec(script: string): Promise<void>;
   /**

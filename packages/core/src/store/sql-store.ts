@@ -440,7 +440,7 @@ export class SqlStore implements Store {
         writable.map((m) => (m.attachments ?? []).join(',')),
         writable.map((m) => m.replyTo ?? null),
         writable.map((m) => (m.mentions ?? []).join(',')),
-      ]);
+      ], { prepare: 'chorus_append_member_messages' });
       const byId = new Map(rows.map((row) => [row.id, row]));
       return ids.map((id) => {
         const row = id === null ? undefined : byId.get(id);
