@@ -31,7 +31,7 @@ export interface PgCeilingResult {
  * member but the sender, so Chorus writes no push job for their messages
  * (core's push-job-sql.ts) and the ceiling writes none either.
  */
-const STORE_SQL = `
+export const STORE_SQL = `
   WITH input AS (
     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::text[]) AS t(id, room_id, seq, text)
   ), bumped AS (

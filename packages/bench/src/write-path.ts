@@ -1,0 +1,131 @@
+/**
+ * The write path without the server: Chorus's group-commit append (SqlStore.appendMemberMessages,
+ * the statement every SEND is stored by) against the pg-ceiling's plain multi-row insert, over
+ * the same connections, batch size and rooms, on a fresh database. It separates what the
+ * statement costs Postgres from what the rest of Chorus (WebSocket, STOMP, receipts, publish)
+ * costs, which the persistence scenario measures together.
+ *
+ *   DATABASE_URL=postgres://… pnpm --filter @chorus/bench write-path -- [connections] [batch] [seconds]
+ *
+ * Prints one JSON line per statement: stored messages/s and this process's CPU per message.
+ */
+import { randomUUID } from 'node:crypto';
+import { createLogger, loadConfig, migrate, openDatabase, SqlStore, type NewMemberMessage } from '@chorus/core';
+import pg from 'pg';
+import { stampedText } from './clients/payload.js';
+import { sleep } from './meter.js';
+import { STORE_SQL } from './scenarios/pg-ceiling.js';
+import { BENCH_JWT_SECRET, createDatabase } from './targets/chorus.js';
+
+const ROOMS = 64;
+const MESSAGE_BYTES = 140;
+
+interface Setup {
+  url: string;
+  store: SqlStore;
+  roomIds: string[];
+  senderIds: string[];
+  close(): Promise<void>;
+}
+
+async function setUp(baseUrl: string, connections: number): Promise<Setup> {
+  const { url, drop } = await createDatabase(baseUrl);
+  const config = loadConfig({ DATABASE_URL: url, JWT_SECRET: BENCH_JWT_SECRET, LOG_LEVEL: 'warn', DATABASE_POOL_SIZE: String(connections) });
+  const logger = createLogger({ level: 'warn', name: 'bench-write-path', pretty: false });
+  const { db } = await openDatabase(config, logger);
+  await migrate(db, logger);
+  const store = new SqlStore(db);
+  const roomIds: string[] = [];
+  const senderIds: string[] = [];
+  // One room per sender, the sender its only member: the persistence scenario's shape.
+  for (let i = 0; i < ROOMS; i++) {
+    const user = await store.createUser({ username: `writer${i}`, email: `writer${i}@bench.invalid`, passwordHash: 'x' });
+    const room = await store.createRoom({ name: `write-path ${i}`, private: false, createdBy: user.id });
+    senderIds.push(user.id);
+    roomIds.push(room.id);
+  }
+  return { url, store, roomIds, senderIds, close: async () => { await db.close(); await drop(); } };
+}
+
+/** Runs `write(k)` in `connections` loops (loop k owns rooms k, k + n, …); returns messages/s. */
+async function measure(connections: number, batch: number, seconds: number, write: (k: number, next: () => number) => Promise<void>) {
+  let stored = 0;
+  let running = true;
+  const loops = Array.from({ length: connections }, async (_, k) => {
+    let i = 0;
+    const next = () => k + connections * (i++ % Math.ceil((ROOMS - k) / connections));
+    while (running) {
+      await write(k, next);
+      stored += batch;
+    }
+  });
+  await sleep(1000);
+  const stored0 = stored;
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await sleep(seconds * 1000);
+  const elapsed = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const n = stored - stored0;
+  running = false;
+  await Promise.all(loops);
+  return { perSec: Math.round(n / elapsed), clientCpuUsPerMessage: Math.round(((cpu.user + cpu.system) / n) * 10) / 10 };
+}
+
+async function main(): Promise<void> {
+  const baseUrl = process.env.DATABASE_URL;
+  if (!baseUrl) throw new Error('DATABASE_URL must name a Postgres server (a database of it is created and dropped)');
+  const [connections = 10, batch = 26, seconds = 5] = process.argv.slice(2).filter((a) => a !== '--').map(Number);
+  if (![connections, batch, seconds].every((n) => Number.isInteger(n) && n > 0) || connections > ROOMS) {
+    throw new Error(`usage: write-path [connections 1..${ROOMS}] [batch] [seconds]`);
+  }
+  const text = stampedText(MESSAGE_BYTES);
+
+  const chorus = await setUp(baseUrl, connections);
+  try {
+    const result = await measure(connections, batch, seconds, async (_k, next) => {
+      const inputs: NewMemberMessage[] = [];
+      for (let i = 0; i < batch; i++) {
+        const j = next();
+        inputs.push({ roomId: chorus.roomIds[j]!, senderId: chorus.senderIds[j]!, text });
+      }
+      const stored = await chorus.store.appendMemberMessages(inputs);
+      if (stored.includes(null)) throw new Error('the append refused a member of the room');
+    });
+    console.log(JSON.stringify({ statement: 'chorus append', connections, batch, ...result }));
+  } finally {
+    await chorus.close();
+  }
+
+  const ceiling = await setUp(baseUrl, 1);
+  const clients = await Promise.all(
+    Array.from({ length: connections }, async () => {
+      const client = new pg.Client({ connectionString: ceiling.url });
+      await client.connect();
+      return client;
+    }),
+  );
+  try {
+    const seqs = ceiling.roomIds.map(() => 1);
+    const result = await measure(connections, batch, seconds, async (k, next) => {
+      const ids: string[] = [];
+      const rooms: string[] = [];
+      const seq: number[] = [];
+      const texts: string[] = [];
+      for (let i = 0; i < batch; i++) {
+        const j = next();
+        ids.push(randomUUID());
+        rooms.push(ceiling.roomIds[j]!);
+        seq.push(++seqs[j]!);
+        texts.push(text);
+      }
+      await clients[k]!.query(STORE_SQL, [ids, rooms, seq, texts, ceiling.senderIds[0]]);
+    });
+    console.log(JSON.stringify({ statement: 'pg-ceiling insert', connections, batch, ...result }));
+  } finally {
+    await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
+    await ceiling.close();
+  }
+}
+
+await main();
