@@ -36,7 +36,7 @@ export class PgDatabase implements SqlDatabase {
 
   async query<T = Record<string, unknown>>(text: string, params?: unknown[], options?: QueryOptions): Promise<SqlResult<T>> {
     try {
-      const result = await this.pool.query(options?.prepare ? { name: options.prepare, text, values: params } : { text, values: params });
+      const result = await this.pool.query(queryConfig(text, params, options));
       return { rows: result.rows as T[], rowCount: result.rowCount ?? result.rows.length };
     } catch (err) {
       throw toUnavailable(err);
@@ -100,7 +100,7 @@ class PgClientDatabase implements SqlDatabase {
 
   async query<T = Record<string, unknown>>(text: string, params?: unknown[], options?: QueryOptions): Promise<SqlResult<T>> {
     try {
-      const result = await this.client.query(options?.prepare ? { name: options.prepare, text, values: params } : { text, values: params });
+      const result = await this.client.query(queryConfig(text, params, options));
       return { rows: result.rows as T[], rowCount: result.rowCount ?? result.rows.length };
     } catch (err) {
       throw toUnavailable(err);
@@ -122,4 +122,9 @@ class PgClientDatabase implements SqlDatabase {
   close(): Promise<void> {
     return Promise.reject(new Error('close() is not available inside a transaction'));
   }
+}
+
+/** pg's query config: a named (prepared) statement when `options.prepare` names one. */
+function queryConfig(text: string, values: unknown[] | undefined, options: QueryOptions | undefined): pg.QueryConfig {
+  return options?.prepare ? { name: options.prepare, text, values } : { text, values };
 }
