@@ -14,6 +14,8 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({ port: 8080, host: '0.0.0.0', dataDir: './data', databaseUrl: undefined, redisUrl: undefined, trustProxy: [] });
     expect(config.http).toEqual({ requestTimeoutMs: 30_000, headersTimeoutMs: 10_000 });
     expect(config.limits.maxMessageLength).toBe(4000);
+    expect({ lanes: config.appendCommitLanes, linger: config.appendLingerMs }).toEqual({ lanes: 2, linger: 0 });
+    expect(loadConfig({ ...TEST, APPEND_LINGER_MS: '5' }).appendLingerMs).toBe(5);
   });
 
   it.each([
@@ -27,6 +29,8 @@ describe('loadConfig', () => {
     ['TRUST_PROXY', '10.0.0.0/99', /TRUST_PROXY: expected addresses, CIDRs/],
     ['TRUST_PROXY', 'everyone', /TRUST_PROXY: expected addresses, CIDRs/],
     ['HTTP_HEADERS_TIMEOUT_MS', '40000', /HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS/],
+    ['APPEND_LINGER_MS', '101', /APPEND_LINGER_MS: expected 0..100/],
+    ['APPEND_COMMIT_LANES', '0', /APPEND_COMMIT_LANES: expected 1..200/],
   ])('rejects %s=%s naming the variable', (name, value, message) => {
     expect(() => loadConfig({ ...TEST, [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ ...TEST, [name]: value })).toThrow(message);

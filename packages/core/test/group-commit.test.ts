@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { GroupCommit, LanedGroupCommit, laneOf } from '../src/messaging/group-commit.js';
 
 /** A commit function that records its batches and completes only when told to. */
@@ -90,6 +90,51 @@ describe('GroupCommit', () => {
     const group = new GroupCommit({ commit: async (items: number[]) => items.slice(1), maxBatch: 10, maxInFlight: 1, isolate: () => false });
     await expect(group.submit([1, 2])).rejects.toThrow('group commit returned 1 results for 2 items');
     expect(await group.submit([])).toEqual([]);
+  });
+
+  describe('with a linger', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('lets a submission that finds the queue idle wait lingerMs for others, then commits them together', async () => {
+      vi.useFakeTimers();
+      const db = recordingCommit();
+      const group = new GroupCommit({ commit: (items: number[]) => db.commit(items), maxBatch: 100, maxInFlight: 1, isolate: () => true, lingerMs: 5 });
+      const first = group.submit([1]);
+      await vi.advanceTimersByTimeAsync(4);
+      expect(db.batches).toEqual([]);
+      const second = group.submit([2]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(db.batches).toEqual([[1, 2]]);
+      db.releaseAll();
+      expect(await Promise.all([first, second])).toEqual([['stored 1'], ['stored 2']]);
+    });
+
+    it('commits what queued behind a commit as soon as that commit ends, without lingering again', async () => {
+      vi.useFakeTimers();
+      const db = recordingCommit();
+      const group = new GroupCommit({ commit: (items: number[]) => db.commit(items), maxBatch: 100, maxInFlight: 1, isolate: () => true, lingerMs: 50 });
+      const first = group.submit([1]);
+      await vi.advanceTimersByTimeAsync(50);
+      const queued = [group.submit([2]), group.submit([3])];
+      expect(group.queued).toBe(2);
+      db.releaseAll();
+      // Only the immediate after the commit's reply: no time passes.
+      await vi.advanceTimersByTimeAsync(0);
+      expect(db.batches).toEqual([[1], [2, 3]]);
+      db.releaseAll();
+      expect(await first).toEqual(['stored 1']);
+      expect(await Promise.all(queued)).toEqual([['stored 2'], ['stored 3']]);
+      // Idle again: the next submission lingers anew.
+      const later = group.submit([4]);
+      await vi.advanceTimersByTimeAsync(49);
+      expect(db.batches).toHaveLength(2);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(db.batches[2]).toEqual([4]);
+      db.releaseAll();
+      expect(await later).toEqual(['stored 4']);
+    });
   });
 });
 

@@ -140,6 +140,8 @@ export interface ChorusConfig {
   s3: { bucket: string; endpoint: string | undefined; region: string; forcePathStyle: boolean } | undefined;
   /** Group-commit lanes for sends (APPEND_COMMIT_LANES): commits in flight at once, rooms hashed over them. */
   appendCommitLanes: number;
+  /** Milliseconds an idle commit lane waits for more sends before it commits (APPEND_LINGER_MS). */
+  appendLingerMs: number;
 }
 
 export function loadConfig(env: Env = process.env): ChorusConfig {
@@ -249,6 +251,7 @@ export function loadConfig(env: Env = process.env): ChorusConfig {
     },
     s3: s3Settings(env),
     appendCommitLanes: int(env, 'APPEND_COMMIT_LANES', 2, 1, 200),
+    appendLingerMs: int(env, 'APPEND_LINGER_MS', 0, 0, 100),
   };
 }
 

@@ -45,6 +45,8 @@ export interface ChatServiceOptions {
   messageEditWindowSeconds?: number;
   /** Commit lanes for sends (commits in flight at once, rooms spread over them); default 2. */
   appendLanes?: number;
+  /** Milliseconds an idle lane waits for more sends before it commits; default 0. */
+  appendLingerMs?: number;
 }
 
 /** What one send carries: text (may be empty when there are attachments) and attachment ids. */
@@ -90,6 +92,7 @@ export class ChatService {
       keyOf: (inputs) => inputs[0]!.roomId,
       isolate: (err) => !(err instanceof ChorusError && err.code === 'unavailable'),
       onBatch: (size) => this.#metrics.appendBatchSize.observe(size),
+      lingerMs: options.appendLingerMs ?? 0,
     });
   }
 

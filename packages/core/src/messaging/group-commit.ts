@@ -13,6 +13,12 @@ export interface GroupCommitOptions<T, R> {
   isolate(err: unknown): boolean;
   /** Called with each batch's item count (for metrics). */
   onBatch?(items: number): void;
+  /**
+   * Milliseconds a submission that finds the queue idle waits for others before it commits
+   * (default 0: the next turn of the event loop). Submissions that queue behind a commit in
+   * flight never wait longer than that commit.
+   */
+  lingerMs?: number;
 }
 
 interface Submission<T, R> {
@@ -53,15 +59,25 @@ export class GroupCommit<T, R> {
     return this.#queue.length;
   }
 
-  #schedule(): void {
-    if (this.#scheduled || this.#inFlight >= this.#options.maxInFlight) return;
+  /**
+   * Plans the next commit. `linger`: the queue was idle, so the first submission may wait
+   * lingerMs for company; after a commit, what queued behind it goes at once.
+   */
+  #schedule(linger = true): void {
+    if (this.#scheduled || this.#inFlight >= this.#options.maxInFlight || this.#queue.length === 0) return;
     this.#scheduled = true;
-    // setImmediate runs after the current I/O phase: the SENDs read from every socket in
-    // this turn of the event loop land in the same batch.
-    setImmediate(() => {
+    const run = () => {
       this.#scheduled = false;
       this.#pump();
-    });
+    };
+    // setImmediate runs after the current I/O phase: the SENDs read from every socket in this
+    // turn of the event loop land in the same batch (also when a commit's reply arrives: the
+    // other sockets read in that turn still join the next batch). A linger gathers the SENDs
+    // of the next few turns as well, so that a lightly loaded database pays one statement,
+    // one WAL flush and one wake-up (and the broker one write) for several sends, not each.
+    const lingerMs = linger ? (this.#options.lingerMs ?? 0) : 0;
+    if (lingerMs > 0) setTimeout(run, lingerMs);
+    else setImmediate(run);
   }
 
   #pump(): void {
@@ -70,7 +86,7 @@ export class GroupCommit<T, R> {
       this.#inFlight++;
       void this.#run(batch).finally(() => {
         this.#inFlight--;
-        this.#pump();
+        this.#schedule(false);
       });
     }
   }

@@ -66,6 +66,7 @@ export async function openServices(config: ChorusConfig, logger: Logger, metrics
       messageEditWindowSeconds: config.limits.messageEditWindowSeconds,
       maxAttachmentsPerMessage: config.attachments.maxPerMessage,
       appendLanes: config.appendCommitLanes,
+      appendLingerMs: config.appendLingerMs,
     }),
     tokens: new TokenService(config.jwt, revocations),
     objects,
