@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { GroupCommit, LanedGroupCommit, laneOf } from '../src/messaging/group-commit.js';
 
 /** A commit function that records its batches and completes only when told to. */
@@ -93,14 +93,22 @@ describe('GroupCommit', () => {
   });
 
   describe('with a linger', () => {
+    beforeEach(() => {
+      vi.useFakeTimers();
+    });
     afterEach(() => {
       vi.useRealTimers();
     });
 
-    it('lets a submission that finds the queue idle wait lingerMs for others, then commits them together', async () => {
-      vi.useFakeTimers();
+    /** One commit in flight at most, so that what arrives during a commit queues behind it. */
+    function lingering(lingerMs: number) {
       const db = recordingCommit();
-      const group = new GroupCommit({ commit: (items: number[]) => db.commit(items), maxBatch: 100, maxInFlight: 1, isolate: () => true, lingerMs: 5 });
+      const group = new GroupCommit({ commit: (items: number[]) => db.commit(items), maxBatch: 100, maxInFlight: 1, isolate: () => true, lingerMs });
+      return { db, group };
+    }
+
+    it('lets a submission that finds the queue idle wait lingerMs for others, then commits them together', async () => {
+      const { db, group } = lingering(5);
       const first = group.submit([1]);
       await vi.advanceTimersByTimeAsync(4);
       expect(db.batches).toEqual([]);
@@ -112,15 +120,13 @@ describe('GroupCommit', () => {
     });
 
     it('commits what queued behind a commit as soon as that commit ends, without lingering again', async () => {
-      vi.useFakeTimers();
-      const db = recordingCommit();
-      const group = new GroupCommit({ commit: (items: number[]) => db.commit(items), maxBatch: 100, maxInFlight: 1, isolate: () => true, lingerMs: 50 });
+      const { db, group } = lingering(50);
       const first = group.submit([1]);
       await vi.advanceTimersByTimeAsync(50);
       const queued = [group.submit([2]), group.submit([3])];
       expect(group.queued).toBe(2);
       db.releaseAll();
-      // Only the immediate after the commit's reply: no time passes.
+      // No time passes: the next batch goes as soon as the commit ends.
       await vi.advanceTimersByTimeAsync(0);
       expect(db.batches).toEqual([[1], [2, 3]]);
       db.releaseAll();
