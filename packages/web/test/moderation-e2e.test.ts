@@ -151,16 +151,38 @@ describe.runIf(runE2e)('room moderation in the browser client', () => {
     await log.getByText('set the topic to “Release day: ship it”').waitFor();
   });
 
-  it('a rename shows live; a ban closes the room until the unban; deleting the room takes it from everyone', async () => {
+  it('a rename shows live, even when it crosses the standing read; a ban closes the room until the unban; deleting the room takes it from everyone', async () => {
+    // The member's standing read on joining is served before the rename and answered only after the
+    // rename's live event has arrived: the client must not put the old name back. Later reads (the
+    // unread pushes that follow a rename trigger some) are held meanwhile, so none can repair it.
+    const first = { served: deferred(), release: deferred() };
+    const later = deferred();
+    let reads = 0;
+    const settingsReads = '**/api/rooms/*/settings';
+    await member.page.route(settingsReads, async (route) => {
+      if (route.request().method() !== 'GET') return route.continue();
+      const response = await route.fetch();
+      if (++reads === 1) {
+        first.served.resolve();
+        await first.release.promise;
+      } else {
+        await later.promise;
+      }
+      await route.fulfill({ response });
+    });
     await member.page.getByRole('button', { name: 'Join room' }).click();
     await member.roomHeading(room).waitFor();
+    await first.served.promise;
     const settings = await openPanel(owner);
     const renamed = `${room}-renamed`;
     const nameForm = settings.getByRole('form', { name: 'Room name' });
     await nameForm.getByRole('textbox', { name: 'Room name' }).fill(renamed);
     await nameForm.getByRole('button', { name: 'Rename' }).click();
-    await member.roomHeading(renamed).waitFor();
-    await member.roomLink(renamed).waitFor();
+    await member.roomLink(renamed).waitFor(); // the live event has arrived
+    first.release.resolve();
+    await member.roomHeading(renamed).waitFor({ timeout: 5000 });
+    later.resolve();
+    await member.page.unroute(settingsReads);
 
     await (await memberMenu(settings)).getByRole('button', { name: 'Ban' }).click();
     await expect.poll(() => member.roomLink(renamed).count()).toBe(0);
@@ -182,3 +204,9 @@ describe.runIf(runE2e)('room moderation in the browser client', () => {
     await member.page.getByRole('heading', { name: 'Room not available' }).waitFor();
   });
 });
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}

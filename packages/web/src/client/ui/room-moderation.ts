@@ -8,6 +8,7 @@ import {
   type RoomSettings,
   type RoomStanding,
 } from '../state/room-standing.js';
+import { StandingReads } from '../state/standing-reads.js';
 import { BansView } from './bans-view.js';
 import type { ChatView } from './chat-view.js';
 import { el, replaceChildren, uid } from './dom.js';
@@ -33,6 +34,7 @@ export interface RoomModerationDeps {
 export class RoomModeration {
   #roomId: string | null = null;
   #standing: RoomStanding | null = null;
+  readonly #reads = new StandingReads();
   /** Usernames of everyone listed in this room so far, for log entries about people who left. */
   readonly #names = new Map<string, string>();
   readonly #panel = el('section', { class: 'room-panel stack', attrs: { 'aria-label': 'Room settings', hidden: true, id: uid('room-panel') } });
@@ -103,8 +105,10 @@ export class RoomModeration {
     const settings = parseSettingsEvent(roomId, body);
     if (!settings) return;
     this.deps.settingsChanged(settings);
-    if (roomId !== this.#roomId || !this.#standing) return;
-    this.#apply({ ...this.#standing, ...settings });
+    if (roomId !== this.#roomId) return;
+    this.#reads.event(settings);
+    // Without a standing yet, the read in flight takes this event into account when it answers.
+    if (this.#standing) this.#apply({ ...this.#standing, ...settings });
   }
 
   /** My membership or role in the room may have changed (a push on /user/queue/unread): read my standing again. */
@@ -128,8 +132,11 @@ export class RoomModeration {
 
   async #loadStanding(roomId: string): Promise<void> {
     try {
-      const standing = await this.deps.client.standing(roomId);
-      if (roomId === this.#roomId) this.#apply(standing);
+      const read = this.#reads.start();
+      const answer = await this.deps.client.standing(roomId);
+      if (roomId !== this.#roomId) return;
+      const standing = this.#reads.answered(read, answer);
+      if (standing) this.#apply(standing);
     } catch {
       // Not a member any more (kicked, room deleted): the room's own events close it.
     }
