@@ -157,18 +157,19 @@ describe.runIf(runE2e)('room moderation in the browser client', () => {
     // unread pushes that follow a rename trigger some) are held meanwhile, so none can repair it.
     const first = { served: deferred(), release: deferred() };
     const later = deferred();
-    let reads = 0;
+    const held: Array<Promise<void>> = [];
     const settingsReads = '**/api/rooms/*/settings';
-    await member.page.route(settingsReads, async (route) => {
+    await member.page.route(settingsReads, (route) => {
       if (route.request().method() !== 'GET') return route.continue();
-      const response = await route.fetch();
-      if (++reads === 1) {
-        first.served.resolve();
-        await first.release.promise;
-      } else {
-        await later.promise;
-      }
-      await route.fulfill({ response });
+      const isFirst = held.length === 0;
+      const answered = (async () => {
+        const response = await route.fetch();
+        if (isFirst) first.served.resolve();
+        await (isFirst ? first.release.promise : later.promise);
+        await route.fulfill({ response });
+      })();
+      held.push(answered);
+      return answered;
     });
     await member.page.getByRole('button', { name: 'Join room' }).click();
     await member.roomHeading(room).waitFor();
@@ -182,6 +183,7 @@ describe.runIf(runE2e)('room moderation in the browser client', () => {
     first.release.resolve();
     await member.roomHeading(renamed).waitFor({ timeout: 5000 });
     later.resolve();
+    await Promise.all(held);
     await member.page.unroute(settingsReads);
 
     await (await memberMenu(settings)).getByRole('button', { name: 'Ban' }).click();
