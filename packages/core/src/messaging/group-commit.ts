@@ -59,19 +59,23 @@ export class GroupCommit<T, R> {
     return this.#queue.length;
   }
 
-  /** Plans a commit for a queue that was idle: the first submission may wait lingerMs for company. */
-  #schedule(): void {
-    if (this.#scheduled || this.#inFlight >= this.#options.maxInFlight) return;
+  /**
+   * Plans the next commit. `linger`: the queue was idle, so the first submission may wait
+   * lingerMs for company; after a commit, what queued behind it goes at once.
+   */
+  #schedule(linger = true): void {
+    if (this.#scheduled || this.#inFlight >= this.#options.maxInFlight || this.#queue.length === 0) return;
     this.#scheduled = true;
     const run = () => {
       this.#scheduled = false;
       this.#pump();
     };
     // setImmediate runs after the current I/O phase: the SENDs read from every socket in this
-    // turn of the event loop land in the same batch. A linger gathers the SENDs of the next few
-    // turns as well, so that a lightly loaded database pays one statement, one WAL flush and one
-    // wake-up (and the broker one write) for several sends, not one each.
-    const lingerMs = this.#options.lingerMs ?? 0;
+    // turn of the event loop land in the same batch (also when a commit's reply arrives: the
+    // other sockets read in that turn still join the next batch). A linger gathers the SENDs
+    // of the next few turns as well, so that a lightly loaded database pays one statement,
+    // one WAL flush and one wake-up (and the broker one write) for several sends, not each.
+    const lingerMs = linger ? (this.#options.lingerMs ?? 0) : 0;
     if (lingerMs > 0) setTimeout(run, lingerMs);
     else setImmediate(run);
   }
@@ -82,8 +86,7 @@ export class GroupCommit<T, R> {
       this.#inFlight++;
       void this.#run(batch).finally(() => {
         this.#inFlight--;
-        // What queued behind the commit goes at once, never lingering.
-        this.#pump();
+        this.#schedule(false);
       });
     }
   }
