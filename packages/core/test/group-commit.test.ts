@@ -119,6 +119,23 @@ describe('GroupCommit', () => {
       expect(await Promise.all([first, second])).toEqual([['stored 1'], ['stored 2']]);
     });
 
+    it('lets what is submitted after a commit ends, in the same turn of the event loop, join the next batch', async () => {
+      // lingerMs 0: the plain default. The commit's reply settles in microtasks; SENDs read from other
+      // sockets in the same I/O phase come after those and must still share the next statement.
+      const { db, group } = lingering(0);
+      const first = group.submit([1]);
+      await vi.advanceTimersByTimeAsync(0);
+      const queued = group.submit([2]);
+      db.releaseAll();
+      for (let i = 0; i < 10; i++) await Promise.resolve();
+      expect(await first).toEqual(['stored 1']);
+      const sameTurn = group.submit([3]);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(db.batches).toEqual([[1], [2, 3]]);
+      db.releaseAll();
+      expect(await Promise.all([queued, sameTurn])).toEqual([['stored 2'], ['stored 3']]);
+    });
+
     it('commits what queued behind a commit as soon as that commit ends, without lingering again', async () => {
       const { db, group } = lingering(50);
       const first = group.submit([1]);
