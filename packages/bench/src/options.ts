@@ -60,7 +60,8 @@ export const USAGE = `pnpm bench [-- options]
   --source-addresses N    idle/storm: spread connections over 127.0.0.1 … 127.0.0.N, ~28k ephemeral
                           ports each (default: one per 25,000 connections)
   --live-room-rate N      idle: messages/s in a live room of 10 members measured next to the idle ones (default 20)
-  --idle-seconds N        idle: seconds of idle CPU measured (default 20: two heart-beat intervals and more)
+  --idle-seconds N        idle: seconds of idle CPU measured (default 50: two 25 s heart-beat intervals, so
+                          every connection beats equally often in the window whatever its phase)
   --load-workers N        load-generator threads for the receiving clients; 0 = main thread only
                           (default max(1, min(8, cores/4)) = ${defaultLoadWorkers()} here)
   --target-url URL        benchmark an already-running Chorus at URL (http(s)://host[:port]) instead of
@@ -167,7 +168,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, defaultOut:
     idle: {
       connections: idleConnections,
       concurrency: num('storm-concurrency', 200, 100),
-      idleSeconds: num('idle-seconds', 20, 2),
+      // Chorus and Socket.IO both beat every 25 s by default: a window of whole intervals.
+      idleSeconds: num('idle-seconds', 50, 2),
       measureSeconds: quick ? 2 : 5,
       loadWorkers,
       localAddresses: sourceAddresses > 1 ? loopbackAddresses(sourceAddresses) : [],
