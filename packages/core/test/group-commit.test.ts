@@ -101,14 +101,14 @@ describe('GroupCommit', () => {
     });
 
     /** One commit in flight at most, so that what arrives during a commit queues behind it. */
-    function lingering(lingerMs: number) {
+    function oneCommitInFlight(lingerMs: number) {
       const db = recordingCommit();
       const group = new GroupCommit({ commit: (items: number[]) => db.commit(items), maxBatch: 100, maxInFlight: 1, isolate: () => true, lingerMs });
       return { db, group };
     }
 
     it('lets a submission that finds the queue idle wait lingerMs for others, then commits them together', async () => {
-      const { db, group } = lingering(5);
+      const { db, group } = oneCommitInFlight(5);
       const first = group.submit([1]);
       await vi.advanceTimersByTimeAsync(4);
       expect(db.batches).toEqual([]);
@@ -120,9 +120,9 @@ describe('GroupCommit', () => {
     });
 
     it('lets what is submitted after a commit ends, in the same turn of the event loop, join the next batch', async () => {
-      // lingerMs 0: the plain default. The commit's reply settles in microtasks; SENDs read from other
+      // No linger: the plain default. The commit's reply settles in microtasks; SENDs read from other
       // sockets in the same I/O phase come after those and must still share the next statement.
-      const { db, group } = lingering(0);
+      const { db, group } = oneCommitInFlight(0);
       const first = group.submit([1]);
       await vi.advanceTimersByTimeAsync(0);
       const queued = group.submit([2]);
@@ -137,7 +137,7 @@ describe('GroupCommit', () => {
     });
 
     it('commits what queued behind a commit as soon as that commit ends, without lingering again', async () => {
-      const { db, group } = lingering(50);
+      const { db, group } = oneCommitInFlight(50);
       const first = group.submit([1]);
       await vi.advanceTimersByTimeAsync(50);
       const queued = [group.submit([2]), group.submit([3])];
