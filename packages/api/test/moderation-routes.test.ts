@@ -31,7 +31,7 @@ describe('room moderation routes', () => {
 
   it('answers each role its standing; moderators moderate members, not the owner or each other', async () => {
     const id = await room();
-    expect((await api.call('GET', `/api/rooms/${id}/settings`, { token: mod.token })).body).toMatchObject({ role: 'moderator', name: 'moderated', topic: '', announcement: false, slowModeSeconds: 0, timedOutUntil: null });
+    expect((await api.call('GET', `/api/rooms/${id}/settings`, { token: mod.token })).body).toMatchObject({ role: 'moderator', name: 'moderated', topic: '', announcement: false, slowModeSeconds: 0, version: 0, timedOutUntil: null });
     expect((await api.call('GET', `/api/rooms/${id}/settings`, { token: outsider.token })).body.role).toBeNull();
     const members = (await api.call('GET', `/api/rooms/${id}/members`, { token: member.token })).body.members;
     expect(members.map((m: { role: string }) => m.role)).toEqual(['owner', 'moderator', 'member']);
@@ -67,7 +67,8 @@ describe('room moderation routes', () => {
 
   it('slow mode answers 429 rate_limited with Retry-After; timeouts 403 with Retry-After; announcement rooms 403 for members', async () => {
     const id = await room();
-    expect((await api.call('PATCH', `/api/rooms/${id}/settings`, { token: mod.token, json: { slowModeSeconds: 60 } })).status).toBe(200);
+    const slowOn = await api.call('PATCH', `/api/rooms/${id}/settings`, { token: mod.token, json: { slowModeSeconds: 60 } });
+    expect([slowOn.status, slowOn.body.slowModeSeconds, slowOn.body.version]).toEqual([200, 60, 1]);
     expect((await send(member, id, 'one')).status).toBe(201);
     const slow = await send(member, id, 'two');
     expectError(slow, 429, 'rate_limited');

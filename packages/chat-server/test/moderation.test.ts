@@ -128,7 +128,8 @@ describe('room moderation over STOMP', () => {
     for (const inbox of [onA, onB]) {
       const events = (await inbox.waitFor(3)) as unknown as Array<{ type: string; roomId: string; settings: Record<string, unknown> }>;
       expect(events.map((e) => [e.type, e.roomId])).toEqual(Array(3).fill(['settings', r.id]));
-      expect(events[0]!.settings).toEqual({ roomId: r.id, name: 'renamed', topic: 'today: release', announcement: false, slowModeSeconds: 0 });
+      expect(events[0]!.settings).toEqual({ roomId: r.id, name: 'renamed', topic: 'today: release', announcement: false, slowModeSeconds: 0, version: 1 });
+      expect(events.map((e) => e.settings['version'])).toEqual([1, 2, 3]);
       expect(events[1]!.settings).toMatchObject({ slowModeSeconds: 30, announcement: false });
       expect(events[2]!.settings).toMatchObject({ slowModeSeconds: 30, announcement: true, name: 'renamed' });
       expect(inbox.frames.every((f) => f.headers['destination'] === settingsTopic)).toBe(true);

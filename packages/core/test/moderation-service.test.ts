@@ -142,7 +142,7 @@ describe.each(storeBackends())('room moderation (%s)', (backend) => {
     await expectChorusError(mod.updateSettings(actor(owner), room.id, { name: '  ' }), 'bad_request');
     await expectChorusError(mod.updateSettings(actor(owner), room.id, {}), 'bad_request');
     const settings = await mod.updateSettings(actor(owner), room.id, { name: ' Renamed ', topic: 'be kind' });
-    expect(settings).toMatchObject({ name: 'Renamed', topic: 'be kind', announcement: false, slowModeSeconds: 0 });
+    expect(settings).toMatchObject({ name: 'Renamed', topic: 'be kind', announcement: false, slowModeSeconds: 0, version: 1 });
     expect((await fx.store.getRoom(room.id))?.name).toBe('Renamed');
     await expectChorusError(mod.log(actor(member), room.id, { limit: 10 }), 'forbidden');
     const log = await mod.log(actor(moderator), room.id, { limit: 10 });
@@ -150,6 +150,23 @@ describe.each(storeBackends())('room moderation (%s)', (backend) => {
     const page = await mod.log(actor(moderator), room.id, { limit: 1, before: log[0]!.id });
     expect(page.map((e) => e.action)).toEqual(['rename']);
     await expectChorusError(mod.log(actor(moderator), room.id, { limit: 1000 }), 'bad_request');
+  });
+
+  it('versions settings in commit order: concurrent changes get distinct versions and a read shows the newest', async () => {
+    const { owner, moderator, member, room } = await setup();
+    expect((await mod.standing(actor(member), room.id)).version).toBe(0);
+    const changes = await Promise.all([
+      ...Array.from({ length: 4 }, (_, i) => mod.updateSettings(actor(owner), room.id, { topic: `topic ${i}` })),
+      ...Array.from({ length: 4 }, (_, i) => mod.updateSettings(actor(moderator), room.id, { slowModeSeconds: i + 1 })),
+    ]);
+    expect(changes.map((c) => c.version).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    // The change with the highest version is the one the room holds now.
+    const newest = changes.find((c) => c.version === 8)!;
+    const { role: _role, timedOutUntil: _until, ...read } = await mod.standing(actor(member), room.id);
+    expect(read).toEqual(newest);
+    // A refused change moves nothing.
+    await expectChorusError(mod.updateSettings(actor(member), room.id, { slowModeSeconds: 5 }), 'forbidden');
+    expect((await mod.standing(actor(member), room.id)).version).toBe(8);
   });
 
   it('deletes a room (owner only) with its history; non-members of private rooms see 404', async () => {

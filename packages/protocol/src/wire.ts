@@ -75,6 +75,11 @@ export interface WireRoomSettings {
   announcement: boolean;
   /** One message per member per this many seconds; 0: off. */
   slowModeSeconds: number;
+  /**
+   * Moves up by one with every change, in commit order. Events can arrive out of that order
+   * (replicas publish after their commits) or cross a GET of the settings: keep the highest version.
+   */
+  version: number;
 }
 
 /** On `/user/queue/unread`: the user's unread count in a room changed. */

@@ -151,7 +151,7 @@ describe.runIf(runE2e)('room moderation in the browser client', () => {
     await log.getByText('set the topic to “Release day: ship it”').waitFor();
   });
 
-  it('a rename shows live, even when it crosses the standing read; a ban closes the room until the unban; deleting the room takes it from everyone', async () => {
+  it('a rename shows live, even when it crosses the standing read; an own change answered late keeps newer settings; a ban closes the room until the unban; deleting the room takes it from everyone', async () => {
     // The member's standing read on joining is served before the rename and answered only after the
     // rename's live event has arrived: the client must not put the old name back. Later reads (the
     // unread pushes that follow a rename trigger some) are held meanwhile, so none can repair it.
@@ -185,6 +185,40 @@ describe.runIf(runE2e)('room moderation in the browser client', () => {
     later.resolve();
     await Promise.all(held);
     await member.page.unroute(settingsReads);
+
+    // The owner's own change answered late: a slow-mode change is served and its answer held, a topic
+    // change made after it is answered at once, then the held answer (older settings: the old topic)
+    // arrives. The tab must keep the newer settings. The panel reloads its members after each
+    // answer is applied, which tells when the held one has been.
+    const slowFirst = { served: deferred(), release: deferred() };
+    let slowAnswered: Promise<void> | undefined;
+    await owner.page.route(settingsReads, (route) => {
+      if (route.request().method() !== 'PATCH' || slowAnswered) return route.continue();
+      slowAnswered = (async () => {
+        const response = await route.fetch();
+        slowFirst.served.resolve();
+        await slowFirst.release.promise;
+        await route.fulfill({ response });
+      })();
+      return slowAnswered;
+    });
+    let memberReads = 0;
+    owner.page.on('request', (request) => void (new URL(request.url()).pathname.endsWith('/members') && memberReads++));
+    const slow = settings.getByRole('form', { name: 'Slow mode' });
+    await slow.getByRole('spinbutton').fill('7');
+    await slow.getByRole('button', { name: 'Set slow mode' }).click();
+    await slowFirst.served.promise;
+    const topicForm = settings.getByRole('form', { name: 'Topic' });
+    await topicForm.getByRole('textbox', { name: 'Topic' }).fill('set after slow mode');
+    await topicForm.getByRole('button', { name: 'Set topic' }).click();
+    await owner.page.locator('.chat-head .room-topic').getByText('set after slow mode').waitFor();
+    await expect.poll(() => memberReads).toBe(1); // the topic's answer was applied
+    slowFirst.release.resolve();
+    await slowAnswered;
+    await expect.poll(() => memberReads).toBe(2); // and now the slow-mode answer
+    expect(await owner.page.locator('.chat-head .room-topic').textContent()).toBe('set after slow mode');
+    expect(await slow.getByRole('spinbutton').inputValue()).toBe('7');
+    await owner.page.unroute(settingsReads);
 
     await (await memberMenu(settings)).getByRole('button', { name: 'Ban' }).click();
     await expect.poll(() => member.roomLink(renamed).count()).toBe(0);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { memberActions, parseSettingsEvent, postingBlock, slowModeWait, type RoomStanding } from '../src/client/state/room-standing.js';
 
 const roomId = '0b7c8f2e-6a51-4c1e-9d3a-2f4e5a6b7c8d';
-const settings = { roomId, name: 'general', topic: 'hi', announcement: false, slowModeSeconds: 0 };
+const settings = { roomId, name: 'general', topic: 'hi', announcement: false, slowModeSeconds: 0, version: 3 };
 const standing = (change: Partial<RoomStanding>): RoomStanding => ({ ...settings, role: 'member', timedOutUntil: null, ...change });
 
 describe('room standing', () => {
@@ -12,6 +12,9 @@ describe('room standing', () => {
     expect(parseSettingsEvent(roomId, { type: 'typing', roomId, settings })).toBeNull();
     expect(parseSettingsEvent(roomId, { type: 'settings', roomId, settings: { ...settings, slowModeSeconds: '5' } })).toBeNull();
     expect(parseSettingsEvent(roomId, { type: 'settings', roomId, settings: { ...settings, roomId: 'other' } })).toBeNull();
+    const { version: _version, ...unversioned } = settings;
+    expect(parseSettingsEvent(roomId, { type: 'settings', roomId, settings: unversioned })).toBeNull();
+    expect(parseSettingsEvent(roomId, { type: 'settings', roomId, settings: { ...settings, version: 1.5 } })).toBeNull();
     expect(parseSettingsEvent(roomId, null)).toBeNull();
   });
 

@@ -14,6 +14,7 @@ const RoomSettings = Type.Object({
   topic: Type.String(),
   announcement: Type.Boolean({ description: 'only owners and moderators post' }),
   slowModeSeconds: Type.Integer({ minimum: 0, description: 'one message per member per this many seconds; 0: off' }),
+  version: Type.Integer({ minimum: 0, description: 'moves up by one with every change, in commit order: of two copies of the settings (this answer, settings events), show the higher version' }),
 });
 
 const RoomStanding = Type.Composite([

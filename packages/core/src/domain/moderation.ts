@@ -13,6 +13,11 @@ export interface RoomSettings {
   announcement: boolean;
   /** One message per member per this many seconds; 0: off. */
   slowModeSeconds: number;
+  /**
+   * Moves up by one with every change, in commit order: of two copies of a room's settings
+   * (live events, reads), the one with the higher version is the newer.
+   */
+  version: number;
 }
 
 /** The caller's standing in a room, as GET /api/rooms/:id/settings answers it. */

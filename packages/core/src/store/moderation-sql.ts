@@ -57,12 +57,13 @@ interface SettingsRow {
   topic: string;
   announcement: boolean;
   slow_mode_seconds: number;
+  settings_version: string | number;
 }
 
-const SETTINGS_COLUMNS = 'id, name, topic, announcement, slow_mode_seconds';
+const SETTINGS_COLUMNS = 'id, name, topic, announcement, slow_mode_seconds, settings_version';
 
 function toSettings(row: SettingsRow): RoomSettings {
-  return { roomId: row.id, name: row.name, topic: row.topic, announcement: row.announcement, slowModeSeconds: Number(row.slow_mode_seconds) };
+  return { roomId: row.id, name: row.name, topic: row.topic, announcement: row.announcement, slowModeSeconds: Number(row.slow_mode_seconds), version: Number(row.settings_version) };
 }
 
 /**
@@ -229,7 +230,8 @@ export class ModerationSql implements ModerationStore {
       this.db.transaction(async (tx) => {
         const { rows } = await tx.query<SettingsRow>(
           `UPDATE rooms SET name = COALESCE($2, name), topic = COALESCE($3, topic),
-             announcement = COALESCE($4, announcement), slow_mode_seconds = COALESCE($5, slow_mode_seconds)
+             announcement = COALESCE($4, announcement), slow_mode_seconds = COALESCE($5, slow_mode_seconds),
+             settings_version = settings_version + 1
            WHERE id = $1 RETURNING ${SETTINGS_COLUMNS}`,
           [roomId, patch.name ?? null, patch.topic ?? null, patch.announcement ?? null, patch.slowModeSeconds ?? null],
         );

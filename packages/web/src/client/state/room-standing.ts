@@ -9,8 +9,8 @@ export function parseSettingsEvent(roomId: string, body: unknown): RoomSettings 
   if (!isRecord(body) || body.type !== ('settings' satisfies RoomSettingsEvent['type']) || body.roomId !== roomId) return null;
   const s = body.settings;
   if (!isRecord(s) || s.roomId !== roomId || typeof s.name !== 'string' || typeof s.topic !== 'string') return null;
-  if (typeof s.announcement !== 'boolean' || typeof s.slowModeSeconds !== 'number') return null;
-  return { roomId, name: s.name, topic: s.topic, announcement: s.announcement, slowModeSeconds: s.slowModeSeconds };
+  if (typeof s.announcement !== 'boolean' || typeof s.slowModeSeconds !== 'number' || !Number.isSafeInteger(s.version)) return null;
+  return { roomId, name: s.name, topic: s.topic, announcement: s.announcement, slowModeSeconds: s.slowModeSeconds, version: s.version as number };
 }
 
 /** Why the composer is closed for this user right now (no countdown), or null when they may post. */

@@ -104,10 +104,14 @@ export class RoomModeration {
   settingsEvent(roomId: string, body: unknown): void {
     const settings = parseSettingsEvent(roomId, body);
     if (!settings) return;
+    if (roomId !== this.#roomId) {
+      this.deps.settingsChanged(settings);
+      return;
+    }
+    // Older than what this tab has seen (an overtaken event, or the answer to a change made before the last event).
+    if (!this.#reads.settings(settings)) return;
     this.deps.settingsChanged(settings);
-    if (roomId !== this.#roomId) return;
-    this.#reads.event(settings);
-    // Without a standing yet, the read in flight takes this event into account when it answers.
+    // Without a standing yet, the read in flight takes these settings into account when it answers.
     if (this.#standing) this.#apply({ ...this.#standing, ...settings });
   }
 
