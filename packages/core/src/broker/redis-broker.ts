@@ -3,6 +3,7 @@ import type { Broker, BrokerState, TopicHandler } from './broker.js';
 import { unavailable } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { definePublishMany, PublishBatch } from './redis-publish-batch.js';
 
 export interface RedisBrokerOptions {
   url: string;
@@ -56,6 +57,7 @@ export function redactRedisUrl(url: string): string {
 export class RedisBroker implements Broker {
   readonly #pub: Redis;
   readonly #sub: Redis;
+  readonly #publishes: PublishBatch;
   readonly #logger: Logger;
   readonly #metrics: Metrics | undefined;
   readonly #topics = new Map<string, TopicEntry>();
@@ -95,6 +97,7 @@ export class RedisBroker implements Broker {
     // Auto-pipelining sends every PUBLISH issued in one tick in a single write:
     // a fan-out burst or a group-committed batch costs one syscall, not one each.
     this.#pub = new Redis(options.url, { ...common, connectionName: `${name}:pub`, enableAutoPipelining: true });
+    this.#publishes = new PublishBatch(definePublishMany(this.#pub));
     this.#sub = new Redis(options.url, { ...common, connectionName: `${name}:sub` });
 
     for (const [role, connection] of [['pub', this.#pub], ['sub', this.#sub]] as const) {
@@ -151,7 +154,7 @@ export class RedisBroker implements Broker {
   async publish(topic: string, payload: string): Promise<void> {
     if (this.#closed) throw unavailable('broker is closed');
     try {
-      await this.#pub.publish(topic, payload);
+      await this.#publishes.publish(topic, payload);
     } catch (err) {
       this.#metrics?.brokerErrors.inc();
       throw unavailable(`broker publish failed: ${(err as Error).message}`, err);
