@@ -87,3 +87,28 @@ describe.runIf(brokerBackends().includes('redis'))('PublishBatch (Redis)', () =>
     expect(calls).toEqual({ publish: 1, script: 1 });
   });
 });
+
+describe('PublishBatch, a command that throws instead of rejecting', () => {
+  it('rejects the publishes it carried, in both paths, and keeps working', async () => {
+    let throwing = true;
+    const sent: string[] = [];
+    const target: PublishTarget = {
+      publish: async (_channel, message) => {
+        if (throwing) throw new Error('driver threw');
+        sent.push(message);
+      },
+      publishMany: (...args) => {
+        if (throwing) throw new Error('driver threw synchronously');
+        for (let i = 1; i < args.length; i += 2) sent.push(args[i]!);
+        return Promise.resolve(args.length / 2);
+      },
+    };
+    const batch = new PublishBatch(target, { minScript: 3 });
+    const few = await Promise.allSettled([batch.publish('t', 'a')]);
+    const many = await Promise.allSettled(['b', 'c', 'd'].map((p) => batch.publish('t', p)));
+    expect([...few, ...many].map((r) => r.status)).toEqual(Array(4).fill('rejected'));
+    throwing = false;
+    await Promise.all(['e', 'f', 'g'].map((p) => batch.publish('t', p)));
+    expect(sent).toEqual(['e', 'f', 'g']);
+  });
+});

@@ -63,17 +63,28 @@ export class PublishBatch {
     const pending = this.#pending;
     this.#pending = [];
     if (pending.length < this.#minScript) {
-      for (const p of pending) this.redis.publish(p.topic, p.payload).then(() => p.resolve(), p.reject);
+      for (const p of pending) settle([p], () => this.redis.publish(p.topic, p.payload));
       return;
     }
     for (let from = 0; from < pending.length; from += this.#maxScript) {
       const chunk = pending.slice(from, from + this.#maxScript);
       const args: string[] = [];
       for (const p of chunk) args.push(p.topic, p.payload);
-      this.redis.publishMany(...args).then(
-        () => chunk.forEach((p) => p.resolve()),
-        (err: unknown) => chunk.forEach((p) => p.reject(err)),
-      );
+      settle(chunk, () => this.redis.publishMany(...args));
     }
   }
+}
+
+/** Settles `waiting` with the command's outcome; a command that throws instead of rejecting (it runs in a nextTick, where a throw would end the process) rejects them too. */
+function settle(waiting: readonly Pending[], command: () => Promise<unknown>): void {
+  let sent: Promise<unknown>;
+  try {
+    sent = command();
+  } catch (err) {
+    sent = Promise.reject(err);
+  }
+  sent.then(
+    () => waiting.forEach((p) => p.resolve()),
+    (err: unknown) => waiting.forEach((p) => p.reject(err)),
+  );
 }
