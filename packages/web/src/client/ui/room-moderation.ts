@@ -103,14 +103,11 @@ export class RoomModeration {
   /** A `/topic/rooms/<id>/settings` event. */
   settingsEvent(roomId: string, body: unknown): void {
     const settings = parseSettingsEvent(roomId, body);
-    if (!settings) return;
-    if (roomId !== this.#roomId) {
-      this.deps.settingsChanged(settings);
-      return;
-    }
+    const open = roomId === this.#roomId;
     // Older than what this tab has seen (an overtaken event, or the answer to a change made before the last event).
-    if (!this.#reads.settings(settings)) return;
+    if (!settings || (open && !this.#reads.settings(settings))) return;
     this.deps.settingsChanged(settings);
+    if (!open) return;
     // Without a standing yet, the read in flight takes these settings into account when it answers.
     if (this.#standing) this.#apply({ ...this.#standing, ...settings });
   }
