@@ -14,8 +14,11 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({ port: 8080, host: '0.0.0.0', dataDir: './data', databaseUrl: undefined, redisUrl: undefined, trustProxy: [] });
     expect(config.http).toEqual({ requestTimeoutMs: 30_000, headersTimeoutMs: 10_000 });
     expect(config.limits.maxMessageLength).toBe(4000);
-    expect({ lanes: config.appendCommitLanes, linger: config.appendLingerMs }).toEqual({ lanes: 2, linger: 0 });
+    expect({ inFlight: config.appendCommitsInFlight, minConcurrent: config.appendMinConcurrentBatch, linger: config.appendLingerMs }).toEqual({ inFlight: 2, minConcurrent: 16, linger: 0 });
     expect(loadConfig({ ...TEST, APPEND_LINGER_MS: '5' }).appendLingerMs).toBe(5);
+    // The earlier name still counts; the new one wins where both are set.
+    expect(loadConfig({ ...TEST, APPEND_COMMIT_LANES: '4' }).appendCommitsInFlight).toBe(4);
+    expect(loadConfig({ ...TEST, APPEND_COMMIT_LANES: '4', APPEND_COMMITS_IN_FLIGHT: '6' }).appendCommitsInFlight).toBe(6);
   });
 
   it.each([
@@ -31,6 +34,9 @@ describe('loadConfig', () => {
     ['HTTP_HEADERS_TIMEOUT_MS', '40000', /HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS/],
     ['APPEND_LINGER_MS', '101', /APPEND_LINGER_MS: expected 0..100/],
     ['APPEND_COMMIT_LANES', '0', /APPEND_COMMIT_LANES: expected 1..200/],
+    ['APPEND_COMMIT_LANES', 'two', /APPEND_COMMIT_LANES: expected an integer/],
+    ['APPEND_COMMITS_IN_FLIGHT', '201', /APPEND_COMMITS_IN_FLIGHT: expected 1..200/],
+    ['APPEND_MIN_CONCURRENT_BATCH', '0', /APPEND_MIN_CONCURRENT_BATCH: expected 1..512/],
   ])('rejects %s=%s naming the variable', (name, value, message) => {
     expect(() => loadConfig({ ...TEST, [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ ...TEST, [name]: value })).toThrow(message);

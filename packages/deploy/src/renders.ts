@@ -26,9 +26,12 @@ export function renderAll(): Promise<Renders> {
   return cached;
 }
 
-/** Environment variables @chorus/core's loadConfig reads, taken from its source. */
+/**
+ * Environment variables @chorus/core's loadConfig reads, taken from its source (of a renamed
+ * variable, `intRenamed`, the current name only: deployments set that one).
+ */
 export function configVariables(source: string): string[] {
-  const names = [...source.matchAll(/\b(?:str|int|bool|list|oneOf|url|optionalStr)\(env,\s*'([A-Z][A-Z0-9_]*)'/g)].map((m) => m[1]!);
+  const names = [...source.matchAll(/\b(?:str|int|intRenamed|bool|list|oneOf|url|optionalStr)\(env,\s*'([A-Z][A-Z0-9_]*)'/g)].map((m) => m[1]!);
   return [...new Set(names)].sort();
 }
 

@@ -1,4 +1,4 @@
-import { bool, ConfigError, int, list, oneOf, optionalStr, str, url, type Env } from './env.js';
+import { bool, ConfigError, int, intRenamed, list, oneOf, optionalStr, str, url, type Env } from './env.js';
 import { jwtSecret, type JwtSecretSource } from './jwt-secret.js';
 import { checkTrustProxy } from './trust-proxy.js';
 
@@ -138,9 +138,14 @@ export interface ChorusConfig {
   };
   /** S3-compatible object storage; undefined: files under DATA_DIR/objects. */
   s3: { bucket: string; endpoint: string | undefined; region: string; forcePathStyle: boolean } | undefined;
-  /** Group-commit lanes for sends (APPEND_COMMIT_LANES): commits in flight at once, rooms hashed over them. */
-  appendCommitLanes: number;
-  /** Milliseconds an idle commit lane waits for more sends before it commits (APPEND_LINGER_MS). */
+  /**
+   * Most group commits of sends in flight at once (APPEND_COMMITS_IN_FLIGHT; APPEND_COMMIT_LANES,
+   * its earlier name, is still read). A room never has two.
+   */
+  appendCommitsInFlight: number;
+  /** Sends a commit must carry to start beside others in flight (APPEND_MIN_CONCURRENT_BATCH). */
+  appendMinConcurrentBatch: number;
+  /** Milliseconds a send that finds no commit in flight waits for others before it commits (APPEND_LINGER_MS). */
   appendLingerMs: number;
 }
 
@@ -250,7 +255,8 @@ export function loadConfig(env: Env = process.env): ChorusConfig {
       presignTtlSeconds: int(env, 'S3_PRESIGN_TTL_SECONDS', 300, 10, 604_800),
     },
     s3: s3Settings(env),
-    appendCommitLanes: int(env, 'APPEND_COMMIT_LANES', 2, 1, 200),
+    appendCommitsInFlight: intRenamed(env, 'APPEND_COMMITS_IN_FLIGHT', 'APPEND_COMMIT_LANES', 2, 1, 200),
+    appendMinConcurrentBatch: int(env, 'APPEND_MIN_CONCURRENT_BATCH', 16, 1, 512),
     appendLingerMs: int(env, 'APPEND_LINGER_MS', 0, 0, 100),
   };
 }

@@ -33,6 +33,14 @@ export function int(env: Env, name: string, fallback: number, min: number, max: 
   return n;
 }
 
+/**
+ * int() of a variable that had another name before: `name` where it is set, otherwise `earlier`
+ * (so old deployments keep their setting); an error names the one that was read.
+ */
+export function intRenamed(env: Env, name: string, earlier: string, fallback: number, min: number, max: number): number {
+  return raw(env, name) === undefined && raw(env, earlier) !== undefined ? int(env, earlier, fallback, min, max) : int(env, name, fallback, min, max);
+}
+
 export function bool(env: Env, name: string, fallback: boolean): boolean {
   const value = raw(env, name);
   if (value === undefined) return fallback;

@@ -7,7 +7,7 @@ import type { Metrics } from '../observability/metrics.js';
 import type { HistoryQuery, NewLifecycleEvent, NewMemberMessage, Store } from '../store/store.js';
 import { checkMayWriteDirect, hideBlockedPeer, refuseDirectMembershipChange } from './direct-rules.js';
 import type { RoomEvent, UserEvent } from './events.js';
-import { LanedGroupCommit } from './group-commit.js';
+import { KeyedGroupCommit } from './group-commit.js';
 import { mayDeleteMessage, sendRefusal } from './room-rules.js';
 import { RoomAccessReads } from './room-access-reads.js';
 import { checkNoBidiControls, checkStorableText, validateMessageText } from './text.js';
@@ -16,12 +16,14 @@ import { MAX_REACTIONS_PER_MESSAGE, MAX_REACTIONS_PER_USER, validateEmoji } from
 
 /**
  * Group commit sizing. A batch of 512 short messages is one statement of a few
- * milliseconds; each commit lane (rooms hashed over lanes, one commit in flight
- * each) keeps the database busy while its next batch forms. Default two lanes;
- * services size them to the pool (appendLanesFor).
+ * milliseconds. Under write load two commits in flight keep the database busy while
+ * the next batch forms; a second one starts only for a batch of at least
+ * appendMinConcurrentBatch sends (default 16), so a light, steady load shares one statement
+ * instead of paying one per send (docs/benchmarks.md, session 11).
  */
 const APPEND_BATCH_MAX = 512;
-const APPEND_LANES_DEFAULT = 2;
+const APPEND_COMMITS_IN_FLIGHT_DEFAULT = 2;
+const APPEND_MIN_CONCURRENT_BATCH_DEFAULT = 16;
 
 export interface Actor {
   id: string;
@@ -43,9 +45,11 @@ export interface ChatServiceOptions {
   maxAttachmentsPerMessage?: number;
   /** Seconds after sending during which the sender may edit (MESSAGE_EDIT_WINDOW_SECONDS); default 900. */
   messageEditWindowSeconds?: number;
-  /** Commit lanes for sends (commits in flight at once, rooms spread over them); default 2. */
-  appendLanes?: number;
-  /** Milliseconds an idle lane waits for more sends before it commits; default 0. */
+  /** Most commits of sends in flight at once (a room never has two); default 2. */
+  appendCommitsInFlight?: number;
+  /** Sends a commit must carry to start while another is in flight; default 16. */
+  appendMinConcurrentBatch?: number;
+  /** Milliseconds a send that finds no commit in flight waits for others before it commits; default 0. */
   appendLingerMs?: number;
 }
 
@@ -72,7 +76,7 @@ export class ChatService {
   readonly #editWindowMs: number;
   readonly #storedListeners = new Set<StoredListener>();
   /** Every text message this process stores goes through here: one statement per batch. */
-  readonly #appends: LanedGroupCommit<NewMemberMessage, Message | null>;
+  readonly #appends: KeyedGroupCommit<NewMemberMessage, Message | null>;
   /** Every room access check: concurrent ones share a query. */
   readonly #access: RoomAccessReads;
 
@@ -85,10 +89,11 @@ export class ChatService {
     this.#maxAttachments = options.maxAttachmentsPerMessage ?? 10;
     this.#editWindowMs = (options.messageEditWindowSeconds ?? 900) * 1000;
     this.#access = new RoomAccessReads(this.#store);
-    this.#appends = new LanedGroupCommit({
+    this.#appends = new KeyedGroupCommit({
       commit: (inputs) => this.#store.appendMemberMessages(inputs),
       maxBatch: APPEND_BATCH_MAX,
-      lanes: options.appendLanes ?? APPEND_LANES_DEFAULT,
+      maxInFlight: options.appendCommitsInFlight ?? APPEND_COMMITS_IN_FLIGHT_DEFAULT,
+      minConcurrentBatch: options.appendMinConcurrentBatch ?? APPEND_MIN_CONCURRENT_BATCH_DEFAULT,
       keyOf: (inputs) => inputs[0]!.roomId,
       isolate: (err) => !(err instanceof ChorusError && err.code === 'unavailable'),
       onBatch: (size) => this.#metrics.appendBatchSize.observe(size),

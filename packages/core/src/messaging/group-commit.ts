@@ -84,7 +84,7 @@ export class GroupCommit<T, R> {
     while (this.#inFlight < this.#options.maxInFlight && this.#queue.length > 0) {
       const batch = this.#take();
       this.#inFlight++;
-      void this.#run(batch).finally(() => {
+      void runBatch(this.#options, batch).finally(() => {
         this.#inFlight--;
         this.#schedule(false);
       });
@@ -101,74 +101,168 @@ export class GroupCommit<T, R> {
     }
     return batch;
   }
-
-  async #run(batch: Array<Submission<T, R>>): Promise<void> {
-    try {
-      await this.#commit(batch);
-    } catch (err) {
-      if (batch.length === 1 || !this.#options.isolate(err)) {
-        for (const submission of batch) submission.reject(err);
-        return;
-      }
-      for (const submission of batch) {
-        await this.#commit([submission]).catch((alone: unknown) => submission.reject(alone));
-      }
-    }
-  }
-
-  async #commit(batch: Array<Submission<T, R>>): Promise<void> {
-    const items = batch.length === 1 ? batch[0]!.items : batch.flatMap((s) => s.items);
-    this.#options.onBatch?.(items.length);
-    const results = await this.#options.commit(items);
-    if (results.length !== items.length) throw new Error(`group commit returned ${results.length} results for ${items.length} items`);
-    let offset = 0;
-    for (const submission of batch) {
-      submission.resolve(results.slice(offset, offset + submission.items.length));
-      offset += submission.items.length;
-    }
-  }
 }
 
-export interface LanedGroupCommitOptions<T, R> extends Omit<GroupCommitOptions<T, R>, 'maxInFlight'> {
-  /** Independent lanes, each with one commit in flight. */
-  lanes: number;
-  /** The key a submission's lane is chosen by (a room id): equal keys always share a lane. */
+export interface KeyedGroupCommitOptions<T, R> extends GroupCommitOptions<T, R> {
+  /** The key (a room id) whose submissions must commit one batch at a time, in submission order. */
   keyOf(items: T[]): string;
+  /**
+   * Items a batch must carry to start while other commits are in flight (default 16). Below
+   * it, submissions wait for a commit to end and join the next batch instead.
+   */
+  minConcurrentBatch?: number;
 }
 
 /**
- * Group commit over `lanes` independent queues, a submission's lane chosen by its key
- * (the room). Two commits in flight never hold the same room's row lock, so they do
- * not queue behind each other's WAL flush (what capped a single queue's commits in
- * flight: every batch of many small rooms touched most of the rooms), and Postgres
- * can flush their commits together. Submissions of one key commit one batch at a
- * time, in the order they were submitted.
+ * Group commit in which a key (a room) never has two commits in flight: its submissions
+ * commit in the order they were submitted, one batch at a time, and two commits in flight
+ * never hold the same room's row lock, so they never queue behind each other's WAL flush.
+ * Any number of keys share a batch.
+ *
+ * Up to `maxInFlight` commits run at once, but a commit starts beside others only when it
+ * would carry at least `minConcurrentBatch` items. Under light load (small rooms, a steady
+ * trickle of sends) every send then joins the one batch that forms behind the commit in flight:
+ * fewer statements, fewer round trips, less CPU on both sides, and on a small host lower
+ * latency too. Under write load the backlog is large, and concurrent commits let Postgres
+ * flush their WAL together.
  */
-export class LanedGroupCommit<T, R> {
-  readonly #lanes: Array<GroupCommit<T, R>>;
-  readonly #keyOf: (items: T[]) => string;
+export class KeyedGroupCommit<T, R> {
+  readonly #options: KeyedGroupCommitOptions<T, R>;
+  readonly #minConcurrent: number;
+  /** Waiting submissions by key; the map's order is the order in which keys started waiting. */
+  readonly #waiting = new Map<string, Array<Submission<T, R>>>();
+  /** Keys with a commit in flight. */
+  readonly #busyKeys = new Set<string>();
+  #queued = 0;
+  #inFlight = 0;
+  #scheduled = false;
 
-  constructor(options: LanedGroupCommitOptions<T, R>) {
-    if (!Number.isInteger(options.lanes) || options.lanes < 1) throw new RangeError('lanes must be a positive integer');
-    const { lanes, keyOf, ...rest } = options;
-    this.#keyOf = keyOf;
-    this.#lanes = Array.from({ length: lanes }, () => new GroupCommit<T, R>({ ...rest, maxInFlight: 1 }));
+  constructor(options: KeyedGroupCommitOptions<T, R>) {
+    if (!Number.isInteger(options.maxBatch) || options.maxBatch < 1) throw new RangeError('maxBatch must be a positive integer');
+    if (!Number.isInteger(options.maxInFlight) || options.maxInFlight < 1) throw new RangeError('maxInFlight must be a positive integer');
+    this.#options = options;
+    this.#minConcurrent = Math.max(1, options.minConcurrentBatch ?? 16);
   }
 
+  /** Commits `items` (one key's) together with others; resolves with their results in order. */
   submit(items: T[]): Promise<R[]> {
     if (items.length === 0) return Promise.resolve([]);
-    return this.#lanes[this.#lanes.length === 1 ? 0 : laneOf(this.#keyOf(items), this.#lanes.length)]!.submit(items);
+    const key = this.#options.keyOf(items);
+    return new Promise<R[]>((resolve, reject) => {
+      const submission = { items, resolve, reject };
+      const queue = this.#waiting.get(key);
+      if (queue) queue.push(submission);
+      else this.#waiting.set(key, [submission]);
+      this.#queued++;
+      this.#schedule(this.#inFlight === 0);
+    });
   }
 
-  /** Submissions waiting for a commit slot, over all lanes. */
+  /** Submissions waiting for a commit. */
   get queued(): number {
-    return this.#lanes.reduce((n, lane) => n + lane.queued, 0);
+    return this.#queued;
+  }
+
+  /** As GroupCommit's: a linger only when nothing is in flight, otherwise the next turn. */
+  #schedule(linger: boolean): void {
+    if (this.#scheduled || this.#inFlight >= this.#options.maxInFlight || this.#queued === 0) return;
+    this.#scheduled = true;
+    const run = () => {
+      this.#scheduled = false;
+      this.#pump();
+    };
+    const lingerMs = linger ? (this.#options.lingerMs ?? 0) : 0;
+    if (lingerMs > 0) setTimeout(run, lingerMs);
+    else setImmediate(run);
+  }
+
+  #pump(): void {
+    while (this.#inFlight < this.#options.maxInFlight && this.#queued > 0) {
+      const ready = this.#readyItems();
+      if (ready === 0 || (this.#inFlight > 0 && ready < this.#minConcurrent)) return;
+      // A backlog is shared out over the free commit slots (at least minConcurrentBatch items
+      // each), so that commits overlap instead of one carrying everything while the next
+      // backlog can only form behind it.
+      const slots = Math.min(this.#options.maxInFlight - this.#inFlight, Math.max(1, Math.floor(ready / this.#minConcurrent)));
+      const batch = this.#take(Math.ceil(ready / slots));
+      if (batch.keys.length === 0) return;
+      this.#inFlight++;
+      for (const key of batch.keys) this.#busyKeys.add(key);
+      void runBatch(this.#options, batch.submissions).finally(() => {
+        this.#inFlight--;
+        for (const key of batch.keys) this.#busyKeys.delete(key);
+        this.#schedule(false);
+      });
+    }
+  }
+
+  /** Items waiting under keys without a commit in flight. */
+  #readyItems(): number {
+    let items = 0;
+    for (const [key, queue] of this.#waiting) {
+      if (this.#busyKeys.has(key)) continue;
+      for (const submission of queue) items += submission.items.length;
+    }
+    return items;
+  }
+
+  /**
+   * The next batch: keys without a commit in flight, in the order they started waiting, each
+   * with its waiting submissions from the oldest on, until the batch holds `target` items.
+   * A key is not split to meet the target (what it leaves behind could only wait for this
+   * batch), only to stay within maxBatch; a submission is never split, and the first one
+   * taken may exceed maxBatch alone.
+   */
+  #take(target: number): { keys: string[]; submissions: Array<Submission<T, R>> } {
+    const keys: string[] = [];
+    const submissions: Array<Submission<T, R>> = [];
+    let size = 0;
+    for (const [key, queue] of this.#waiting) {
+      if (this.#busyKeys.has(key)) continue;
+      let taken = 0;
+      while (taken < queue.length && (size === 0 || size + queue[taken]!.items.length <= this.#options.maxBatch)) {
+        size += queue[taken]!.items.length;
+        submissions.push(queue[taken]!);
+        taken++;
+      }
+      if (taken === 0) break;
+      keys.push(key);
+      if (taken === queue.length) this.#waiting.delete(key);
+      else queue.splice(0, taken);
+      if (size >= target || size >= this.#options.maxBatch) break;
+    }
+    this.#queued -= submissions.length;
+    return { keys, submissions };
   }
 }
 
-/** FNV-1a over the key's UTF-16 code units: cheap, and spreads UUIDs evenly. */
-export function laneOf(key: string, lanes: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  return (h >>> 0) % lanes;
+/**
+ * Commits a batch; when that fails and `isolate` says the failure may be one submission's,
+ * retries each submission alone so that only the bad one fails.
+ */
+async function runBatch<T, R>(options: GroupCommitOptions<T, R>, batch: Array<Submission<T, R>>): Promise<void> {
+  try {
+    await commitBatch(options, batch);
+  } catch (err) {
+    if (batch.length === 1 || !options.isolate(err)) {
+      for (const submission of batch) submission.reject(err);
+      return;
+    }
+    for (const submission of batch) {
+      await commitBatch(options, [submission]).catch((alone: unknown) => submission.reject(alone));
+    }
+  }
+}
+
+/** Commits the batch's items in one call and hands each submission its results. */
+async function commitBatch<T, R>(options: GroupCommitOptions<T, R>, batch: Array<Submission<T, R>>): Promise<void> {
+  const items = batch.length === 1 ? batch[0]!.items : batch.flatMap((s) => s.items);
+  options.onBatch?.(items.length);
+  const results = await options.commit(items);
+  if (results.length !== items.length) throw new Error(`group commit returned ${results.length} results for ${items.length} items`);
+  let offset = 0;
+  for (const submission of batch) {
+    submission.resolve(results.slice(offset, offset + submission.items.length));
+    offset += submission.items.length;
+  }
 }
