@@ -38,7 +38,7 @@ export class GroupCommit<T, R> {
   readonly #options: GroupCommitOptions<T, R>;
   readonly #queue: Array<Submission<T, R>> = [];
   #inFlight = 0;
-  #scheduled = false;
+  readonly #pumps = new PumpSchedule(() => this.#pump());
 
   constructor(options: GroupCommitOptions<T, R>) {
     if (options.maxBatch < 1 || options.maxInFlight < 1) throw new RangeError('maxBatch and maxInFlight must be at least 1');
@@ -64,20 +64,8 @@ export class GroupCommit<T, R> {
    * lingerMs for company; after a commit, what queued behind it goes at once.
    */
   #schedule(linger = true): void {
-    if (this.#scheduled || this.#inFlight >= this.#options.maxInFlight || this.#queue.length === 0) return;
-    this.#scheduled = true;
-    const run = () => {
-      this.#scheduled = false;
-      this.#pump();
-    };
-    // setImmediate runs after the current I/O phase: the SENDs read from every socket in this
-    // turn of the event loop land in the same batch (also when a commit's reply arrives: the
-    // other sockets read in that turn still join the next batch). A linger gathers the SENDs
-    // of the next few turns as well, so that a lightly loaded database pays one statement,
-    // one WAL flush and one wake-up (and the broker one write) for several sends, not each.
-    const lingerMs = linger ? (this.#options.lingerMs ?? 0) : 0;
-    if (lingerMs > 0) setTimeout(run, lingerMs);
-    else setImmediate(run);
+    if (this.#inFlight >= this.#options.maxInFlight || this.#queue.length === 0) return;
+    this.#pumps.schedule(linger ? (this.#options.lingerMs ?? 0) : 0);
   }
 
   #pump(): void {
@@ -135,7 +123,7 @@ export class KeyedGroupCommit<T, R> {
   readonly #busyKeys = new Set<string>();
   #queued = 0;
   #inFlight = 0;
-  #scheduled = false;
+  readonly #pumps = new PumpSchedule(() => this.#pump());
 
   constructor(options: KeyedGroupCommitOptions<T, R>) {
     if (!Number.isInteger(options.maxBatch) || options.maxBatch < 1) throw new RangeError('maxBatch must be a positive integer');
@@ -165,15 +153,8 @@ export class KeyedGroupCommit<T, R> {
 
   /** As GroupCommit's: a linger only when nothing is in flight, otherwise the next turn. */
   #schedule(linger: boolean): void {
-    if (this.#scheduled || this.#inFlight >= this.#options.maxInFlight || this.#queued === 0) return;
-    this.#scheduled = true;
-    const run = () => {
-      this.#scheduled = false;
-      this.#pump();
-    };
-    const lingerMs = linger ? (this.#options.lingerMs ?? 0) : 0;
-    if (lingerMs > 0) setTimeout(run, lingerMs);
-    else setImmediate(run);
+    if (this.#inFlight >= this.#options.maxInFlight || this.#queued === 0) return;
+    this.#pumps.schedule(linger ? (this.#options.lingerMs ?? 0) : 0);
   }
 
   #pump(): void {
@@ -233,6 +214,31 @@ export class KeyedGroupCommit<T, R> {
     }
     this.#queued -= submissions.length;
     return { keys, submissions };
+  }
+}
+
+/**
+ * At most one pump pending. It runs after `lingerMs`, or with 0 on setImmediate: after the
+ * current I/O phase, so that the SENDs read from every socket in this turn of the event loop land
+ * in the same batch (also when a commit's reply arrives: the other sockets read in that turn
+ * still join the next batch). A linger gathers the SENDs of the next few turns as well, so that a
+ * lightly loaded database pays one statement, one WAL flush and one wake-up (and the broker one
+ * write) for several sends, not each.
+ */
+class PumpSchedule {
+  #pending = false;
+
+  constructor(private readonly pump: () => void) {}
+
+  schedule(lingerMs: number): void {
+    if (this.#pending) return;
+    this.#pending = true;
+    const run = () => {
+      this.#pending = false;
+      this.pump();
+    };
+    if (lingerMs > 0) setTimeout(run, lingerMs);
+    else setImmediate(run);
   }
 }
 
