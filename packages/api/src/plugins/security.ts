@@ -43,7 +43,9 @@ async function securityPlugin(app: FastifyInstance, options: { config: ChorusCon
   if (origins.length > 0) {
     await app.register(cors, {
       origin: origins,
-      methods: ['GET', 'POST', 'DELETE'],
+      // Every method a route uses (PATCH/PUT: settings, roles, profile); a method left out here
+      // works same-origin and fails in browsers on every other configured origin.
+      methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
       allowedHeaders: ['Authorization', 'Content-Type'],
       exposedHeaders: ['Retry-After'],
       maxAge: 600,

@@ -199,6 +199,18 @@ export function opsSuite(getApi: () => TestApi): void {
         expect(preflight.status).toBe(204);
         expect(preflight.headers.get('access-control-allow-origin')).toBe('https://chat.example');
         expect(preflight.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('authorization');
+        // Every method the API documents passes the preflight (browsers refuse the rest).
+        const document = (await (await fetch(`${other.url}/docs/json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+        const used = new Set(Object.values(document.paths).flatMap((operations) => Object.keys(operations).map((m) => m.toUpperCase())));
+        expect([...used]).toEqual(expect.arrayContaining(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']));
+        for (const method of used) {
+          const check = await fetch(`${other.url}/api/rooms`, {
+            method: 'OPTIONS',
+            headers: { origin: 'https://chat.example', 'access-control-request-method': method, 'access-control-request-headers': 'authorization,content-type' },
+          });
+          expect(check.status).toBe(204);
+          expect(check.headers.get('access-control-allow-methods')?.split(',').map((m) => m.trim()), method).toContain(method);
+        }
         const allowed = await fetch(`${other.url}/healthz`, { headers: { origin: 'https://chat.example' } });
         expect(allowed.headers.get('access-control-allow-origin')).toBe('https://chat.example');
         const denied = await fetch(`${other.url}/healthz`, { headers: { origin: 'https://evil.example' } });
