@@ -6,6 +6,7 @@ import { ChorusError } from '../src/errors.js';
 import { PgDatabase } from '../src/store/pg-database.js';
 import { PgliteDatabase } from '../src/store/pglite-database.js';
 import type { SqlDatabase } from '../src/store/sql-database.js';
+import { isoTimestamp, type Timestamp } from '../src/store/timestamps.js';
 import { createTestDatabase, storeBackends } from '../src/testing/index.js';
 
 const backends = storeBackends();
@@ -51,6 +52,24 @@ describe.each(backends)('SqlDatabase (%s)', (backend) => {
   });
   afterAll(async () => {
     await cleanup?.();
+  });
+
+  it('reads timestamptz as the same instant in every session time zone, to the millisecond', async () => {
+    const cases: Array<[string, string]> = [
+      ['2026-12-07 05:52:35+00', '2026-12-07T05:52:35.000Z'],
+      ['2026-12-07 05:52:35.1+00', '2026-12-07T05:52:35.100Z'],
+      ['2026-12-07 05:52:35.123456+00', '2026-12-07T05:52:35.123Z'],
+      ['2026-12-31 23:59:59.999999+00', '2026-12-31T23:59:59.999Z'],
+      ['1999-01-01 00:00:00.5-05', '1999-01-01T05:00:00.500Z'],
+      ['2026-03-29 02:30:00+05:30', '2026-03-28T21:00:00.000Z'],
+    ];
+    for (const zone of ['UTC', 'Asia/Kolkata', 'America/St_Johns']) {
+      await db.transaction(async (tx) => {
+        await tx.query(`SET LOCAL TIME ZONE '${zone}'`);
+        const { rows } = await tx.query<{ at: Timestamp }>('SELECT unnest($1::timestamptz[]) AS at', [cases.map(([text]) => text)]);
+        expect(rows.map((row) => isoTimestamp(row.at)), zone).toEqual(cases.map(([, iso]) => iso));
+      });
+    }
   });
 
   it('runs a named prepared statement with fresh parameters each time (Postgres keeps it per connection)', async () => {

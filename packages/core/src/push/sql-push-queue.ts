@@ -3,14 +3,13 @@ import { checkLimit } from '../store/input.js';
 import type { SqlDatabase } from '../store/sql-database.js';
 import { toStoreError } from '../store/sql-errors.js';
 import { PUSH_PREVIEW_SOURCE_CHARS, type DeadLetter, type PushClaim, type PushJob, type PushQueue, type RetryOutcome } from './push-queue.js';
+import { isoTimestamp, type Timestamp } from '../store/timestamps.js';
 
 /** First key of the per-room advisory locks taken while claiming ("push"). */
 const CLAIM_LOCK_KEY = 7_411_950;
 
 const JOB_ID = /^[1-9]\d{0,18}$/;
 
-type Timestamp = Date | string;
-const iso = (value: Timestamp): string => new Date(value).toISOString();
 
 interface ClaimedRow {
   id: string | number;
@@ -215,8 +214,8 @@ export class SqlPushQueue implements PushQueue {
         seq: Number(row.seq),
         attempts: row.attempts,
         lastError: row.last_error,
-        storedAt: iso(row.message_created_at),
-        deadAt: iso(row.dead_at),
+        storedAt: isoTimestamp(row.message_created_at),
+        deadAt: isoTimestamp(row.dead_at),
       }));
     });
   }
@@ -259,7 +258,7 @@ function toJob(row: ClaimedRow): PushJob {
     senderId: row.sender_id,
     senderUsername: row.sender_username,
     text: row.text,
-    storedAt: iso(row.message_created_at),
+    storedAt: isoTimestamp(row.message_created_at),
     attempts: row.attempts,
     deliveredTokens: row.delivered_tokens ?? [],
   };

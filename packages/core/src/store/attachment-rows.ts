@@ -1,7 +1,6 @@
 import type { AttachmentInfo } from '../domain/types.js';
 import type { StoredAttachment } from './store.js';
-
-type Timestamp = Date | string;
+import { isoTimestamp, type Timestamp } from './timestamps.js';
 
 export interface AttachmentRow {
   id: string;
@@ -77,6 +76,6 @@ export function toStoredAttachment(row: AttachmentRow): StoredAttachment {
     objectKey: row.object_key,
     thumbnailKey: row.thumbnail_key,
     messageId: row.message_id,
-    createdAt: new Date(row.created_at).toISOString(),
+    createdAt: isoTimestamp(row.created_at),
   };
 }

@@ -6,6 +6,7 @@ import type { ModerationState, ModerationStore, NewModerationLogEntry, RoomSetti
 import { toMessage, type MessageRow } from './rows.js';
 import type { SqlDatabase } from './sql-database.js';
 import type { MembershipChange } from './store.js';
+import { isoTimestamp, type Timestamp } from './timestamps.js';
 
 /** The room's next owner after its owner left: its longest-standing moderator, else member. */
 export const PROMOTE_HEIR_SQL = `
@@ -15,8 +16,6 @@ export const PROMOTE_HEIR_SQL = `
       ORDER BY role = 'moderator' DESC, joined_at, user_id LIMIT 1
     )`;
 
-type Timestamp = Date | string;
-const iso = (value: Timestamp): string => new Date(value).toISOString();
 
 /**
  * The send gate: the part of the group-commit append (APPEND_MEMBER_MESSAGES_SQL) that refuses
@@ -97,9 +96,9 @@ export class ModerationSql implements ModerationStore {
       if (!row) return null;
       return {
         room: { ...toSettings(row), private: row.private },
-        member: row.role === null ? null : { role: row.role, lastSentAt: row.last_sent_at === null ? null : iso(row.last_sent_at) },
+        member: row.role === null ? null : { role: row.role, lastSentAt: row.last_sent_at === null ? null : isoTimestamp(row.last_sent_at) },
         banned: row.banned,
-        timedOutUntil: row.timed_out_until === null ? null : iso(row.timed_out_until),
+        timedOutUntil: row.timed_out_until === null ? null : isoTimestamp(row.timed_out_until),
       };
     });
   }
@@ -193,7 +192,7 @@ export class ModerationSql implements ModerationStore {
          WHERE b.room_id = $1 ORDER BY b.created_at DESC, b.user_id LIMIT $2`,
         [roomId, limit],
       );
-      return rows.map((r) => ({ userId: r.user_id, username: r.username, bannedBy: r.banned_by, createdAt: iso(r.created_at) }));
+      return rows.map((r) => ({ userId: r.user_id, username: r.username, bannedBy: r.banned_by, createdAt: isoTimestamp(r.created_at) }));
     });
   }
 
@@ -279,7 +278,7 @@ export class ModerationSql implements ModerationStore {
         action: r.action,
         targetId: r.target_id,
         detail: (typeof r.detail === 'string' ? JSON.parse(r.detail) : r.detail) as Record<string, unknown>,
-        createdAt: iso(r.created_at),
+        createdAt: isoTimestamp(r.created_at),
       }));
     });
   }

@@ -2,6 +2,7 @@ import pg from 'pg';
 import type { Logger } from '../observability/logger.js';
 import type { QueryOptions, SqlDatabase, SqlResult } from './sql-database.js';
 import { isConnectionError, toUnavailable } from './sql-errors.js';
+import { chorusPgTypes } from './timestamps.js';
 
 export interface PgDatabaseOptions {
   connectionString: string;
@@ -29,6 +30,7 @@ export class PgDatabase implements SqlDatabase {
       connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5000,
       keepAlive: true,
       application_name: 'chorus',
+      types: chorusPgTypes,
     });
     // An idle client losing its connection (e.g. Postgres restarting) must not crash the process.
     this.pool.on('error', (err) => this.#logger?.warn({ err }, 'idle postgres connection failed; it will be replaced'));

@@ -1,10 +1,10 @@
 import { toAttachmentList } from './attachment-rows.js';
+import { isoTimestamp, type Timestamp } from './timestamps.js';
 import { REPLY_QUOTE_LENGTH, type Device, type DirectPeer, type DevicePlatform, type MemberRoom, type Message, type MessageType, type ReactionCount, type Room, type User, type UserCredentials } from '../domain/types.js';
 
 // Row shapes as both drivers return them: bigint may arrive as string (pg) or
-// number (PGlite), timestamptz as Date (both) — hence the conversions below.
+// number (PGlite), timestamptz as Date (PGlite) or ISO string (pg) — hence the conversions below.
 type BigIntValue = string | number | bigint;
-type Timestamp = Date | string;
 
 export interface UserRow {
   id: string;
@@ -84,10 +84,9 @@ export const REPLY_QUOTE_OF = (m: string) =>
   `(SELECT json_build_object('id', q.id, 'sender_id', q.sender_id, 'sender_username', q.sender_username, 'text', left(q.text, ${REPLY_QUOTE_LENGTH}), 'deleted', q.deleted_at IS NOT NULL) FROM messages q WHERE q.id = ${m}.reply_to) AS reply_quote`;
 
 export const toNumber = (value: BigIntValue): number => Number(value);
-const iso = (value: Timestamp): string => new Date(value).toISOString();
 
 export function toUser(row: UserRow): User {
-  return { id: row.id, username: row.username, email: row.email, createdAt: iso(row.created_at), isAdmin: row.is_admin };
+  return { id: row.id, username: row.username, email: row.email, createdAt: isoTimestamp(row.created_at), isAdmin: row.is_admin };
 }
 
 export function toCredentials(row: UserRow): UserCredentials {
@@ -100,7 +99,7 @@ export function toRoom(row: RoomRow): Room {
     name: row.name,
     private: row.private,
     createdBy: row.created_by,
-    createdAt: iso(row.created_at),
+    createdAt: isoTimestamp(row.created_at),
     memberCount: Number(row.member_count),
   };
   if (row.kind === 'direct') room.kind = 'direct';
@@ -125,11 +124,11 @@ export function toMessage(row: MessageRow): Message {
     type: row.type,
     sender: { id: row.sender_id, username: row.sender_username },
     text: row.text,
-    createdAt: iso(row.created_at),
+    createdAt: isoTimestamp(row.created_at),
   };
   if (attachments) message.attachments = attachments;
   if (row.target_id) message.targetId = row.target_id;
-  if (row.edited_at) message.editedAt = iso(row.edited_at);
+  if (row.edited_at) message.editedAt = isoTimestamp(row.edited_at);
   if (row.deleted_at) message.deleted = true;
   const quote = (typeof row.reply_quote === 'string' ? JSON.parse(row.reply_quote) : row.reply_quote) as QuoteJson | null | undefined;
   if (quote) {
@@ -149,8 +148,8 @@ export function toDevice(row: DeviceRow): Device {
     token: row.token,
     userId: row.user_id,
     platform: row.platform,
-    createdAt: iso(row.created_at),
-    updatedAt: iso(row.updated_at),
+    createdAt: isoTimestamp(row.created_at),
+    updatedAt: isoTimestamp(row.updated_at),
   };
 }
 

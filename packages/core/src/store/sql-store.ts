@@ -32,6 +32,7 @@ import { appendEdit } from './edit-sql.js';
 import { mayNotifySql, pushHoldersSql } from './push-job-sql.js';
 import { ModerationSql, PROMOTE_HEIR_SQL, SEND_GATE_SQL, SLOW_MODE_FLAG_SQL } from './moderation-sql.js';
 import { DIRECT_PEER_OF, DirectRows, NOT_BLOCKED_IN_DIRECT_ROOM } from './direct-rows.js';
+import { isoTimestamp, type Timestamp } from './timestamps.js';
 
 const MESSAGE_TYPES: readonly MessageType[] = ['text', 'join', 'leave'];
 
@@ -896,9 +897,9 @@ export class SqlStore implements Store {
 interface MuteRow {
   room_id: string;
   user_id: string;
-  muted_until: Date | string | null;
+  muted_until: Timestamp | null;
 }
 
 function toMute(row: MuteRow): RoomMute {
-  return { roomId: row.room_id, userId: row.user_id, until: row.muted_until === null ? null : new Date(row.muted_until).toISOString() };
+  return { roomId: row.room_id, userId: row.user_id, until: row.muted_until === null ? null : isoTimestamp(row.muted_until) };
 }
