@@ -307,6 +307,8 @@ export class SqlStore implements Store {
          FROM unnest($1::uuid[], $2::uuid[], $3::int[]) AS q(room_id, user_id, i)
          JOIN rooms r ON r.id = q.room_id`,
         [asked.map((a) => a.roomId), asked.map((a) => a.userId), asked.map((a) => a.i)],
+        // Every room operation and SUBSCRIBE checks access through this one statement.
+        { prepare: 'chorus_room_access' },
       );
       for (const row of rows) results[Number(row.i)] = { room: toRoom(row), member: row.is_member };
       return results;
@@ -508,9 +510,12 @@ export class SqlStore implements Store {
       if (before !== undefined) conditions.push(`seq < $${params.push(before)}`);
       // With `after`, the oldest messages after it; otherwise the newest before `before`.
       const direction = after !== undefined ? 'ASC' : 'DESC';
+      // One named statement per shape (four): pages and replays are read all the time.
+      const shape = `${after !== undefined ? 'after' : ''}${before !== undefined ? 'before' : ''}` || 'latest';
       const { rows } = await this.db.query<MessageRow>(
         `SELECT ${MESSAGE_COLUMNS}, ${ATTACHMENTS_OF('messages')}, ${REPLY_QUOTE_OF('messages')} FROM messages WHERE ${conditions.join(' AND ')} ORDER BY seq ${direction} LIMIT $2`,
         params,
+        { prepare: `chorus_history_${shape}` },
       );
       const messages = rows.map(toMessage);
       return direction === 'DESC' ? messages.reverse() : messages;
