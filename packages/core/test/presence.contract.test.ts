@@ -238,6 +238,39 @@ describe.each(brokerBackends())('Presence contract: %s', (kind) => {
     expect((await open().sweep()).filter((c) => c.roomId === room)).toEqual([{ roomId: room, user: carol, online: false }]);
   });
 
+  it('walks the rooms for entries of a Chorus from before leases one page per sweep, reporting each once', async () => {
+    if (kind !== 'redis') return;
+    const rooms = Array.from({ length: 1_200 }, () => randomUUID());
+    const admin = redisClient();
+    try {
+      const pipeline = admin.pipeline();
+      rooms.forEach((room, i) => {
+        const userId = randomUUID();
+        const old = JSON.stringify([userId, `old-${i}`, `old${i}`]);
+        pipeline.zadd(`${prefix}room:${room}`, clock.now() + TTL, old);
+        pipeline.zadd(`${prefix}room:${room}:u:${userId}`, clock.now() + TTL, old);
+        pipeline.sadd(`${prefix}rooms`, room);
+      });
+      await pipeline.exec();
+    } finally {
+      admin.disconnect();
+    }
+    clock.advance(TTL);
+    const presence = open();
+    const ours = new Set(rooms);
+    const reported: string[] = [];
+    const perSweep: number[] = [];
+    for (let i = 0; i < 20 && reported.length < rooms.length; i++) {
+      const changes = (await presence.sweep()).filter((change) => ours.has(change.roomId));
+      expect(changes.every((change) => !change.online)).toBe(true);
+      perSweep.push(changes.length);
+      reported.push(...changes.map((change) => change.roomId));
+    }
+    expect(new Set(reported).size).toBe(rooms.length); // every old entry's user went offline,
+    expect(reported).toHaveLength(rooms.length); // once,
+    expect(Math.max(...perSweep)).toBeLessThan(rooms.length); // a page at a time, not all in one sweep
+  });
+
   it('expires the entries of a replica that stops refreshing, reported by one survivor only', async () => {
     const dead = open();
     const survivors = [open(), open()];

@@ -22,7 +22,11 @@ export interface RedisPresenceOptions extends PresenceOptions {
 
 /** Script calls per pipeline, and entries per script call, in refresh and sweep. */
 const PIPELINE_CHUNK = 500;
-/** Sweeps between two walks over every room for entries of a Chorus from before leases. */
+/**
+ * Sweeps between the starts of two walks over every room for entries of a Chorus from before
+ * leases. A walk takes one SSCAN page (about PIPELINE_CHUNK rooms) per sweep, so a sweep's cost
+ * stays bounded however many rooms the cluster has.
+ */
 const EXPIRED_SWEEP_EVERY = 30;
 
 type ScriptCall = (...args: (string | number)[]) => void;
@@ -65,6 +69,8 @@ export class RedisPresence implements Presence {
   #instanceId = randomUUID();
   #refreshes = 0;
   #sweeps = 0;
+  /** Where the walk over every room for pre-lease entries goes on (an SSCAN cursor); null between walks. */
+  #expiredCursor: string | null = null;
   /** The next refresh writes every held entry (a join failed or was refused for a lapsed lease). */
   #fullRefreshDue = false;
   /** The next refresh moves to a new instance id (a leave failed: its entry is left to lapse). */
@@ -189,7 +195,8 @@ export class RedisPresence implements Presence {
     const dead = await this.#run(() => this.#redis.zrangebyscore(this.#instancesKey(), '-inf', now, 'LIMIT', 0, 100));
     // Our own lease too, if it lapsed (refreshes failed): our next refresh writes the entries again.
     for (const instanceId of dead) changes.push(...(await this.#sweepInstance(instanceId, now)));
-    if (this.#sweeps++ % EXPIRED_SWEEP_EVERY === 0) changes.push(...(await this.#sweepExpired(now)));
+    if (this.#sweeps++ % EXPIRED_SWEEP_EVERY === 0) this.#expiredCursor ??= '0';
+    if (this.#expiredCursor !== null) changes.push(...(await this.#sweepExpiredPage(this.#expiredCursor, now)));
     return changes;
   }
 
@@ -264,20 +271,23 @@ export class RedisPresence implements Presence {
     return changes;
   }
 
-  /** Walks every room for expired entries of a Chorus from before leases (rare: see EXPIRED_SWEEP_EVERY). */
-  async #sweepExpired(now: number): Promise<PresenceChange[]> {
-    const rooms = await this.#run(() => this.#redis.smembers(this.#roomsKey()));
+  /**
+   * One page of the walk over every room for expired entries of a Chorus from before leases (see
+   * EXPIRED_SWEEP_EVERY). The cursor moves on only once the page is swept: a failed page is read again.
+   */
+  async #sweepExpiredPage(cursor: string, now: number): Promise<PresenceChange[]> {
+    const [next, rooms] = await this.#run(() => this.#redis.sscan(this.#roomsKey(), cursor, 'COUNT', PIPELINE_CHUNK));
     const changes: PresenceChange[] = [];
-    for (let from = 0; from < rooms.length; from += PIPELINE_CHUNK) {
-      const chunk = rooms.slice(from, from + PIPELINE_CHUNK);
+    if (rooms.length > 0) {
       const pipeline = this.#pipeline();
-      for (const roomId of chunk) pipeline.presenceSweepExpired(...this.#keys(roomId), now, roomId);
+      for (const roomId of rooms) pipeline.presenceSweepExpired(...this.#keys(roomId), now, roomId);
       const results = await this.#run(() => pipeline.exec());
       results?.forEach(([err, expired], i) => {
         if (err) throw unavailable(`presence sweep failed: ${err.message}`, err);
-        this.#offline(changes, chunk[i]!, expired as string[]);
+        this.#offline(changes, rooms[i]!, expired as string[]);
       });
     }
+    this.#expiredCursor = next === '0' ? null : next;
     return changes;
   }
 
