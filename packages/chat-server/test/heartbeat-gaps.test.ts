@@ -122,4 +122,22 @@ describe('server heart-beats: never more than the negotiated interval between tw
       expect(beats).toBeGreaterThanOrEqual(2);
     }
   }, 30_000);
+
+  it('spreads the first beats of connections made together over the interval (no herd after a reconnect storm)', async () => {
+    const interval = 2000;
+    const sockets = await Promise.all(Array.from({ length: 40 }, () => openWs(h.wsUrl)));
+    const offsets = await Promise.all(
+      sockets.map(async (socket) => {
+        const connected = socket.next((d) => d.startsWith('CONNECTED'));
+        socket.send(`CONNECT\naccept-version:1.2\nhost:chorus\nheart-beat:0,${interval}\nAuthorization:Bearer ${alice.token}\n\n${NUL}`);
+        const start = await connected;
+        const beat = await socket.next((d) => /^\r?\n$/.test(d));
+        socket.close();
+        return beat - start;
+      }),
+    );
+    // Each first beat within the interval, and the beats spread over it rather than all at its end.
+    expect(Math.max(...offsets)).toBeLessThan(interval);
+    expect(Math.max(...offsets) - Math.min(...offsets)).toBeGreaterThan(interval / 3);
+  }, 30_000);
 });

@@ -86,6 +86,12 @@ export class StompSession {
   #lastReceivedAt: number;
   /** Silence after which a beat goes out (the negotiated interval less a margin); 0 = none. */
   #beatAfterMs = 0;
+  /**
+   * Taken off the silence before this session's first beat only, at random: connections made
+   * together (a reconnect storm after a deploy) would otherwise beat together for as long as they
+   * idle, every beat interval a burst of one write per connection in a tick or two.
+   */
+  #firstBeatEarlyMs = 0;
   #expectEveryMs = 0;
   #connectTimer: NodeJS.Timeout | undefined;
 
@@ -326,6 +332,7 @@ export class StompSession {
 
     const plan = negotiateHeartbeat(heartbeat, this.ctx.config.heartbeat.serverMs, this.ctx.config.heartbeat.clientMs);
     this.#beatAfterMs = plan.sendEveryMs > 0 ? this.ctx.heartbeats.beatAfter(plan.sendEveryMs) : 0;
+    this.#firstBeatEarlyMs = Math.floor(Math.random() * this.#beatAfterMs);
     this.#expectEveryMs = plan.expectEveryMs;
     if (plan.sendEveryMs > 0 || plan.expectEveryMs > 0) {
       // Joined before CONNECTED goes out, so that frame is stamped on a fresh scheduler clock.
@@ -350,7 +357,10 @@ export class StompSession {
   heartbeatTick(now: number): number | null {
     if (this.#state === 'closed') return null;
     // Any write resets the silence, so a beat goes out only on an otherwise quiet connection.
-    if (this.#beatAfterMs > 0 && now - this.#lastWriteAt >= this.#beatAfterMs) this.write(HEARTBEAT_EOL);
+    if (this.#beatAfterMs > 0 && now - this.#lastWriteAt >= this.#beatAfterMs - this.#firstBeatEarlyMs) {
+      this.#firstBeatEarlyMs = 0;
+      this.write(HEARTBEAT_EOL);
+    }
     // The spec allows for network latency; we allow two missed beats.
     const silentUntil = this.#lastReceivedAt + this.#expectEveryMs * 2;
     if (this.#expectEveryMs > 0 && now > silentUntil) {
@@ -359,7 +369,7 @@ export class StompSession {
       this.closed();
     }
     if ((this.#state as State) === 'closed') return null;
-    const beatAt = this.#beatAfterMs > 0 ? this.#lastWriteAt + this.#beatAfterMs : Infinity;
+    const beatAt = this.#beatAfterMs > 0 ? this.#lastWriteAt + this.#beatAfterMs - this.#firstBeatEarlyMs : Infinity;
     return Math.min(beatAt, this.#expectEveryMs > 0 ? silentUntil + 1 : Infinity);
   }
 
