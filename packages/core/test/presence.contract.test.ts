@@ -257,7 +257,7 @@ describe.each(brokerBackends())('Presence contract: %s', (kind) => {
     }
     clock.advance(TTL);
     const presence = open();
-    const ours = new Set(rooms);
+    const ours = new Set<string>(rooms);
     const reported: string[] = [];
     const perSweep: number[] = [];
     for (let i = 0; i < 20 && reported.length < rooms.length; i++) {
