@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { ChorusError } from '../src/errors.js';
 import { MemoryPresence } from '../src/presence/memory-presence.js';
 import type { Presence } from '../src/presence/presence.js';
@@ -34,6 +34,20 @@ describe.each(brokerBackends())('Presence contract: %s', (kind) => {
 
   afterEach(async () => {
     await Promise.all(opened.splice(0).map((p) => p.close()));
+  });
+
+  // Entries of the instances a test let "crash" stay behind under this run's prefix: remove them,
+  // so that test runs do not accumulate keys in a shared Redis.
+  afterAll(async () => {
+    if (kind === 'memory') return;
+    const redis = new Redis(process.env.REDIS_URL!);
+    try {
+      for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 500 }) as AsyncIterable<string[]>) {
+        if (keys.length > 0) await redis.del(...keys);
+      }
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('reports a user online on their first connection and offline when the last one leaves', async () => {
