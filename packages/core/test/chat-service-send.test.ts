@@ -106,6 +106,11 @@ describe.each(storeBackends())('membership-checked send (%s)', (backend) => {
     expect(sent.map((m) => m.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
     const batches = (await metrics.appendBatchSize.get()).values.find((v) => v.metricName === 'chorus_store_append_batch_size_count')!.value;
     expect(batches).toBeLessThan(30);
+    // Every send's wait is observed once (the refused one's first attempt too), every statement's round trip once.
+    const count = async (histogram: { get(): Promise<{ values: Array<{ metricName?: string; value: number }> }> }) =>
+      (await histogram.get()).values.find((v) => v.metricName?.endsWith('_count'))!.value;
+    expect(await count(metrics.appendDuration)).toBe(31);
+    expect(await count(metrics.appendCommitDuration)).toBe(batches);
   });
 
   it('ChatService.sendMany stores in order and publishes each message once', async () => {

@@ -90,7 +90,14 @@ export class ChatService {
     this.#editWindowMs = (options.messageEditWindowSeconds ?? 900) * 1000;
     this.#access = new RoomAccessReads(this.#store);
     this.#appends = new KeyedGroupCommit({
-      commit: (inputs) => this.#store.appendMemberMessages(inputs),
+      commit: async (inputs) => {
+        const started = performance.now();
+        try {
+          return await this.#store.appendMemberMessages(inputs);
+        } finally {
+          this.#metrics.appendCommitDuration.observe((performance.now() - started) / 1000);
+        }
+      },
       maxBatch: APPEND_BATCH_MAX,
       maxInFlight: options.appendCommitsInFlight ?? APPEND_COMMITS_IN_FLIGHT_DEFAULT,
       minConcurrentBatch: options.appendMinConcurrentBatch ?? APPEND_MIN_CONCURRENT_BATCH_DEFAULT,
@@ -137,7 +144,9 @@ export class ChatService {
     if (inputs.some((input) => input.text.includes('@'))) await this.#resolveMentions(actor, roomId, inputs);
     // Membership is checked inside the append (no extra query per send); only a refusal
     // pays for requireMember, which says why (unknown room, private room, not a member).
+    const started = performance.now();
     let stored = await this.#appends.submit(inputs);
+    this.#metrics.appendDuration.observe((performance.now() - started) / 1000);
     if (stored.includes(null)) {
       await checkMayWriteDirect(this.#store, await this.requireMember(actor, roomId), actor.id);
       await this.#explainAttachmentRefusal(actor, roomId, inputs);
