@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
+import type { Histogram } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { topics } from '../src/broker/topics.js';
 import { ChorusError } from '../src/errors.js';
@@ -104,13 +105,11 @@ describe.each(storeBackends())('membership-checked send (%s)', (backend) => {
     const sent = await Promise.all(sends);
     // Submitted in one turn of the event loop: stored in submission order with consecutive seqs.
     expect(sent.map((m) => m.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
-    const batches = (await metrics.appendBatchSize.get()).values.find((v) => v.metricName === 'chorus_store_append_batch_size_count')!.value;
+    const batches = await observations(metrics.appendBatchSize);
     expect(batches).toBeLessThan(30);
     // Every send's wait is observed once (the refused one's first attempt too), every statement's round trip once.
-    const count = async (histogram: { get(): Promise<{ values: Array<{ metricName?: string; value: number }> }> }) =>
-      (await histogram.get()).values.find((v) => v.metricName?.endsWith('_count'))!.value;
-    expect(await count(metrics.appendDuration)).toBe(31);
-    expect(await count(metrics.appendCommitDuration)).toBe(batches);
+    expect(await observations(metrics.appendDuration)).toBe(31);
+    expect(await observations(metrics.appendCommitDuration)).toBe(batches);
   });
 
   it('ChatService.sendMany stores in order and publishes each message once', async () => {
@@ -152,3 +151,8 @@ describe.each(storeBackends())('membership-checked send (%s)', (backend) => {
     expect(await fx.store.lastSeq(secret.id)).toBe(0);
   });
 });
+
+/** How many values a histogram has observed. */
+async function observations(histogram: Histogram): Promise<number> {
+  return (await histogram.get()).values.find((v) => v.metricName?.endsWith('_count'))!.value;
+}
