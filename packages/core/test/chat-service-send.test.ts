@@ -107,7 +107,7 @@ describe.each(storeBackends())('membership-checked send (%s)', (backend) => {
     expect(sent.map((m) => m.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
     const batches = await observations(metrics.appendBatchSize);
     expect(batches).toBeLessThan(30);
-    // Every send's wait is observed once (the refused one's first attempt too), every statement's round trip once.
+    // Each send here is its own submission: each is observed once (the refused one's first attempt too), every statement's round trip once.
     expect(await observations(metrics.appendDuration)).toBe(31);
     expect(await observations(metrics.appendCommitDuration)).toBe(batches);
   });

@@ -31,7 +31,7 @@ export function createMetrics(service: string) {
     brokerUp: new Gauge({ name: 'chorus_broker_up', help: '1 when the broker connection is up', registers: [registry] }),
     brokerErrors: new Counter({ name: 'chorus_broker_errors_total', help: 'Broker publish/subscribe failures', registers: [registry] }),
     appendBatchSize: new Histogram({ name: 'chorus_store_append_batch_size', help: 'Messages stored per group-commit statement', buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512], registers: [registry] }),
-    appendDuration: new Histogram({ name: 'chorus_store_append_duration_seconds', help: 'Time from a send reaching the write path to its message stored (waiting for a commit slot included)', buckets: latencyBuckets, registers: [registry] }),
+    appendDuration: new Histogram({ name: 'chorus_store_append_duration_seconds', help: 'Time from a submission of sends (a REST send, or the SENDs a STOMP session hands over together) reaching the write path to their messages stored, waiting for a commit slot included', buckets: latencyBuckets, registers: [registry] }),
     appendCommitDuration: new Histogram({ name: 'chorus_store_append_commit_seconds', help: 'Round trip of one group-commit statement to the database', buckets: latencyBuckets, registers: [registry] }),
     storeErrors: new Counter({ name: 'chorus_store_errors_total', help: 'Store operations that failed with a database error', registers: [registry] }),
     // api
