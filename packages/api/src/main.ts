@@ -1,11 +1,11 @@
-import { createLogger, createMetrics, loadConfigOrExit, onShutdownSignal, openServices } from '@chorus/core';
+import { createLogger, createMetrics, exitOnStartupError, loadConfigOrExit, onShutdownSignal, openServices } from '@chorus/core';
 import { buildApiServer } from './app.js';
 
 /** The REST API as its own service (`pnpm --filter @chorus/api start`). */
 const config = loadConfigOrExit();
 const logger = createLogger({ level: config.logLevel, name: 'api' });
 const metrics = createMetrics('api');
-const services = await openServices(config, logger, metrics);
+const services = await openServices(config, logger, metrics).catch(exitOnStartupError);
 const { store, chat, tokens, presence, pushQueue, readiness, objects, storeDescription, brokerDescription } = services;
 readiness.addCheck('object store', () => objects.ping());
 const app = await buildApiServer({ config, store, chat, tokens, metrics, logger, presence, pushQueue, objects, readiness: () => readiness.state() });

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createLogger, createMetrics, loadConfigOrExit, onShutdownSignal, openServices, PodDeletionCostUpdater } from '@chorus/core';
+import { createLogger, createMetrics, exitOnStartupError, loadConfigOrExit, onShutdownSignal, openServices, PodDeletionCostUpdater } from '@chorus/core';
 import { ChatGateway } from './gateway/chat-gateway.js';
 import { createOpsServer } from './ops-server.js';
 
@@ -7,7 +7,7 @@ import { createOpsServer } from './ops-server.js';
 const config = loadConfigOrExit();
 const logger = createLogger({ level: config.logLevel, name: 'chat-server' });
 const metrics = createMetrics('chat-server');
-const services = await openServices(config, logger, metrics);
+const services = await openServices(config, logger, metrics).catch(exitOnStartupError);
 const { store, broker, presence, readiness, chat, tokens, storeDescription, brokerDescription } = services;
 const gateway = new ChatGateway({ config, chat, tokens, store, broker, metrics, logger, presence });
 const server = createOpsServer(metrics, () => readiness.state(), config);

@@ -34,6 +34,7 @@ export * from './push/devices.js';
 export { SqlPushQueue } from './push/sql-push-queue.js';
 export * from './runtime/services.js';
 export * from './runtime/signals.js';
+export * from './startup-error.js';
 export * from './runtime/http-server.js';
 export * from './observability/redact.js';
 export * from './objects/object-store.js';

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import {
   createLogger,
   createMetrics,
+  exitOnStartupError,
   LeaseElector,
   loadConfigOrExit,
   onShutdownSignal,
@@ -21,7 +22,7 @@ import { startPushWorker } from './start.js';
 const config = loadConfigOrExit();
 const logger = createLogger({ level: config.logLevel, name: 'push-worker' });
 const metrics = createMetrics('push-worker');
-const { store, db, description } = await openStore(config, logger);
+const { store, db, description } = await openStore(config, logger).catch(exitOnStartupError);
 // Only shared (Redis) presence knows about connections of other processes.
 const presence = config.redisUrl ? openPresence(config, logger).presence : undefined;
 if (!presence) logger.warn('no REDIS_URL: presence is unknown to this process, so every member counts as offline');

@@ -1,4 +1,4 @@
-import { ConfigError, onShutdownSignal } from '@chorus/core';
+import { ConfigError, exitOnStartupError, onShutdownSignal } from '@chorus/core';
 import { startChorus } from './start.js';
 
 /** `pnpm start`: the whole platform in one process. */
@@ -10,7 +10,7 @@ try {
     process.stderr.write(`chorus: invalid configuration: ${err.message}\n`);
     process.exit(78);
   }
-  throw err;
+  exitOnStartupError(err);
 }
 const chorus = running;
 onShutdownSignal(() => chorus.drain());

@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { ChorusConfig } from '../config/config.js';
 import type { Logger } from '../observability/logger.js';
+import { databaseStartupError } from './database-refusal.js';
 import { assertSchemaCurrent, migrate } from './migrate.js';
 import { PgDatabase } from './pg-database.js';
 import { PgliteDatabase } from './pglite-database.js';
@@ -41,7 +42,8 @@ export async function openDatabase(config: ChorusConfig, logger: Logger): Promis
 /**
  * Opens the configured database and returns a Store over it, after migrating
  * (config.runMigrations, the default) or verifying that the schema is current.
- * Closes the database again if either fails.
+ * Closes the database again if either fails; a database that cannot be reached or used as
+ * configured fails with a StartupError.
  */
 export async function openStore(
   config: ChorusConfig,
@@ -54,7 +56,8 @@ export async function openStore(
     else await assertSchemaCurrent(opened.db);
   } catch (err) {
     await opened.db.close().catch(() => undefined);
-    throw err;
+    // The first statement is the first connection: a database that cannot be used says so in one line.
+    throw databaseStartupError(err, opened.description);
   }
   logger.info({ database: opened.description, kind: opened.kind }, 'store ready');
   return { ...opened, store: new SqlStore(opened.db) };
