@@ -202,7 +202,8 @@ interface Meta {
 
 /** Writes latest.json, latest.md and latest.svg and prints the table. */
 async function writeResults(outDir: string, meta: Meta, rows: ResultRow[]): Promise<void> {
-  const checks = checkTargets(rows);
+  // The machine the rows were measured on (--render-only may run elsewhere).
+  const checks = checkTargets(rows, { cores: Number.parseInt(meta.cpus, 10) || CORES });
   const table = markdownTable(rows);
   const subtitle = `${meta.date.slice(0, 16)}Z · ${meta.cpus} · load ${meta.loadAverageBefore} → ${meta.loadAverageAfter} · ${meta.store}${meta.quick ? ' · QUICK' : ''}`;
   await mkdir(outDir, { recursive: true });

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { checkTargets, type TargetCheck } from '../src/report/targets-check.js';
+import type { ResultRow } from '../src/results.js';
+
+const rows: ResultRow[] = [
+  { scenario: 'many-rooms', target: 'ws-ceiling', cpuMsPer1kDeliveries: 14, p99Ms: 1.1 },
+  { scenario: 'many-rooms', target: 'socket.io', cpuMsPer1kDeliveries: 31, p99Ms: 6.6 },
+  { scenario: 'many-rooms', target: 'chorus', cpuMsPer1kDeliveries: 35, p99Ms: 7.9 },
+  { scenario: 'connect-storm', target: 'socket.io', extra: { connectionsPerSec: 3000, failures: 0 } },
+  { scenario: 'connect-storm', target: 'chorus', extra: { connectionsPerSec: 3300, failures: 2, liveRoomP99DuringStormMs: 42 } },
+  { scenario: 'two-replicas', target: 'chorus', variant: '×1', deliveriesPerSec: 500_000, steps: [{ cpuMsPer1k: 10 }] },
+  { scenario: 'two-replicas', target: 'chorus', variant: '×2', deliveriesPerSec: 900_000, steps: [{ cpuMsPer1k: 10.5 }] },
+  { scenario: 'persistence', target: 'chorus', extra: { storedPerSec: 25_000, vsPgCeiling: 0.5, historyP99Ms: 4 } },
+];
+
+const byGoal = (checks: TargetCheck[], start: string): TargetCheck => {
+  const found = checks.find((c) => c.goal.startsWith(start));
+  if (!found) throw new Error(`no target starting "${start}"`);
+  return found;
+};
+
+describe('checkTargets', () => {
+  it('judges many rooms against both references and the storm against Socket.IO', () => {
+    const checks = checkTargets(rows, { cores: 16 });
+    expect(byGoal(checks, 'many rooms: CPU per delivery, Chorus ≤ 2.5 × ws-ceiling')).toMatchObject({ value: '2.50×', met: true });
+    expect(byGoal(checks, 'many rooms: CPU per delivery, Chorus ≤ 1.2 × Socket.IO')).toMatchObject({ value: '1.13×', met: true });
+    expect(byGoal(checks, 'many rooms: p99')).toMatchObject({ value: '7.18×', met: false });
+    expect(byGoal(checks, 'connect storm: Chorus connections/s')).toMatchObject({ value: '1.10×', met: true });
+    expect(byGoal(checks, 'connect storm: no failures')).toMatchObject({ value: '2 failures', met: false });
+    expect(byGoal(checks, 'connect storm: live room p99')).toMatchObject({ value: '42 ms', met: null });
+    expect(byGoal(checks, 'two replicas: CPU per delivery')).toMatchObject({ value: '1.05×', met: true });
+  });
+
+  it('judges the many-core targets on a many-core machine only, still showing the figure', () => {
+    const big = checkTargets(rows, { cores: 16 });
+    expect(byGoal(big, 'two replicas: highest rate')).toMatchObject({ value: '1.80×', met: true });
+    expect(byGoal(big, 'persistence: ≥ 20,000')).toMatchObject({ met: true });
+    const small = checkTargets(rows, { cores: 2 });
+    expect(byGoal(small, 'two replicas: highest rate')).toEqual(expect.objectContaining({ value: '1.80× (needs ≥ 8 cores; 2 here)', met: null }));
+    expect(byGoal(small, 'persistence: ≥ 20,000').met).toBeNull();
+    // Targets that hold on any machine are judged on two cores as well.
+    expect(byGoal(small, 'persistence: stored messages/s ≥ 0.8').met).toBe(false);
+    expect(byGoal(small, 'persistence: 50-message history').met).toBe(true);
+  });
+
+  it('says "not measured" for a scenario the run left out or that failed', () => {
+    const checks = checkTargets([...rows.slice(0, 2), { scenario: 'many-rooms', target: 'chorus', error: 'boom' }], { cores: 2 });
+    expect(byGoal(checks, 'many rooms: CPU per delivery, Chorus ≤ 2.5')).toMatchObject({ value: 'not measured', met: null });
+    expect(byGoal(checks, 'fan-out CPU per delivery (same rate): Chorus')).toMatchObject({ value: 'not measured', met: null });
+  });
+});
