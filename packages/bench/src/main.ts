@@ -22,6 +22,7 @@ import { SocketIoTarget } from './targets/socketio.js';
 import type { Target, TargetName, TargetOptions } from './targets/target.js';
 import { RemoteChorusTarget } from './targets/remote-chorus.js';
 import { WsCeilingTarget } from './targets/ws-ceiling.js';
+import { DurableFloorTarget } from './targets/durable-floor.js';
 
 const RESULTS_DIR = fileURLToPath(new URL('../results/', import.meta.url));
 
@@ -29,6 +30,7 @@ function startTarget(name: TargetName, options: TargetOptions): Promise<Target> 
   if (options.remote) return RemoteChorusTarget.open(options.remote.url, options.remote.users);
   if (name === 'ws-ceiling') return WsCeilingTarget.start(options);
   if (name === 'socket.io') return SocketIoTarget.start(options);
+  if (name === 'durable-floor') return DurableFloorTarget.start(options);
   return ChorusTarget.start(options);
 }
 
@@ -64,8 +66,10 @@ async function run(options: BenchOptions, progress: Progress): Promise<ResultRow
     if (row.error) progress.log(`${row.scenario} ${row.target}: ERROR ${row.error}`);
   };
   try {
+    // The durable floor is a reference for small rooms only (a fan-out floor is the ws-ceiling).
+    const servers = options.targets.filter((name) => name !== 'durable-floor');
     if (has('fanout')) {
-      for (const name of options.targets) {
+      for (const name of servers) {
         try {
           push(await withTarget(name, base, (t) => runFanout(t, { ...options.fanout, messageBytes: options.messageBytes }, progress, `fanout ${name}`)));
         } catch (err) {
@@ -75,6 +79,11 @@ async function run(options: BenchOptions, progress: Progress): Promise<ResultRow
     }
     if (has('many-rooms')) {
       for (const name of options.targets) {
+        if (name === 'durable-floor' && (!options.databaseUrl || !options.redisUrl)) {
+          progress.log('many-rooms durable-floor: skipped (it stores through Postgres and publishes through Redis: set DATABASE_URL and REDIS_URL)');
+          rows.push({ scenario: 'many-rooms', target: name, notes: ['skipped: needs DATABASE_URL and REDIS_URL'] });
+          continue;
+        }
         try {
           push(await withTarget(name, base, (t) => runManyRooms(t, { ...options.manyRooms, messageBytes: options.messageBytes }, progress)));
         } catch (err) {
@@ -83,7 +92,7 @@ async function run(options: BenchOptions, progress: Progress): Promise<ResultRow
       }
     }
     if (has('idle') || has('connect-storm')) {
-      for (const name of options.targets) {
+      for (const name of servers) {
         try {
           const { storm, idle } = await withTarget(name, { ...base, inspect: true }, (t) => runIdleAndStorm(t, options.idle, progress));
           if (has('connect-storm')) push(storm);

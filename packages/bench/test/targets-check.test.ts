@@ -6,6 +6,7 @@ const rows: ResultRow[] = [
   { scenario: 'many-rooms', target: 'ws-ceiling', cpuMsPer1kDeliveries: 14, p99Ms: 1.1 },
   { scenario: 'many-rooms', target: 'socket.io', cpuMsPer1kDeliveries: 31, p99Ms: 6.6 },
   { scenario: 'many-rooms', target: 'chorus', cpuMsPer1kDeliveries: 35, p99Ms: 7.9 },
+  { scenario: 'many-rooms', target: 'durable-floor', cpuMsPer1kDeliveries: 28, p99Ms: 5 },
   { scenario: 'connect-storm', target: 'socket.io', extra: { connectionsPerSec: 3000, failures: 0 } },
   { scenario: 'connect-storm', target: 'chorus', extra: { connectionsPerSec: 3300, failures: 2, liveRoomP99DuringStormMs: 42 } },
   { scenario: 'two-replicas', target: 'chorus', variant: '×1', deliveriesPerSec: 500_000, steps: [{ cpuMsPer1k: 10 }] },
@@ -25,9 +26,12 @@ describe('checkTargets', () => {
     expect(byGoal(checks, 'many rooms: CPU per delivery, Chorus ≤ 2.5 × ws-ceiling')).toMatchObject({ value: '2.50×', met: true });
     expect(byGoal(checks, 'many rooms: CPU per delivery, Chorus ≤ 1.2 × Socket.IO')).toMatchObject({ value: '1.13×', met: true });
     expect(byGoal(checks, 'many rooms: p99')).toMatchObject({ value: '7.18×', met: false });
+    // The durable floor is reported beside them, not judged.
+    expect(byGoal(checks, 'many rooms: CPU per delivery, durable floor ÷ ws-ceiling')).toMatchObject({ value: '2.00×', met: null });
+    expect(byGoal(checks, 'many rooms: CPU per delivery, Chorus ÷ durable floor')).toMatchObject({ value: '1.25×', met: null });
     expect(byGoal(checks, 'connect storm: Chorus connections/s')).toMatchObject({ value: '1.10×', met: true });
     expect(byGoal(checks, 'connect storm: no failures')).toMatchObject({ value: '2 failures', met: false });
-    expect(byGoal(checks, 'connect storm: live room p99')).toMatchObject({ value: '42 ms', met: null });
+    expect(byGoal(checks, 'connect storm: live room p99')).toMatchObject({ value: '42.0 ms', met: null });
     expect(byGoal(checks, 'two replicas: CPU per delivery')).toMatchObject({ value: '1.05×', met: true });
   });
 

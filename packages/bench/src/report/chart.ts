@@ -1,7 +1,7 @@
 import type { ResultRow } from '../results.js';
 import { firstStepCpu } from './targets-check.js';
 
-const COLORS: Record<string, string> = { 'ws-ceiling': '#7f8c8d', 'socket.io': '#e67e22', chorus: '#2e86de' };
+const COLORS: Record<string, string> = { 'ws-ceiling': '#7f8c8d', 'durable-floor': '#27ae60', 'socket.io': '#e67e22', chorus: '#2e86de' };
 
 interface Panel {
   title: string;

@@ -22,6 +22,18 @@ export interface TargetContext {
   cores: number;
 }
 
+interface Shown {
+  /** After the number (default ×, for ratios). */
+  unit?: string;
+  /** Decimals (default 2). */
+  digits?: number;
+}
+
+function show(value: number | undefined, { unit = '×', digits = 2 }: Shown): string {
+  if (value === undefined) return 'not measured';
+  return `${value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })}${unit}`;
+}
+
 /** Targets about headroom (rates two replicas reach, stored messages/s) need a machine the servers do not fill. */
 export const MANY_CORES = 8;
 
@@ -32,9 +44,8 @@ export const MANY_CORES = 8;
 export function checkTargets(rows: ResultRow[], context: TargetContext): TargetCheck[] {
   const checks: TargetCheck[] = [];
   const manyCore = context.cores >= MANY_CORES;
-  const add = (goal: string, value: number | undefined, met: (v: number) => boolean, how: { unit?: string; digits?: number; manyCores?: boolean } = {}) => {
-    const digits = how.digits ?? 2;
-    const shown = value === undefined ? 'not measured' : `${value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })}${how.unit ?? '×'}`;
+  const add = (goal: string, value: number | undefined, met: (v: number) => boolean, how: Shown & { manyCores?: boolean } = {}) => {
+    const shown = show(value, how);
     if (how.manyCores && !manyCore) {
       checks.push({ goal, value: `${shown} (needs ≥ ${MANY_CORES} cores; ${context.cores} here)`, met: null });
       return;
@@ -42,8 +53,7 @@ export function checkTargets(rows: ResultRow[], context: TargetContext): TargetC
     checks.push({ goal, value: shown, met: value === undefined ? null : met(value) });
   };
   /** A figure reported, not judged. */
-  const report = (goal: string, value: number | undefined, unit: string) =>
-    checks.push({ goal, value: value === undefined ? 'not measured' : `${value.toLocaleString('en-US', { maximumFractionDigits: 2 })}${unit}`, met: null });
+  const report = (goal: string, value: number | undefined, how: Shown = {}) => checks.push({ goal, value: show(value, how), met: null });
 
   const p = find(rows, 'persistence', 'chorus');
   add('persistence: stored messages/s ≥ 0.8 × the pg-ceiling reference', p?.extra?.vsPgCeiling as number | undefined, (v) => v >= 0.8);
@@ -56,12 +66,16 @@ export function checkTargets(rows: ResultRow[], context: TargetContext): TargetC
   add('many rooms: CPU per delivery, Chorus ≤ 2.5 × ws-ceiling', ratio(mc?.cpuMsPer1kDeliveries, mw?.cpuMsPer1kDeliveries), (v) => v <= 2.5);
   add('many rooms: CPU per delivery, Chorus ≤ 1.2 × Socket.IO', ratio(mc?.cpuMsPer1kDeliveries, ms?.cpuMsPer1kDeliveries), (v) => v <= 1.2);
   add('many rooms: p99, Chorus ≤ 3 × ws-ceiling', ratio(mc?.p99Ms, mw?.p99Ms), (v) => v <= 3);
+  // The durable floor stores and publishes each message with nothing else (servers/durable-floor-server.mjs).
+  const mf = find(rows, 'many-rooms', 'durable-floor');
+  report('many rooms: CPU per delivery, durable floor ÷ ws-ceiling (what storing and publishing each message costs at least)', ratio(mf?.cpuMsPer1kDeliveries, mw?.cpuMsPer1kDeliveries));
+  report('many rooms: CPU per delivery, Chorus ÷ durable floor', ratio(mc?.cpuMsPer1kDeliveries, mf?.cpuMsPer1kDeliveries));
 
   const sc = find(rows, 'connect-storm', 'chorus');
   const ss = find(rows, 'connect-storm', 'socket.io');
   add('connect storm: Chorus connections/s ≥ 1.0 × Socket.IO', ratio(sc?.extra?.connectionsPerSec as number | undefined, ss?.extra?.connectionsPerSec as number | undefined), (v) => v >= 1);
   add('connect storm: no failures (Chorus)', sc?.extra?.failures as number | undefined, (v) => v === 0, { unit: ' failures', digits: 0 });
-  report('connect storm: live room p99 during the storm (Chorus)', sc?.extra?.liveRoomP99DuringStormMs as number | undefined, ' ms');
+  report('connect storm: live room p99 during the storm (Chorus)', sc?.extra?.liveRoomP99DuringStormMs as number | undefined, { unit: ' ms', digits: 1 });
 
   const fc = find(rows, 'fanout', 'chorus');
   const fw = find(rows, 'fanout', 'ws-ceiling');
@@ -93,7 +107,7 @@ export function checkTargets(rows: ResultRow[], context: TargetContext): TargetC
   );
   const off = find(rows, 'compression', 'chorus', 'off');
   const on = find(rows, 'compression', 'chorus', 'on');
-  report('compression on: RSS per connection after traffic (off in the same run)', on?.rssKbPerConn, off?.rssKbPerConn === undefined ? ' KB' : ` KB (off: ${off.rssKbPerConn} KB)`);
+  report('compression on: RSS per connection after traffic (off in the same run)', on?.rssKbPerConn, { unit: off?.rssKbPerConn === undefined ? ' KB' : ` KB (off: ${off.rssKbPerConn} KB)`, digits: 1 });
   return checks;
 }
 

@@ -1,8 +1,8 @@
 import type { DeliveryHandler, LoadConnection } from '../clients/connection.js';
 import type { ConnectSpec } from '../clients/spec.js';
 
-export type TargetName = 'ws-ceiling' | 'socket.io' | 'chorus';
-export const TARGET_NAMES: readonly TargetName[] = ['ws-ceiling', 'socket.io', 'chorus'];
+export type TargetName = 'ws-ceiling' | 'durable-floor' | 'socket.io' | 'chorus';
+export const TARGET_NAMES: readonly TargetName[] = ['ws-ceiling', 'durable-floor', 'socket.io', 'chorus'];
 
 export interface ConnectRequest {
   /** Which server process (two-replica scenario). */
