@@ -1,6 +1,7 @@
 import type { LoadConnection } from '../clients/connection.js';
 import { stampedProse } from '../clients/payload.js';
 import { cpuMsPer1k, DeliveryMeter, sleep, waitFor, WindowMeter } from '../meter.js';
+import { histogramDelta, quantileAtMost } from '../prom-histogram.js';
 import { sampleProcesses } from '../proc-stats.js';
 import type { Progress } from '../progress.js';
 import { RatePublisher } from '../publisher.js';
@@ -45,9 +46,12 @@ export async function runCompression(target: Target, variant: 'off' | 'on', opti
     await sleep(1000);
     const window = new WindowMeter(target.pids, meter);
     const bytes0 = readBytes();
+    const fanout0 = await target.fanoutLatency?.();
     window.start();
     await sleep(options.seconds * 1000);
     const w = window.stop();
+    const fanout1 = await target.fanoutLatency?.();
+    const serverFanout = fanout0 && fanout1 ? histogramDelta(fanout0, fanout1) : undefined;
     const wireBytes = readBytes() - bytes0;
     publisher.stop();
     await waitFor(() => meter.received >= publisher.sent * options.subscribers, 5000);
@@ -72,12 +76,22 @@ export async function runCompression(target: Target, variant: 'off' | 'on', opti
         wireBytesPerDelivery: w.deliveries > 0 ? Math.round(wireBytes / w.deliveries) : 0,
         messageBytes: options.messageBytes,
         subscribers: options.subscribers,
+        ...(serverFanout && serverFanout.count > 0
+          ? { serverFanoutMeanMs: round((serverFanout.sum / serverFanout.count) * 1000, 2), serverFanoutP99AtMostMs: boundMs(quantileAtMost(serverFanout, 0.99)) }
+          : {}),
       },
       notes: [
         `${options.subscribers} subscribers offering permessage-deflate, ${options.messagesPerSecond} msg/s of ${options.messageBytes}-byte prose; WS_COMPRESSION=${variant === 'on' ? 'true' : 'false'} (defaults otherwise); memory per connection after the traffic, GC'd`,
+        'p50/p99/max: measured by the clients, which inflate in one thread of the bench (ws: zlib on libuv\'s pool), so with compression on they include the load generator\'s queue; serverFanout*: the server\'s own stored → written to every subscriber (chorus_fanout_latency_seconds over the window; p99 as its bucket\'s upper bound)',
       ],
     };
   } finally {
     for (const c of clients) c.close();
   }
+}
+
+/** A bucket bound in ms; past the last finite bucket, the text says so. */
+function boundMs(seconds: number | undefined): number | string {
+  if (seconds === undefined) return 'none';
+  return Number.isFinite(seconds) ? round(seconds * 1000, 1) : 'above the last bucket';
 }

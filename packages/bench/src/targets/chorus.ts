@@ -6,6 +6,7 @@ import { createLogger, loadConfig, openDatabase, TokenService } from '@chorus/co
 import pg from 'pg';
 import { openSpec, type ConnectSpec } from '../clients/spec.js';
 import type { LoadConnection } from '../clients/connection.js';
+import { readHistogram, type Histogram } from '../prom-histogram.js';
 import { freePort, spawnServer, type ServerProcess } from '../server-process.js';
 import { CHORUS_PASS_THROUGH_ENV as PASS_THROUGH } from './chorus-env.js';
 import { chorusSpec } from './chorus-spec.js';
@@ -236,6 +237,11 @@ export class ChorusTarget implements Target {
 
   async collectGarbage(): Promise<void> {
     await Promise.all(this.servers.map((s) => s.collectGarbage()));
+  }
+
+  async fanoutLatency(): Promise<Histogram | undefined> {
+    const texts = await Promise.all(this.servers.map(async (_, i) => (await fetch(`${this.url(i)}/metrics`)).text()));
+    return readHistogram(texts.join('\n'), 'chorus_fanout_latency_seconds');
   }
 
   async heapUsedBytes(): Promise<number> {

@@ -1,5 +1,6 @@
 import type { DeliveryHandler, LoadConnection } from '../clients/connection.js';
 import type { ConnectSpec } from '../clients/spec.js';
+import type { Histogram } from '../prom-histogram.js';
 
 export type TargetName = 'ws-ceiling' | 'durable-floor' | 'socket.io' | 'chorus';
 export const TARGET_NAMES: readonly TargetName[] = ['ws-ceiling', 'durable-floor', 'socket.io', 'chorus'];
@@ -37,6 +38,8 @@ export interface Target {
   heapUsedBytes(): Promise<number>;
   /** A full GC in every server process (needs TargetOptions.inspect). */
   collectGarbage(): Promise<void>;
+  /** Chorus: its own fan-out latency histogram (stored → written to every local subscriber), summed over its processes. */
+  fanoutLatency?(): Promise<Histogram | undefined>;
   stop(): Promise<void>;
 }
 
