@@ -44,7 +44,8 @@ export interface BenchOptions {
 export const USAGE = `pnpm bench [-- options]
   --quick                 ~1 minute smoke run (small sizes, short steps)
   --scenarios a,b         ${SCENARIO_NAMES.join(',')} (default: all)
-  --targets a,b           ${TARGET_NAMES.join(',')} (default: all)
+  --targets a,b           ${TARGET_NAMES.join(',')} (default: all; durable-floor only in
+                          many-rooms, with DATABASE_URL and REDIS_URL)
   --message-bytes N       message text size (default 100)
   --subscribers N         fan-out subscribers (default 1000)
   --publishers N          fan-out publisher connections (default 4)
