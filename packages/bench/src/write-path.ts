@@ -14,7 +14,7 @@ import { createLogger, loadConfig, migrate, openDatabase, SqlStore, type NewMemb
 import pg from 'pg';
 import { stampedText } from './clients/payload.js';
 import { sleep } from './meter.js';
-import { STORE_SQL } from './scenarios/pg-ceiling.js';
+import { STORE_SQL } from './servers/store-sql.mjs';
 import { BENCH_JWT_SECRET, createDatabase } from './targets/chorus.js';
 
 const ROOMS = 64;
@@ -119,7 +119,7 @@ async function main(): Promise<void> {
         seq.push(++seqs[j]!);
         texts.push(text);
       }
-      await clients[k]!.query(STORE_SQL, [ids, rooms, seq, texts, ceiling.senderIds[0]]);
+      await clients[k]!.query(STORE_SQL, [ids, rooms, seq, texts, ceiling.senderIds[0], 'ceiling']);
     });
     console.log(JSON.stringify({ statement: 'pg-ceiling insert', connections, batch, ...result }));
   } finally {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LoadConnection } from '../src/clients/connection.js';
 import { stampedText } from '../src/clients/payload.js';
 import { DurableFloorTarget } from '../src/targets/durable-floor.js';
+import { expectNoBenchDatabasesLeft } from './bench-databases.js';
 
 const DATABASE_URL = process.env.DATABASE_URL;
 const REDIS_URL = process.env.REDIS_URL;
@@ -32,14 +33,7 @@ describe.skipIf(!DATABASE_URL || !REDIS_URL)('durable-floor reference server', (
     for (const c of connections) c.close();
     await target?.stop();
     // Its database goes with it.
-    const admin = new pg.Client({ connectionString: DATABASE_URL });
-    await admin.connect();
-    try {
-      const left = await admin.query(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [`chorus_bench_${process.pid}_%`]);
-      expect(left.rows).toEqual([]);
-    } finally {
-      await admin.end();
-    }
+    await expectNoBenchDatabasesLeft(DATABASE_URL!);
   });
 
   it('stores each message before delivering it to its room, once, and delivers other replicas’ copies from Redis', async () => {

@@ -1,6 +1,6 @@
-import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { runPgCeiling } from '../src/scenarios/pg-ceiling.js';
+import { expectNoBenchDatabasesLeft } from './bench-databases.js';
 
 const DATABASE_URL = process.env.DATABASE_URL;
 
@@ -10,13 +10,6 @@ describe.skipIf(!DATABASE_URL)('pg-ceiling reference', () => {
     expect(result.connections).toBe(2);
     expect(result.batch).toBe(5);
     expect(result.rowsPerSec).toBeGreaterThan(0);
-    const admin = new pg.Client({ connectionString: DATABASE_URL });
-    await admin.connect();
-    try {
-      const left = await admin.query(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [`chorus_bench_${process.pid}_%`]);
-      expect(left.rows).toEqual([]);
-    } finally {
-      await admin.end();
-    }
+    await expectNoBenchDatabasesLeft(DATABASE_URL!);
   });
 });

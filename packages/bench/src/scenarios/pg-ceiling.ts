@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { createLogger, loadConfig, migrate, openDatabase } from '@chorus/core';
 import pg from 'pg';
 import { stampedText } from '../clients/payload.js';
 import { sleep } from '../meter.js';
-import { BENCH_JWT_SECRET, createDatabase } from '../targets/chorus.js';
+import { STORE_SQL } from '../servers/store-sql.mjs';
+import { createReferenceDatabase } from '../targets/reference-database.js';
 
 export interface PgCeilingOptions {
   databaseUrl: string;
@@ -23,22 +23,6 @@ export interface PgCeilingResult {
   batch: number;
 }
 
-/**
- * Each statement stores `batch` messages the way Chorus's group commit does:
- * the rooms' last_seq moves and the messages rows are inserted, in one
- * statement and one commit (seqs are assigned here, as each connection owns
- * its rooms). No push_outbox rows: the persistence scenario's rooms have no
- * member but the sender, so Chorus writes no push job for their messages
- * (core's push-job-sql.ts) and the ceiling writes none either.
- */
-export const STORE_SQL = `
-  WITH input AS (
-    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::text[]) AS t(id, room_id, seq, text)
-  ), bumped AS (
-    UPDATE rooms SET last_seq = s.top FROM (SELECT room_id, max(seq) AS top FROM input GROUP BY room_id) s WHERE rooms.id = s.room_id
-  )
-  INSERT INTO messages (id, room_id, seq, type, sender_id, sender_username, text)
-  SELECT id, room_id, seq, 'text', $5::uuid, 'ceiling', text FROM input`;
 
 /**
  * The pg-ceiling reference of the persistence scenario: how many of Chorus's
@@ -49,21 +33,12 @@ export const STORE_SQL = `
  * reported as a fraction of it.
  */
 export async function runPgCeiling(options: PgCeilingOptions): Promise<PgCeilingResult> {
-  const { url, drop } = await createDatabase(options.databaseUrl);
+  const database = await createReferenceDatabase(options.databaseUrl, 'ceiling');
+  const { url, userId } = database;
   const clients: pg.Client[] = [];
   try {
-    const config = loadConfig({ DATABASE_URL: url, JWT_SECRET: BENCH_JWT_SECRET, LOG_LEVEL: 'warn' });
-    const logger = createLogger({ level: 'warn', name: 'bench-pg-ceiling', pretty: false });
-    const { db } = await openDatabase(config, logger);
-    const userId = randomUUID();
     const roomIds = Array.from({ length: Math.max(options.rooms, options.connections) }, () => randomUUID());
-    try {
-      await migrate(db, logger);
-      await db.query(`INSERT INTO users (id, username, email, password_hash) VALUES ($1, 'ceiling', 'ceiling@example.com', 'x')`, [userId]);
-      await db.query(`INSERT INTO rooms (id, name, private, created_by, member_count) SELECT r, 'ceiling', false, $2, 1 FROM unnest($1::uuid[]) r`, [roomIds, userId]);
-    } finally {
-      await db.close();
-    }
+    await database.addRooms(roomIds);
     for (let i = 0; i < options.connections; i++) {
       const client = new pg.Client({ connectionString: url });
       await client.connect();
@@ -90,7 +65,7 @@ export async function runPgCeiling(options: PgCeilingOptions): Promise<PgCeiling
           seq.push(s);
           texts.push(stampedText(options.messageBytes));
         }
-        await client.query(STORE_SQL, [ids, rooms, seq, texts, userId]);
+        await client.query(STORE_SQL, [ids, rooms, seq, texts, userId, 'ceiling']);
         stored += options.batch;
       }
     };
@@ -105,6 +80,6 @@ export async function runPgCeiling(options: PgCeilingOptions): Promise<PgCeiling
     return { rowsPerSec: Math.round(rowsPerSec), connections: options.connections, batch: options.batch };
   } finally {
     await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
-    await drop();
+    await database.drop();
   }
 }

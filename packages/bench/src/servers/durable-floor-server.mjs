@@ -12,26 +12,19 @@
 // this floor is what those cost. Clients connect to /?room=<room id> and send stamped texts.
 import { Buffer } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
 import process from 'node:process';
 import { setImmediate } from 'node:timers';
 import { URL } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { WebSocketServer } from 'ws';
+import { createStatsServer } from './stats-http.mjs';
+import { STORE_SQL } from './store-sql.mjs';
 
 // Chorus's defaults (APPEND_COMMITS_IN_FLIGHT, APPEND_MIN_CONCURRENT_BATCH): a second statement
 // starts beside the first only for a backlog worth it, so a light load commits in bigger batches.
 const COMMITS_IN_FLIGHT = 2;
 const MIN_CONCURRENT_BATCH = 16;
-const STORE_SQL = `
-  WITH input AS (
-    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::text[]) AS t(id, room_id, seq, text)
-  ), bumped AS (
-    UPDATE rooms SET last_seq = s.top FROM (SELECT room_id, max(seq) AS top FROM input GROUP BY room_id) s WHERE rooms.id = s.room_id
-  )
-  INSERT INTO messages (id, room_id, seq, type, sender_id, sender_username, text)
-  SELECT id, room_id, seq, 'text', $5::uuid, 'floor', text FROM input`;
 
 const senderId = process.env.SENDER_ID;
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
@@ -77,7 +70,7 @@ function commitNext() {
     seqs.push(++m.room.seq);
     texts.push(m.text.toString());
   }
-  pool.query(STORE_SQL, [ids, roomIds, seqs, texts, senderId]).then(
+  pool.query(STORE_SQL, [ids, roomIds, seqs, texts, senderId, 'floor']).then(
     () => {
       for (const m of batch) {
         deliver(m.room, m.text);
@@ -98,15 +91,7 @@ sub.on('messageBuffer', (channel, message) => {
   if (r) deliver(r, message.subarray(newline + 1));
 });
 
-const http = createServer((req, res) => {
-  if (req.url === '/stats') {
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify(process.memoryUsage()));
-    return;
-  }
-  res.statusCode = 404;
-  res.end();
-});
+const http = createStatsServer();
 const wss = new WebSocketServer({ server: http, perMessageDeflate: false });
 wss.on('connection', (socket, req) => {
   const r = room(new URL(req.url ?? '/', 'http://x').searchParams.get('room') ?? '');

@@ -2,21 +2,13 @@
 // incoming message, encoded to a Buffer once, to every socket in its room.
 // Clients connect to /?room=<id>[&pub=1] (publishers are not room members).
 import { Buffer } from 'node:buffer';
-import { createServer } from 'node:http';
 import process from 'node:process';
 import { URL } from 'node:url';
 import { WebSocketServer } from 'ws';
+import { createStatsServer } from './stats-http.mjs';
 
 const rooms = new Map();
-const http = createServer((req, res) => {
-  if (req.url === '/stats') {
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify(process.memoryUsage()));
-    return;
-  }
-  res.statusCode = 404;
-  res.end();
-});
+const http = createStatsServer();
 const wss = new WebSocketServer({ server: http, perMessageDeflate: false });
 wss.on('connection', (socket, req) => {
   const query = new URL(req.url ?? '/', 'http://x').searchParams;

@@ -1,0 +1,1 @@
+export declare const STORE_SQL: string;
