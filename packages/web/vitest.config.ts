@@ -8,6 +8,9 @@ export default mergeConfig(
     test: {
       testTimeout: 60_000,
       hookTimeout: 120_000,
+      // expect.poll waits on a browser and a server round trip here; vitest's 1 s default is
+      // shorter than a room delete and its re-render took on 2 loaded cores in CI.
+      expect: { poll: { timeout: 10_000 } },
     },
   }),
 );
