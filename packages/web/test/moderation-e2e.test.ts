@@ -54,11 +54,15 @@ describe.runIf(runE2e)('room moderation in the browser client', () => {
     expect(await mine.getByRole('form', { name: 'Topic' }).count()).toBe(0);
 
     const settings = await openPanel(owner);
+    // A name half typed survives the panel showing the new settings (a rebuild would reset it).
+    const nameBox = settings.getByRole('form', { name: 'Room name' }).getByRole('textbox', { name: 'Room name' });
+    await nameBox.fill('a name not sent yet');
     const topicForm = settings.getByRole('form', { name: 'Topic' });
     await topicForm.getByRole('textbox', { name: 'Topic' }).fill('Release day: ship it');
     await topicForm.getByRole('button', { name: 'Set topic' }).click();
     await member.page.locator('.chat-head .room-topic').getByText('Release day: ship it').waitFor();
     await owner.page.locator('.chat-head .room-topic').getByText('Release day: ship it').waitFor();
+    expect(await nameBox.inputValue()).toBe('a name not sent yet');
   });
 
   it('slow mode: the member sends, sees the countdown with the composer disabled, then it opens again; a refused send counts down too', async () => {
@@ -132,7 +136,14 @@ describe.runIf(runE2e)('room moderation in the browser client', () => {
     await timeoutForm.getByRole('button', { name: 'Time out' }).click();
     await composerNote(member).getByText(/You are timed out in this room until/).waitFor();
     expect(await member.composer.isDisabled()).toBe(true);
-    await (await menu()).getByRole('spinbutton').fill('0');
+    // The list is drawn anew after each action and refresh: what was typed must survive one, or
+    // this "0" would submit as the default 10 minutes. Force a redraw between typing and submitting.
+    const lift = (await menu()).getByRole('spinbutton');
+    await lift.fill('0');
+    await lift.evaluate((input) => input.setAttribute('data-typed-before-redraw', ''));
+    await settings.getByRole('button', { name: 'Refresh log' }).click();
+    await expect.poll(() => settings.locator('[data-typed-before-redraw]').count()).toBe(0);
+    expect(await (await menu()).getByRole('spinbutton').inputValue()).toBe('0');
     await (await menu()).getByRole('button', { name: 'Time out' }).click();
     await member.page.waitForFunction(() => !(document.querySelector('form.composer textarea') as HTMLTextAreaElement).disabled);
     await panel(member).getByText('Only the owner and moderators change this room.').waitFor();

@@ -21,6 +21,12 @@ export class MembersView {
   readonly feedback = el('p', { class: 'form-error', attrs: { role: 'alert' } });
   /** The member whose menu is open: it stays open when the list is drawn again after an action. */
   #openUserId: string | null = null;
+  /**
+   * Minutes typed into each member's timeout field. The list is drawn anew after every action and
+   * panel refresh; without this a redraw between typing and submitting would put the default back,
+   * and "0" (lift) typed just before would submit as a 10-minute timeout.
+   */
+  readonly #typedMinutes = new Map<string, string>();
 
   constructor(private readonly actions: MemberActions) {}
 
@@ -50,7 +56,9 @@ export class MembersView {
   }
 
   #timeoutForm(member: RoomMember): HTMLFormElement {
-    const minutes = el('input', { attrs: { type: 'number', min: 0, max: 10080, step: 1, value: 10, inputmode: 'numeric' } });
+    const typed = this.#typedMinutes.get(member.userId) ?? '10';
+    const minutes = el('input', { attrs: { type: 'number', min: 0, max: 10080, step: 1, value: typed, inputmode: 'numeric' } });
+    minutes.addEventListener('input', () => this.#typedMinutes.set(member.userId, minutes.value));
     const button = el('button', { class: 'secondary small', attrs: { type: 'submit' } }, 'Time out');
     return el(
       'form',

@@ -1,6 +1,6 @@
 import { describeError } from '../api/api-error.js';
 import type { SettingsPatch } from '../api/moderation-client.js';
-import { isModerator, type RoomStanding } from '../state/room-standing.js';
+import { isModerator, type RoomRole, type RoomStanding } from '../state/room-standing.js';
 import { el, field, replaceChildren } from './dom.js';
 import { submitAction } from './form-action.js';
 
@@ -16,34 +16,64 @@ export class RoomSettingsView {
 
   constructor(private readonly actions: RoomSettingsActions) {}
 
+  /** The room and role the forms were built for: a redraw with either changed builds them anew. */
+  #builtFor: string | null = null;
+  #fields: { name?: ShownValue; topic?: ShownValue; slowMode?: ShownValue; announcement?: HTMLInputElement } = {};
+
+  /**
+   * Shows `standing`. The forms are built once per room and role and then updated in place: this
+   * runs on every settings event and standing reread (each unread push triggers one), and a
+   * rebuild would throw away what the owner is typing, with its focus and any error shown.
+   */
   render(standing: RoomStanding): void {
-    const owner = standing.role === 'owner';
+    const key = `${standing.roomId}\u0000${standing.role}`;
+    if (key !== this.#builtFor) {
+      this.#builtFor = key;
+      this.#build(standing.role);
+    }
+    const { name, topic, slowMode, announcement } = this.#fields;
+    name?.show(standing.name);
+    topic?.show(standing.topic);
+    slowMode?.show(String(standing.slowModeSeconds));
+    // While a change is in flight the box shows the user's choice; its answer renders again.
+    if (announcement && !announcement.disabled) announcement.checked = standing.announcement;
+  }
+
+  #build(role: RoomRole | null): void {
+    const owner = role === 'owner';
+    const moderator = isModerator(role);
+    const name = owner ? this.#textForm('Room name', 'name', 'Rename') : null;
+    const topic = owner ? this.#textForm('Topic', 'topic', 'Set topic') : null;
+    const announcement = owner ? this.#announcement() : null;
+    const slowMode = moderator ? this.#slowMode() : null;
+    this.#fields = { name: name?.value, topic: topic?.value, slowMode: slowMode?.value, announcement: announcement?.box };
     replaceChildren(
       this.element,
-      owner ? this.#textForm('Room name', 'name', standing.name, 'Rename') : null,
-      owner ? this.#textForm('Topic', 'topic', standing.topic, 'Set topic') : null,
-      owner ? this.#announcement(standing.announcement) : null,
-      isModerator(standing.role) ? this.#slowMode(standing.slowModeSeconds) : null,
+      name?.form,
+      topic?.form,
+      announcement?.element,
+      slowMode?.form,
       owner ? this.#deleteRoom() : null,
-      isModerator(standing.role) ? null : el('p', { class: 'hint' }, 'Only the owner and moderators change this room.'),
+      moderator ? null : el('p', { class: 'hint' }, 'Only the owner and moderators change this room.'),
     );
   }
 
-  #textForm(label: string, key: 'name' | 'topic', value: string, submit: string): HTMLFormElement {
-    const input = el('input', { attrs: { name: key, value, autocomplete: 'off', maxlength: key === 'name' ? 100 : 250 } });
+  #textForm(label: string, key: 'name' | 'topic', submit: string): { form: HTMLFormElement; value: ShownValue } {
+    const input = el('input', { attrs: { name: key, autocomplete: 'off', maxlength: key === 'name' ? 100 : 250 } });
     const button = el('button', { class: 'secondary', attrs: { type: 'submit' } }, submit);
     const feedback = el('p', { class: 'form-error', attrs: { role: 'alert' } });
-    return el(
+    const form = el(
       'form',
       { class: 'inline', attrs: { 'aria-label': label }, on: { submit: submitAction(button, feedback, () => this.actions.update({ [key]: input.value })) } },
       field(label, input),
       button,
       feedback,
     );
+    return { form, value: new ShownValue(input) };
   }
 
-  #announcement(on: boolean): HTMLElement {
-    const box = el('input', { attrs: { type: 'checkbox', checked: on } });
+  #announcement(): { element: HTMLElement; box: HTMLInputElement } {
+    const box = el('input', { attrs: { type: 'checkbox' } });
     const feedback = el('p', { class: 'form-error', attrs: { role: 'alert' } });
     box.addEventListener('change', () => {
       feedback.textContent = '';
@@ -56,14 +86,14 @@ export class RoomSettingsView {
         })
         .finally(() => (box.disabled = false));
     });
-    return el('div', {}, field('Announcement room (only moderators post)', box), feedback);
+    return { element: el('div', {}, field('Announcement room (only moderators post)', box), feedback), box };
   }
 
-  #slowMode(seconds: number): HTMLFormElement {
-    const input = el('input', { attrs: { name: 'slowModeSeconds', type: 'number', min: 0, max: 3600, step: 1, value: seconds, inputmode: 'numeric' } });
+  #slowMode(): { form: HTMLFormElement; value: ShownValue } {
+    const input = el('input', { attrs: { name: 'slowModeSeconds', type: 'number', min: 0, max: 3600, step: 1, inputmode: 'numeric' } });
     const button = el('button', { class: 'secondary', attrs: { type: 'submit' } }, 'Set slow mode');
     const feedback = el('p', { class: 'form-error', attrs: { role: 'alert' } });
-    return el(
+    const form = el(
       'form',
       {
         class: 'inline',
@@ -74,6 +104,7 @@ export class RoomSettingsView {
       button,
       feedback,
     );
+    return { form, value: new ShownValue(input) };
   }
 
   #deleteRoom(): HTMLElement {
@@ -95,5 +126,20 @@ export class RoomSettingsView {
     });
     replaceChildren(confirm, el('p', {}, 'Everyone loses this room and all its messages. This cannot be undone.'), yes, no);
     return el('div', { class: 'danger-zone' }, ask, confirm, feedback);
+  }
+}
+
+/**
+ * An input showing a value the server holds. A new value replaces what the field shows only while
+ * the user has not edited it since the last one was shown; an edit in progress is kept.
+ */
+class ShownValue {
+  #shown = '';
+
+  constructor(private readonly input: HTMLInputElement) {}
+
+  show(value: string): void {
+    if (this.input.value === this.#shown) this.input.value = value;
+    this.#shown = value;
   }
 }
