@@ -27,7 +27,7 @@ export interface BenchOptions {
   /** Load-generator threads for the receiving clients (0: the main thread only). */
   loadWorkers: number;
   fanout: { subscribers: number; publishers: number; startRate: number; growth: number; maxSteps: number; refineSteps: number; stepSeconds: number; p99LimitMs: number; loadWorkers: number };
-  manyRooms: { rooms: number; members: number; messagesPerSecond: number; seconds: number; loadWorkers: number };
+  manyRooms: { rooms: number; members: number; messagesPerSecond: number; seconds: number; loadWorkers: number; rounds: number };
   idle: { connections: number; concurrency: number; idleSeconds: number; measureSeconds: number; loadWorkers: number; localAddresses: string[]; liveMembers: number; liveRate: number };
   /** Benchmark an already-running Chorus (its base URL) instead of starting servers. */
   targetUrl: string | undefined;
@@ -56,6 +56,8 @@ export const USAGE = `pnpm bench [-- options]
   --rooms N               many-rooms: rooms (default 2000)
   --members N             many-rooms: members per room (default 5)
   --room-rate N           many-rooms: messages/s over all rooms (default 1000)
+  --rounds N              many-rooms: interleaved rounds per target (order reversed each round), each
+                          figure the median of the rounds (default 3; 1 with --quick)
   --idle-connections N    idle + connect storm connections (default 10000)
   --storm-concurrency N   connection attempts in flight (default 200)
   --source-addresses N    idle/storm: spread connections over 127.0.0.1 … 127.0.0.N, ~28k ephemeral
@@ -102,6 +104,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, defaultOut:
       rooms: { type: 'string' },
       members: { type: 'string' },
       'room-rate': { type: 'string' },
+      rounds: { type: 'string' },
       'idle-connections': { type: 'string' },
       'storm-concurrency': { type: 'string' },
       'source-addresses': { type: 'string' },
@@ -141,6 +144,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, defaultOut:
   };
   const loadWorkers = values['load-workers'] === undefined ? defaultLoadWorkers() : Number(values['load-workers']);
   if (!Number.isInteger(loadWorkers) || loadWorkers < 0 || loadWorkers > 64) throw new Error(`--load-workers must be an integer 0..64, got ${String(values['load-workers'])}`);
+  const rounds = num('rounds', 3, 1);
+  if (!Number.isInteger(rounds) || rounds > 9) throw new Error(`--rounds must be an integer 1..9, got ${String(values.rounds)}`);
   const idleConnections = num('idle-connections', 10_000, 1000);
   const sourceAddresses = values['source-addresses'] === undefined ? Math.min(254, Math.ceil(idleConnections / 25_000)) : num('source-addresses', 1, 1);
   const targetUrl = values['target-url'] === undefined ? undefined : parseTargetUrl(values['target-url']);
@@ -165,7 +170,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, defaultOut:
       p99LimitMs: num('p99-limit', 100, 100),
       loadWorkers,
     },
-    manyRooms: { rooms: num('rooms', 2000, 100), members: num('members', 5, 5), messagesPerSecond: num('room-rate', 1000, 200), seconds: quick ? 2 : 6, loadWorkers },
+    manyRooms: { rooms: num('rooms', 2000, 100), members: num('members', 5, 5), messagesPerSecond: num('room-rate', 1000, 200), seconds: quick ? 2 : 6, loadWorkers, rounds },
     idle: {
       connections: idleConnections,
       concurrency: num('storm-concurrency', 200, 100),

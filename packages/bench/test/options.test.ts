@@ -30,4 +30,13 @@ describe('bench options: load workers, source addresses, target URL', () => {
     expect(() => parse('--target-url', 'http://127.0.0.1:3000', '--scenarios', 'persistence')).toThrow(/unknown scenario "persistence"/);
     expect(() => parse('--target-url', 'http://127.0.0.1:3000', '--targets', 'socket.io')).toThrow(/--targets must be chorus/);
   });
+
+  it('--rounds: many-rooms rounds, 3 by default, 1 in a quick run, a small whole number', () => {
+    expect(parse().manyRooms.rounds).toBe(3);
+    expect(parse('--quick').manyRooms.rounds).toBe(1);
+    expect(parse('--rounds', '5').manyRooms.rounds).toBe(5);
+    expect(() => parse('--rounds', '2.5')).toThrow(/--rounds must be an integer 1..9/);
+    expect(() => parse('--rounds', '0')).toThrow(/--rounds must be a positive number/);
+    expect(() => parse('--rounds', '10')).toThrow(/--rounds must be an integer 1..9/);
+  });
 });

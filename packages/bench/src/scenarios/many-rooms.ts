@@ -14,11 +14,13 @@ export interface ManyRoomsOptions {
   messageBytes: number;
   /** Threads the members are spread over (0: this thread). */
   loadWorkers: number;
+  /** Interleaved rounds per target (main.ts); each run here is one. */
+  rounds: number;
 }
 
 /** R rooms × M members; every member subscribes to its room and sends now and then. */
-export async function runManyRooms(target: Target, options: ManyRoomsOptions, progress: Progress): Promise<ResultRow> {
-  const label = `many-rooms ${target.name}`;
+export async function runManyRooms(target: Target, options: ManyRoomsOptions, progress: Progress, roundLabel = ''): Promise<ResultRow> {
+  const label = `many-rooms ${target.name}${roundLabel}`;
   const rooms = await target.setupRooms(options.rooms, options.members, (d, t) => progress.update(`${label}: setup ${d}/${t}`));
   const meter = new DeliveryMeter();
   const pool = await LoadPool.start(options.loadWorkers, meter);
