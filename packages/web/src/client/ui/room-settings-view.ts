@@ -14,11 +14,11 @@ export interface RoomSettingsActions {
 export class RoomSettingsView {
   readonly element = el('div', { class: 'room-settings stack' });
 
-  constructor(private readonly actions: RoomSettingsActions) {}
-
   /** The room and role the forms were built for: a redraw with either changed builds them anew. */
   #builtFor: string | null = null;
   #fields: { name?: ShownValue; topic?: ShownValue; slowMode?: ShownValue; announcement?: HTMLInputElement } = {};
+
+  constructor(private readonly actions: RoomSettingsActions) {}
 
   /**
    * Shows `standing`. The forms are built once per room and role and then updated in place: this
@@ -60,16 +60,17 @@ export class RoomSettingsView {
 
   #textForm(label: string, key: 'name' | 'topic', submit: string): { form: HTMLFormElement; value: ShownValue } {
     const input = el('input', { attrs: { name: key, autocomplete: 'off', maxlength: key === 'name' ? 100 : 250 } });
+    const value = new ShownValue(input);
     const button = el('button', { class: 'secondary', attrs: { type: 'submit' } }, submit);
     const feedback = el('p', { class: 'form-error', attrs: { role: 'alert' } });
     const form = el(
       'form',
-      { class: 'inline', attrs: { 'aria-label': label }, on: { submit: submitAction(button, feedback, () => this.actions.update({ [key]: input.value })) } },
+      { class: 'inline', attrs: { 'aria-label': label }, on: { submit: submitAction(button, feedback, () => this.actions.update({ [key]: value.sent() })) } },
       field(label, input),
       button,
       feedback,
     );
-    return { form, value: new ShownValue(input) };
+    return { form, value };
   }
 
   #announcement(): { element: HTMLElement; box: HTMLInputElement } {
@@ -91,6 +92,7 @@ export class RoomSettingsView {
 
   #slowMode(): { form: HTMLFormElement; value: ShownValue } {
     const input = el('input', { attrs: { name: 'slowModeSeconds', type: 'number', min: 0, max: 3600, step: 1, inputmode: 'numeric' } });
+    const value = new ShownValue(input);
     const button = el('button', { class: 'secondary', attrs: { type: 'submit' } }, 'Set slow mode');
     const feedback = el('p', { class: 'form-error', attrs: { role: 'alert' } });
     const form = el(
@@ -98,13 +100,13 @@ export class RoomSettingsView {
       {
         class: 'inline',
         attrs: { 'aria-label': 'Slow mode' },
-        on: { submit: submitAction(button, feedback, () => this.actions.update({ slowModeSeconds: Number(input.value || 0) })) },
+        on: { submit: submitAction(button, feedback, () => this.actions.update({ slowModeSeconds: Number(value.sent() || 0) })) },
       },
       field('Slow mode (seconds between messages, 0 = off)', input),
       button,
       feedback,
     );
-    return { form, value: new ShownValue(input) };
+    return { form, value };
   }
 
   #deleteRoom(): HTMLElement {
@@ -141,5 +143,14 @@ class ShownValue {
   show(value: string): void {
     if (this.input.value === this.#shown) this.input.value = value;
     this.#shown = value;
+  }
+
+  /**
+   * The field's text, submitted: no longer an edit to keep, so the answer's value (trimmed or
+   * normalised by the server) replaces it.
+   */
+  sent(): string {
+    this.#shown = this.input.value;
+    return this.#shown;
   }
 }
