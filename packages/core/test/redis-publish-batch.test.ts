@@ -24,6 +24,8 @@ describe.runIf(brokerBackends().includes('redis'))('PublishBatch (Redis)', () =>
 
   beforeAll(async () => {
     subscriber = new Redis(url);
+    // A SUBSCRIBE sent before ioredis's ready check breaks the connection (see redis-subscriber.ts).
+    await new Promise<void>((resolve) => subscriber.once('ready', () => resolve()));
     subscriber.on('message', (channel: string, payload: string) => received.get(channel)?.handler(payload));
   });
   afterAll(() => subscriber.disconnect());

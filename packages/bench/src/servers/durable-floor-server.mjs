@@ -106,6 +106,8 @@ wss.on('connection', (socket, req) => {
   });
   socket.on('close', () => r.sockets.delete(socket));
 });
+// Clients come only once Redis is ready: ioredis breaks a connection that SUBSCRIBEs before its ready check.
+await Promise.all([pub, sub].map((connection) => new Promise((resolve) => connection.once('ready', resolve))));
 http.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
   process.stdout.write(`READY ${http.address().port}\n`);
 });

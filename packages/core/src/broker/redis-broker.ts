@@ -4,6 +4,7 @@ import { unavailable } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { definePublishMany, PublishBatch } from './redis-publish-batch.js';
+import { subscribeWhenReady } from './redis-subscriber.js';
 
 export interface RedisBrokerOptions {
   url: string;
@@ -238,7 +239,7 @@ export class RedisBroker implements Broker {
     const wanted = entry.subscriptions.size > 0;
     if (wanted === entry.upstream || this.#closed) return;
     const epoch = this.#subEpoch;
-    if (wanted) await this.#sub.subscribe(topic);
+    if (wanted) await subscribeWhenReady(this.#sub, topic);
     else await this.#sub.unsubscribe(topic);
     // A reply from a connection that has since closed says nothing about the current one.
     if (epoch === this.#subEpoch) entry.upstream = wanted;
