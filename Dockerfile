@@ -53,4 +53,5 @@ EXPOSE 8080
 # Node runs as PID 1 in exec form, so SIGTERM reaches it directly; every service handles
 # SIGTERM/SIGINT itself (drain, close, exit).
 STOPSIGNAL SIGTERM
-CMD ["node", "packages/standalone/dist/main.js"]
+# The standalone process holds the chat connections: the chart's chatServer.nodeArgs, for the same reason.
+CMD ["node", "--min-semi-space-size=16", "packages/standalone/dist/main.js"]

@@ -170,7 +170,7 @@ spec:
         - name: {{ .component }}
           image: {{ include "chorus.image" $root }}
           imagePullPolicy: {{ $root.Values.image.pullPolicy }}
-          command: ["node", {{ .entry | quote }}]
+          command: ["node", {{- range ($v.nodeArgs | default list) }} {{ . | quote }},{{- end }} {{ .entry | quote }}]
           ports:
             - name: http
               containerPort: {{ $root.Values.containerPort }}

@@ -65,6 +65,15 @@ describe('charts/chorus', () => {
     await expect(helmTemplate({ setString: { 'config.LOG_LEVEL': 'loud' } })).rejects.toThrow(/LOG_LEVEL/);
     await expect(helmTemplate({ set: { 'chatServer.autoscaling.maxReplica': '3' } })).rejects.toThrow(/maxReplica/);
     await expect(helmTemplate({ set: { 'config.SEND_BUFFER_BYTES': '1048576' } })).rejects.toThrow(/SEND_BUFFER_BYTES': got number, want string/);
+    await expect(helmTemplate({ setString: { 'chatServer.nodeArgs[0]': 'index.js' } })).rejects.toThrow(/nodeArgs/);
+  });
+
+  it('puts a component\'s nodeArgs between node and its entry point', async () => {
+    const objects = await helmTemplate({ setString: { 'api.nodeArgs[0]': '--max-old-space-size=512', 'api.nodeArgs[1]': '--stack-trace-limit=20' } });
+    const command = (name: string) => podTemplate(find(objects, 'Deployment', name))!.spec.containers[0]!.command;
+    expect(command('chorus-api')).toEqual(['node', '--max-old-space-size=512', '--stack-trace-limit=20', 'packages/api/dist/main.js']);
+    expect(command('chorus-chat-server')).toEqual(['node', '--min-semi-space-size=16', 'packages/chat-server/dist/main.js']);
+    expect(command('chorus-push-worker')).toEqual(['node', 'packages/push-worker/dist/main.js']);
   });
 
   it('derives the chat-server grace period from DRAIN_WINDOW_MS', async () => {

@@ -38,7 +38,13 @@ describe('Dockerfile', () => {
     const runtime = all.slice(all.findIndex((i) => i.args.endsWith('AS runtime')));
     expect(runtime.filter((i) => i.keyword === 'RUN')).toEqual([]); // nothing built or installed in the final stage
     expect(runtime.find((i) => i.keyword === 'USER')?.args).toBe('node');
-    expect(runtime.find((i) => i.keyword === 'CMD')?.args).toBe('["node", "packages/standalone/dist/main.js"]');
+    expect(runtime.find((i) => i.keyword === 'CMD')?.args).toBe('["node", "--min-semi-space-size=16", "packages/standalone/dist/main.js"]');
+  });
+
+  it('starts the standalone process with the node flags `pnpm start` uses', async () => {
+    const start = (JSON.parse(await readFile(`${REPO_ROOT}package.json`, 'utf8')) as { scripts: { start: string } }).scripts.start;
+    const cmd = JSON.parse(instructions(dockerfile).find((i) => i.keyword === 'CMD')!.args) as string[];
+    expect(start).toContain(`&& ${cmd.join(' ')}`);
   });
 
   it('.dockerignore keeps dependencies, build outputs, git and local data out of the context', async () => {

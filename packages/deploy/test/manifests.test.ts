@@ -51,7 +51,7 @@ describe('workloads', () => {
     }
     expect(container(find(r.base, 'Job', 'chorus-migrate')).command).toEqual(['node', 'packages/core/dist/cli/migrate.js']);
     expect(SERVICES.map((s) => container(find(r.base, 'Deployment', `chorus-${s}`)).command)).toEqual([
-      ['node', 'packages/chat-server/dist/main.js'],
+      ['node', '--min-semi-space-size=16', 'packages/chat-server/dist/main.js'],
       ['node', 'packages/api/dist/main.js'],
       ['node', 'packages/push-worker/dist/main.js'],
     ]);

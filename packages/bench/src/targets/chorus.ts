@@ -14,6 +14,12 @@ import { inPool, type ConnectRequest, type Target, type TargetOptions } from './
 
 /** The Chorus server under test runs from its BUILT output (`pnpm build` first). */
 export const CHORUS_MAIN = fileURLToPath(new URL('../../../standalone/dist/main.js', import.meta.url));
+/**
+ * The node flags Chorus is started with in production (the root `pnpm start`, the Dockerfile's CMD,
+ * the chart's chatServer.nodeArgs): the server under test runs as deployed. test/chorus-flags.test.ts
+ * keeps them equal to `pnpm start`'s.
+ */
+export const CHORUS_NODE_FLAGS: readonly string[] = ['--min-semi-space-size=16'];
 /** Random per run: a secret written in the repository is refused by Chorus (anyone could sign with it). */
 export const BENCH_JWT_SECRET = randomBytes(32).toString('base64url');
 const PASSWORD = 'benchmark-password';
@@ -92,7 +98,7 @@ export class ChorusTarget implements Target {
             ...options.env,
             ...(options.redisUrl && (options.replicas > 1 || options.databaseUrl) ? { REDIS_URL: options.redisUrl } : {}),
           };
-          const prof = [...(options.nodeArgs ?? []), ...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [])];
+          const prof = [...CHORUS_NODE_FLAGS, ...(options.nodeArgs ?? []), ...(options.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`] : [])];
           servers.push(await spawnServer({ args: [...prof, CHORUS_MAIN], env, inspect: options.inspect === true, ready: { kind: 'http', port, path: '/readyz' }, timeoutMs: 120_000 }));
         }
       } catch (err) {
