@@ -41,10 +41,11 @@ describe('Dockerfile', () => {
     expect(runtime.find((i) => i.keyword === 'CMD')?.args).toBe('["node", "--min-semi-space-size=16", "packages/standalone/dist/main.js"]');
   });
 
-  it('starts the standalone process with the node flags `pnpm start` uses', async () => {
-    const start = (JSON.parse(await readFile(`${REPO_ROOT}package.json`, 'utf8')) as { scripts: { start: string } }).scripts.start;
+  it('starts the standalone process with the node flags `pnpm start` uses, as the chat-server package starts alone', async () => {
+    const startOf = async (dir: string) => (JSON.parse(await readFile(`${REPO_ROOT}${dir}package.json`, 'utf8')) as { scripts: { start: string } }).scripts.start;
     const cmd = JSON.parse(instructions(dockerfile).find((i) => i.keyword === 'CMD')!.args) as string[];
-    expect(start).toContain(`&& ${cmd.join(' ')}`);
+    expect(await startOf('')).toContain(`&& ${cmd.join(' ')}`);
+    expect(await startOf('packages/chat-server/')).toBe(cmd.join(' ').replace('packages/standalone/', ''));
   });
 
   it('.dockerignore keeps dependencies, build outputs, git and local data out of the context', async () => {
