@@ -65,7 +65,9 @@ describe('charts/chorus', () => {
     await expect(helmTemplate({ setString: { 'config.LOG_LEVEL': 'loud' } })).rejects.toThrow(/LOG_LEVEL/);
     await expect(helmTemplate({ set: { 'chatServer.autoscaling.maxReplica': '3' } })).rejects.toThrow(/maxReplica/);
     await expect(helmTemplate({ set: { 'config.SEND_BUFFER_BYTES': '1048576' } })).rejects.toThrow(/SEND_BUFFER_BYTES': got number, want string/);
-    await expect(helmTemplate({ setString: { 'chatServer.nodeArgs[0]': 'index.js' } })).rejects.toThrow(/nodeArgs/);
+    for (const component of ['chatServer', 'api', 'pushWorker']) {
+      await expect(helmTemplate({ setString: { [`${component}.nodeArgs[0]`]: 'index.js' } })).rejects.toThrow(/nodeArgs/);
+    }
   });
 
   it('puts a component\'s nodeArgs between node and its entry point', async () => {
