@@ -115,6 +115,19 @@ describe('security defaults (core)', () => {
     });
   });
 
+  describe('error logs', () => {
+    it('keep the message and code but not the pg connection that pg-pool hangs on idle errors', () => {
+      const lines: string[] = [];
+      const logger = createLogger({ level: 'info', name: 'err-test', destination: { write: (line: string) => void lines.push(line) } });
+      const client = { parsedStatements: { chorus_append: 'WITH input AS (SELECT 1)' }, processID: 4242 };
+      logger.warn({ err: Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01', client }) }, 'idle connection failed');
+      const line = JSON.parse(lines.join('')) as { err: Record<string, unknown> };
+      expect(line.err).toMatchObject({ message: 'terminating connection due to administrator command', code: '57P01', type: 'Error' });
+      expect(line.err).not.toHaveProperty('client');
+      expect(lines.join('')).not.toContain('parsedStatements');
+    });
+  });
+
   describe('database errors', () => {
     it('never carry the driver message (SQL, internals) to the client; it stays in the cause', () => {
       const pgError = Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), { code: '22021' });

@@ -1,7 +1,18 @@
-import { pino, type DestinationStream, type Logger } from 'pino';
+import { pino, stdSerializers, type DestinationStream, type Logger } from 'pino';
 import { redactStrings, redactText, redactUrl } from './redact.js';
 
 export type { Logger };
+
+/**
+ * pino's error serializer, less what drivers hang on errors: pg-pool sets `err.client` (the whole
+ * connection: its parser state and every prepared statement's SQL, ~10 KB) on the errors of idle
+ * connections, which Postgres restarts raise once per pooled connection.
+ */
+function serializeError(err: Error): ReturnType<typeof stdSerializers.err> {
+  const serialized = stdSerializers.err(err);
+  if (serialized && typeof serialized === 'object' && 'client' in serialized) delete (serialized as { client?: unknown }).client;
+  return serialized;
+}
 
 /**
  * pino JSON logs; pretty-printed when stdout is a terminal. Secrets are redacted by path.
@@ -36,7 +47,7 @@ export function createLogger(options: { level: string; name: string; pretty?: bo
       censor: '[redacted]',
     },
     // URLs carry tokens in query strings (?access_token=…); messages may quote them.
-    serializers: { url: (url: unknown) => (typeof url === 'string' ? redactUrl(url) : url) },
+    serializers: { url: (url: unknown) => (typeof url === 'string' ? redactUrl(url) : url), err: serializeError },
     formatters: { log: (object: Record<string, unknown>) => redactStrings(object, 3) as Record<string, unknown> },
     hooks: {
       logMethod(this: Logger, args: unknown[], method: (...args: unknown[]) => void) {
