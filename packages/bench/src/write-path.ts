@@ -5,11 +5,16 @@
  * statement costs Postgres from what the rest of Chorus (WebSocket, STOMP, receipts, publish)
  * costs, which the persistence scenario measures together.
  *
- *   DATABASE_URL=postgres://… pnpm --filter @chorus/bench write-path -- [connections] [batch] [seconds]
+ *   DATABASE_URL=postgres://… pnpm --filter @chorus/bench write-path -- [connections] [batch] [seconds] [members]
  *
- * Prints one JSON line per statement: stored messages/s and this process's CPU per message.
+ * `members` (default 1, the persistence scenario's shape) makes every room a group of that many:
+ * the writer and members − 1 others, none with a push device, so the append's push probe
+ * (push-job-sql.ts) has every member to look at and finds nobody to notify.
+ * Prints one JSON line per statement: stored messages/s, this process's CPU per message and,
+ * where Postgres runs on this machine, Postgres's CPU per message.
  */
 import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createLogger, loadConfig, migrate, openDatabase, SqlStore, type NewMemberMessage } from '@chorus/core';
 import pg from 'pg';
 import { stampedText } from './clients/payload.js';
@@ -28,7 +33,7 @@ interface Setup {
   close(): Promise<void>;
 }
 
-async function setUp(baseUrl: string, connections: number): Promise<Setup> {
+async function setUp(baseUrl: string, connections: number, members: number): Promise<Setup> {
   const { url, drop } = await createDatabase(baseUrl);
   const config = loadConfig({ DATABASE_URL: url, JWT_SECRET: BENCH_JWT_SECRET, LOG_LEVEL: 'warn', DATABASE_POOL_SIZE: String(connections) });
   const logger = createLogger({ level: 'warn', name: 'bench-write-path', pretty: false });
@@ -37,14 +42,48 @@ async function setUp(baseUrl: string, connections: number): Promise<Setup> {
   const store = new SqlStore(db);
   const roomIds: string[] = [];
   const senderIds: string[] = [];
-  // One room per sender, the sender its only member: the persistence scenario's shape.
+  // One room per sender, the sender its only member unless `members` says more.
   for (let i = 0; i < ROOMS; i++) {
     const user = await store.createUser({ username: `writer${i}`, email: `writer${i}@bench.invalid`, passwordHash: 'x' });
     const room = await store.createRoom({ name: `write-path ${i}`, private: false, createdBy: user.id });
     senderIds.push(user.id);
     roomIds.push(room.id);
   }
+  for (let k = 1; k < members; k++) {
+    const member = await store.createUser({ username: `member${k}`, email: `member${k}@bench.invalid`, passwordHash: 'x' });
+    for (const roomId of roomIds) await store.addMember(roomId, member.id);
+  }
   return { url, store, roomIds, senderIds, close: async () => { await db.close(); await drop(); } };
+}
+
+/**
+ * CPU seconds (user + system) of every local `postgres` process, from /proc: the server's side of
+ * the statement when Postgres runs on this machine. Undefined where /proc cannot tell (macOS,
+ * another host), and the figure is then left out.
+ */
+function postgresCpuSeconds(): number | undefined {
+  let ticks = 0;
+  let found = false;
+  try {
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      } catch {
+        continue; // exited since the listing
+      }
+      const close = stat.lastIndexOf(')');
+      if (stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') continue;
+      const fields = stat.slice(close + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+      found = true;
+    }
+  } catch {
+    return undefined;
+  }
+  // USER_HZ is 100 on every Linux this runs on.
+  return found ? ticks / 100 : undefined;
 }
 
 /** Runs `write(k)` in `connections` loops (loop k owns rooms k, k + n, …); returns messages/s. */
@@ -62,26 +101,33 @@ async function measure(connections: number, batch: number, seconds: number, writ
   await sleep(1000);
   const stored0 = stored;
   const cpu0 = process.cpuUsage();
+  const pg0 = postgresCpuSeconds();
   const t0 = performance.now();
   await sleep(seconds * 1000);
   const elapsed = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  const pg1 = postgresCpuSeconds();
   const n = stored - stored0;
   running = false;
   await Promise.all(loops);
-  return { perSec: Math.round(n / elapsed), clientCpuUsPerMessage: Math.round(((cpu.user + cpu.system) / n) * 10) / 10 };
+  const perMessageUs = (us: number) => Math.round((us / n) * 10) / 10;
+  return {
+    perSec: Math.round(n / elapsed),
+    clientCpuUsPerMessage: perMessageUs(cpu.user + cpu.system),
+    ...(pg0 !== undefined && pg1 !== undefined ? { postgresCpuUsPerMessage: perMessageUs((pg1 - pg0) * 1e6) } : {}),
+  };
 }
 
 async function main(): Promise<void> {
   const baseUrl = process.env.DATABASE_URL;
   if (!baseUrl) throw new Error('DATABASE_URL must name a Postgres server (a database of it is created and dropped)');
-  const [connections = 10, batch = 26, seconds = 5] = process.argv.slice(2).filter((a) => a !== '--').map(Number);
-  if (![connections, batch, seconds].every((n) => Number.isInteger(n) && n > 0) || connections > ROOMS) {
-    throw new Error(`usage: write-path [connections 1..${ROOMS}] [batch] [seconds]`);
+  const [connections = 10, batch = 26, seconds = 5, members = 1] = process.argv.slice(2).filter((a) => a !== '--').map(Number);
+  if (![connections, batch, seconds, members].every((n) => Number.isInteger(n) && n > 0) || connections > ROOMS || members > 1000) {
+    throw new Error(`usage: write-path [connections 1..${ROOMS}] [batch] [seconds] [members 1..1000]`);
   }
   const text = stampedText(MESSAGE_BYTES);
 
-  const chorus = await setUp(baseUrl, connections);
+  const chorus = await setUp(baseUrl, connections, members);
   try {
     const result = await measure(connections, batch, seconds, async (_k, next) => {
       const inputs: NewMemberMessage[] = [];
@@ -92,12 +138,12 @@ async function main(): Promise<void> {
       const stored = await chorus.store.appendMemberMessages(inputs);
       if (stored.includes(null)) throw new Error('the append refused a member of the room');
     });
-    console.log(JSON.stringify({ statement: 'chorus append', connections, batch, ...result }));
+    console.log(JSON.stringify({ statement: 'chorus append', connections, batch, members, ...result }));
   } finally {
     await chorus.close();
   }
 
-  const ceiling = await setUp(baseUrl, 1);
+  const ceiling = await setUp(baseUrl, 1, members);
   const clients = await Promise.all(
     Array.from({ length: connections }, async () => {
       const client = new pg.Client({ connectionString: ceiling.url });
@@ -106,7 +152,10 @@ async function main(): Promise<void> {
     }),
   );
   try {
-    const seqs = ceiling.roomIds.map(() => 1);
+    // Each room's next seq follows what setUp stored in it (its creation, the members' joins).
+    const { rows: roomSeqs } = await clients[0]!.query<{ id: string; last_seq: string }>('SELECT id, last_seq FROM rooms');
+    const lastSeq = new Map(roomSeqs.map((r) => [r.id, Number(r.last_seq)]));
+    const seqs = ceiling.roomIds.map((id) => lastSeq.get(id)!);
     const result = await measure(connections, batch, seconds, async (k, next) => {
       const ids: string[] = [];
       const rooms: string[] = [];
@@ -121,7 +170,7 @@ async function main(): Promise<void> {
       }
       await clients[k]!.query(STORE_SQL, [ids, rooms, seq, texts, ceiling.senderIds[0], 'ceiling']);
     });
-    console.log(JSON.stringify({ statement: 'pg-ceiling insert', connections, batch, ...result }));
+    console.log(JSON.stringify({ statement: 'pg-ceiling insert', connections, batch, members, ...result }));
   } finally {
     await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
     await ceiling.close();

@@ -101,6 +101,27 @@ describe.each(storeBackends())('push store and queue contract (%s)', (backend) =
       ]);
     });
 
+    it('decides per message within a batch: several senders in one room, rooms with none, one and two holders', async () => {
+      const [a, b, c] = [await newUser(), await newUser(), await newUser()];
+      const [none, one, two] = [await newRoom(a, b, c), await newRoom(a, b, c), await newRoom(a, b, c)];
+      const d = await newUser();
+      await store.addMember(two.id, d.id);
+      await withDevice(a);
+      await withDevice(d);
+      await store.removeMember(none.id, a.id);
+      await store.removeMember(one.id, d.id);
+      const inputs = [none, one, two].flatMap((room) => [a, b, c, b].map((sender) => ({ roomId: room.id, senderId: sender.id, text: `${sender.username} in ${room.name}` })));
+      const stored = await store.appendMemberMessages(inputs);
+      const seqOf = (room: Room, sender: User) => stored.filter((m) => m?.roomId === room.id && m.sender.id === sender.id).map((m) => m!.seq);
+      // none: a left, so nobody with a device is a member and a's input is refused.
+      expect(seqOf(none, a)).toEqual([]);
+      expect(await jobsOf(none)).toEqual([]);
+      // one: a is the only holder, so every message but a's own notifies.
+      expect((await jobsOf(one)).map((j) => j.seq)).toEqual([...seqOf(one, b), ...seqOf(one, c)].sort((x, y) => x - y));
+      // two: a and d hold devices, so every message notifies someone.
+      expect((await jobsOf(two)).map((j) => j.seq)).toEqual(stored.filter((m) => m?.roomId === two.id).map((m) => m!.seq));
+    });
+
     it(`writes every job in a room of more than ${PUSH_JOB_PROBE_MAX_MEMBERS} members without looking for devices`, async () => {
       const owner = await newUser();
       const room = await newRoom(owner);

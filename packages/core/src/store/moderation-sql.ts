@@ -21,14 +21,14 @@ export const PROMOTE_HEIR_SQL = `
  * The send gate: the part of the group-commit append (APPEND_MEMBER_MESSAGES_SQL) that refuses
  * what moderation forbids, in the same statement as the membership check, so a send costs no
  * extra round trip whether or not moderation is in use. Aliases: `i` the input row, `ms` the
- * sender's membership, `gr` the room, `n` how many inputs of the batch share i's room and sender.
+ * sender's membership, `gr` the room; `i.n` is how many inputs of the batch share i's room and sender.
  * ModerationService's sendRefusal (room-rules.ts) says why a refused send was refused: keep the two in step.
  * - announcement rooms: members do not post;
  * - slow mode: a member posts when their last message is at least slow_mode_seconds old, and
  *   one message per batch (several at once are refused together);
  * - timeouts: nobody with a timeout in force posts.
  */
-export const SEND_GATE_SQL = `(ms.role <> 'member' OR (NOT gr.announcement AND (gr.slow_mode_seconds = 0 OR (n.n = 1
+export const SEND_GATE_SQL = `(ms.role <> 'member' OR (NOT gr.announcement AND (gr.slow_mode_seconds = 0 OR (i.n = 1
         AND (ms.last_sent_at IS NULL OR ms.last_sent_at <= now() - make_interval(secs => gr.slow_mode_seconds))))))
       AND NOT EXISTS (SELECT 1 FROM room_timeouts rt WHERE rt.room_id = i.room_id AND rt.user_id = i.sender_id AND rt.until > now())`;
 

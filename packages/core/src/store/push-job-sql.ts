@@ -29,3 +29,22 @@ export const pushHoldersSql = (rooms: string): string => `
 /** True for a message of `sender` in a room of pushHoldersSql aliased `h`: it may notify someone. */
 export const mayNotifySql = (h: string, sender: string): string =>
   `(${h}.big OR cardinality(array_remove(${h}.holders, ${sender})) > 0)`;
+
+/**
+ * The batch form of pushHoldersSql, for a statement that stores many rooms' messages: ONE jsonb
+ * object, room id → 'any' (a big room, or two holders: anyone's message may notify someone) or
+ * the one holder's id (anyone's message but the holder's). Rooms where nobody can be notified
+ * are absent. One object rather than a row per room because the planner cannot size a batch's
+ * CTEs: joined, the holders probe ran once per message instead of once per room.
+ */
+export const pushTargetsSql = (rooms: string): string => `
+      SELECT jsonb_object_agg(h.room_id, CASE WHEN h.big OR cardinality(h.holders) > 1 THEN 'any' ELSE h.holders[1]::text END)
+        FILTER (WHERE h.big OR cardinality(h.holders) > 0) AS of
+      FROM (${pushHoldersSql(rooms)}) h`;
+
+/**
+ * True for a message of `sender` in `room` that may notify someone, given pushTargetsSql's
+ * object `of`: the room is present and its value is not the sender ('any' is never a user id).
+ */
+export const mayNotifyInBatchSql = (of: string, room: string, sender: string): string =>
+  `(${of} ->> ${room}::text) <> ${sender}::text`;

@@ -29,7 +29,7 @@ import { ATTACHMENT_COLUMNS, ATTACHMENT_JSON, ATTACHMENTS_OF, toStoredAttachment
 import { changeReaction, findMembersByUsername, getUserSettings, listOwnReactions, MENTIONS_UNREAD_OF, MENTION_PUSH_RECIPIENTS_SQL, updateUserSettings } from './reaction-rows.js';
 import type { AccountDeletion, DirectState, HistoryQuery, MembershipChange, NewAttachment, NewLifecycleEvent, NewMemberMessage, NewMessage, NewRoom, NewUser, PushRecipient, ReactionChange, ReactionResult, SearchQuery, Store, StoredAttachment } from './store.js';
 import { appendEdit } from './edit-sql.js';
-import { mayNotifySql, pushHoldersSql } from './push-job-sql.js';
+import { mayNotifyInBatchSql, mayNotifySql, pushHoldersSql, pushTargetsSql } from './push-job-sql.js';
 import { ModerationSql, PROMOTE_HEIR_SQL, SEND_GATE_SQL, SLOW_MODE_FLAG_SQL } from './moderation-sql.js';
 import { DIRECT_PEER_OF, DirectRows, NOT_BLOCKED_IN_DIRECT_ROOM } from './direct-rows.js';
 import { isoTimestamp, type Timestamp } from './timestamps.js';
@@ -120,7 +120,8 @@ const APPEND_MESSAGE_SQL = appendSql('', '$5::text', { pushJob: true });
  */
 const APPEND_MEMBER_MESSAGES_SQL = `
     WITH input AS (
-      SELECT t.id, t.room_id, t.sender_id, t.text, t.atts, t.reply_to, t.mentions, t.ord
+      SELECT t.id, t.room_id, t.sender_id, t.text, t.atts, t.reply_to, t.mentions, t.ord,
+        count(*) OVER (PARTITION BY t.room_id, t.sender_id) AS n
       FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::uuid[], $7::text[]) WITH ORDINALITY AS t(id, room_id, sender_id, text, atts, reply_to, mentions, ord)
     ), input_att AS (
       SELECT i.id AS message_id, i.ord, x.att_id::uuid AS att_id, x.position::smallint AS position
@@ -132,15 +133,12 @@ const APPEND_MEMBER_MESSAGES_SQL = `
       ORDER BY id FOR UPDATE
     ), first_claim AS (
       SELECT att_id, min(ord) AS ord FROM input_att GROUP BY att_id
-    ), input_n AS (
-      SELECT room_id, sender_id, count(*) AS n FROM input GROUP BY room_id, sender_id
     ), accepted AS MATERIALIZED (
       SELECT i.id, i.room_id, i.sender_id, i.text, i.reply_to, i.mentions, i.ord, u.username, ${SLOW_MODE_FLAG_SQL} AS slow
       FROM input i
       JOIN users u ON u.id = i.sender_id
       JOIN memberships ms ON ms.room_id = i.room_id AND ms.user_id = i.sender_id
       JOIN rooms gr ON gr.id = i.room_id
-      JOIN input_n n ON n.room_id = i.room_id AND n.sender_id = i.sender_id
       WHERE ${SEND_GATE_SQL} AND ${NOT_BLOCKED_IN_DIRECT_ROOM('i.room_id', 'i.sender_id')} AND NOT EXISTS (
         SELECT 1 FROM input_att ia
         JOIN first_claim fc ON fc.att_id = ia.att_id
@@ -152,25 +150,32 @@ const APPEND_MEMBER_MESSAGES_SQL = `
     ), locked AS MATERIALIZED (
       SELECT r.id FROM rooms r WHERE r.id IN (SELECT room_id FROM counts) ORDER BY r.id FOR NO KEY UPDATE
     ), bumped AS (
+      -- ARRAY(...) runs once, before the first update, and reads all of locked: every room is
+      -- locked, in id order, before any moves.
       UPDATE rooms SET last_seq = rooms.last_seq + c.n
-      FROM counts c JOIN locked l ON l.id = c.room_id
-      WHERE rooms.id = c.room_id
+      FROM counts c
+      WHERE rooms.id = c.room_id AND rooms.id = ANY (ARRAY(SELECT id FROM locked))
       RETURNING rooms.id, rooms.last_seq - c.n AS first_seq
+    ), first_seqs AS MATERIALIZED (
+      -- One lookup object instead of a join: the planner cannot size these CTEs and would
+      -- nest-loop accepted × bumped (rows × rooms).
+      SELECT jsonb_object_agg(id, first_seq) AS of FROM bumped
     ), m AS (
       INSERT INTO messages (id, room_id, seq, type, sender_id, sender_username, text, reply_to, mentions)
-      SELECT a.id, a.room_id, b.first_seq + row_number() OVER (PARTITION BY a.room_id ORDER BY a.ord), 'text', a.sender_id, a.username, a.text, a.reply_to,
+      SELECT a.id, a.room_id, (f.of ->> a.room_id::text)::bigint + row_number() OVER (PARTITION BY a.room_id ORDER BY a.ord), 'text', a.sender_id, a.username, a.text, a.reply_to,
         CASE WHEN a.mentions = '' THEN NULL ELSE string_to_array(a.mentions, ',')::uuid[] END
-      FROM accepted a JOIN bumped b ON b.id = a.room_id
+      FROM accepted a CROSS JOIN first_seqs f
+      WHERE f.of ? a.room_id::text
       RETURNING ${MESSAGE_COLUMNS}
     ), mentioned AS (
       INSERT INTO message_mentions (user_id, room_id, seq, message_id)
       SELECT x.user_id, m.room_id, m.seq, m.id FROM m CROSS JOIN LATERAL unnest(m.mentions) AS x(user_id)
       WHERE m.mentions IS NOT NULL
-    ), holders AS (${pushHoldersSql('counts')}
+    ), push_targets AS MATERIALIZED (${pushTargetsSql('counts')}
     ), job AS (
       INSERT INTO push_outbox (room_id, message_id, seq, sender_id, message_created_at)
-      SELECT m.room_id, m.id, m.seq, m.sender_id, m.created_at FROM m JOIN holders h ON h.room_id = m.room_id
-      WHERE ${mayNotifySql('h', 'm.sender_id')}
+      SELECT m.room_id, m.id, m.seq, m.sender_id, m.created_at FROM m CROSS JOIN push_targets p
+      WHERE ${mayNotifyInBatchSql('p.of', 'm.room_id', 'm.sender_id')}
     ), attached AS (
       UPDATE attachments SET message_id = ia.message_id, position = ia.position
       FROM input_att ia JOIN m ON m.id = ia.message_id
