@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
@@ -43,4 +43,58 @@ export function machineCpu(): { busySeconds: number; totalSeconds: number } {
 
 export function loadAverage(): string {
   return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+}
+
+/**
+ * CPU seconds (user + system) of every `postgres` process on this machine, from /proc: the
+ * database's side of a write load when Postgres runs here (the bench's own machine, or
+ * bench-anywhere's bundled server). Undefined where /proc shows none (another host, macOS).
+ */
+export function postgresCpuSeconds(): number | undefined {
+  let ticks = 0;
+  let found = false;
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc');
+  } catch {
+    return undefined;
+  }
+  for (const pid of pids) {
+    if (!/^\d+$/.test(pid)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // exited since the listing
+    }
+    const close = stat.lastIndexOf(')');
+    if (stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') continue;
+    const fields = stat.slice(close + 2).split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]);
+    found = true;
+  }
+  return found ? ticks / CLOCK_TICKS : undefined;
+}
+
+/** Whether a postgres:// URL names a server on this machine (loopback or a Unix socket). */
+export function isLocalDatabase(databaseUrl: string): boolean {
+  try {
+    const host = new URL(databaseUrl).hostname;
+    return host === '' || host === 'localhost' || host === '[::1]' || host.startsWith('127.') || host.startsWith('%2F');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Measures Postgres's CPU over a window: call the result at its end. Undefined where unknown,
+ * and always for a database on another host (a local Postgres would be the wrong one).
+ */
+export function postgresCpuWindow(databaseUrl?: string): () => number | undefined {
+  if (databaseUrl !== undefined && !isLocalDatabase(databaseUrl)) return () => undefined;
+  const start = postgresCpuSeconds();
+  return () => {
+    const end = postgresCpuSeconds();
+    return start === undefined || end === undefined ? undefined : end - start;
+  };
 }

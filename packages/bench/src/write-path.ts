@@ -14,11 +14,11 @@
  * where Postgres runs on this machine, Postgres's CPU per message.
  */
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { createLogger, loadConfig, migrate, openDatabase, SqlStore, type NewMemberMessage } from '@chorus/core';
 import pg from 'pg';
 import { stampedText } from './clients/payload.js';
 import { sleep } from './meter.js';
+import { postgresCpuWindow } from './proc-stats.js';
 import { STORE_SQL } from './servers/store-sql.mjs';
 import { BENCH_JWT_SECRET, createDatabase } from './targets/chorus.js';
 
@@ -56,36 +56,6 @@ async function setUp(baseUrl: string, connections: number, members: number): Pro
   return { url, store, roomIds, senderIds, close: async () => { await db.close(); await drop(); } };
 }
 
-/**
- * CPU seconds (user + system) of every local `postgres` process, from /proc: the server's side of
- * the statement when Postgres runs on this machine. Undefined where /proc cannot tell (macOS,
- * another host), and the figure is then left out.
- */
-function postgresCpuSeconds(): number | undefined {
-  let ticks = 0;
-  let found = false;
-  try {
-    for (const pid of readdirSync('/proc')) {
-      if (!/^\d+$/.test(pid)) continue;
-      let stat: string;
-      try {
-        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      } catch {
-        continue; // exited since the listing
-      }
-      const close = stat.lastIndexOf(')');
-      if (stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') continue;
-      const fields = stat.slice(close + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-      found = true;
-    }
-  } catch {
-    return undefined;
-  }
-  // USER_HZ is 100 on every Linux this runs on.
-  return found ? ticks / 100 : undefined;
-}
-
 /** Runs `write(k)` in `connections` loops (loop k owns rooms k, k + n, …); returns messages/s. */
 async function measure(connections: number, batch: number, seconds: number, write: (k: number, next: () => number) => Promise<void>) {
   let stored = 0;
@@ -101,12 +71,12 @@ async function measure(connections: number, batch: number, seconds: number, writ
   await sleep(1000);
   const stored0 = stored;
   const cpu0 = process.cpuUsage();
-  const pg0 = postgresCpuSeconds();
+  const postgresCpu = postgresCpuWindow(process.env.DATABASE_URL);
   const t0 = performance.now();
   await sleep(seconds * 1000);
   const elapsed = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  const pg1 = postgresCpuSeconds();
+  const postgresSeconds = postgresCpu();
   const n = stored - stored0;
   running = false;
   await Promise.all(loops);
@@ -114,7 +84,7 @@ async function measure(connections: number, batch: number, seconds: number, writ
   return {
     perSec: Math.round(n / elapsed),
     clientCpuUsPerMessage: perMessageUs(cpu.user + cpu.system),
-    ...(pg0 !== undefined && pg1 !== undefined ? { postgresCpuUsPerMessage: perMessageUs((pg1 - pg0) * 1e6) } : {}),
+    ...(postgresSeconds !== undefined ? { postgresCpuUsPerMessage: perMessageUs(postgresSeconds * 1e6) } : {}),
   };
 }
 

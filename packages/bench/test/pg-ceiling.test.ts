@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { isLocalDatabase } from '../src/proc-stats.js';
 import { runPgCeiling } from '../src/scenarios/pg-ceiling.js';
 import { expectNoBenchDatabasesLeft } from './bench-databases.js';
 
@@ -10,6 +11,17 @@ describe.skipIf(!DATABASE_URL)('pg-ceiling reference', () => {
     expect(result.connections).toBe(2);
     expect(result.batch).toBe(5);
     expect(result.rowsPerSec).toBeGreaterThan(0);
+    // CI's Postgres runs on this machine, so its CPU per row is read from /proc.
+    if (isLocalDatabase(DATABASE_URL!)) expect(result.postgresCpuUsPerRow).toBeGreaterThan(0);
     await expectNoBenchDatabasesLeft(DATABASE_URL!);
+  });
+});
+
+describe('isLocalDatabase', () => {
+  it('takes loopback hosts and Unix sockets as this machine, and anything else as another', () => {
+    for (const url of ['postgres://postgres@127.0.0.1:5432/test', 'postgres://u@localhost/db', 'postgres://u@[::1]:5432/db', 'postgres://%2Fvar%2Frun%2Fpostgresql/db']) {
+      expect(isLocalDatabase(url), url).toBe(true);
+    }
+    for (const url of ['postgres://u@db.internal:5432/db', 'postgres://u@10.0.0.5/db', 'not a url']) expect(isLocalDatabase(url), url).toBe(false);
   });
 });

@@ -3,6 +3,7 @@ import { createLogger, loadConfig, migrate, openDatabase } from '@chorus/core';
 import type { LoadConnection } from '../clients/connection.js';
 import { stampedText } from '../clients/payload.js';
 import { DeliveryMeter, limitNote, sleep, WindowMeter } from '../meter.js';
+import { postgresCpuWindow } from '../proc-stats.js';
 import type { Progress } from '../progress.js';
 import type { ResultRow } from '../results.js';
 import { percentileOf, round } from '../stats.js';
@@ -63,11 +64,13 @@ export async function runPersistence(targetOptions: TargetOptions, options: Pers
     await sleep(1000);
     const stored0 = stored;
     window.start();
+    const postgresCpu = targetOptions.databaseUrl ? postgresCpuWindow(targetOptions.databaseUrl) : () => undefined;
     for (let s = 0; s < options.seconds; s++) {
       await sleep(1000);
       progress.update(`${label}: ${Math.round((stored - stored0) / (s + 1)).toLocaleString('en-US')} stored messages/s`);
     }
     const w = window.stop();
+    const postgresSeconds = postgresCpu();
     const storedPerSec = (stored - stored0) / w.seconds;
     running = false;
     await sleep(500);
@@ -97,6 +100,8 @@ export async function runPersistence(targetOptions: TargetOptions, options: Pers
       extra: {
         storedPerSec: Math.round(storedPerSec),
         serverCpuMsPerStored: round((w.serverCpuSeconds * 1000) / Math.max(1, stored - stored0), 3),
+        // Everything Chorus had Postgres do in the window (appends, the push worker's rounds), per message.
+        ...(postgresSeconds !== undefined ? { postgresCpuUsPerStored: round((postgresSeconds * 1e6) / Math.max(1, stored - stored0), 1) } : {}),
         historyMessages: options.historyMessages,
         historyP50Ms: round(percentileOf(samples, 0.5)),
         historyP99Ms: round(percentileOf(samples, 0.99)),
@@ -125,7 +130,12 @@ export async function runPersistence(targetOptions: TargetOptions, options: Pers
       messageBytes: options.messageBytes,
     });
     const storedPerSec = Number(row.extra!.storedPerSec);
-    row.extra = { ...row.extra, pgCeilingPerSec: ceiling.rowsPerSec, vsPgCeiling: round(storedPerSec / Math.max(1, ceiling.rowsPerSec), 2) };
+    row.extra = {
+      ...row.extra,
+      pgCeilingPerSec: ceiling.rowsPerSec,
+      vsPgCeiling: round(storedPerSec / Math.max(1, ceiling.rowsPerSec), 2),
+      ...(ceiling.postgresCpuUsPerRow !== undefined ? { pgCeilingPostgresCpuUsPerRow: ceiling.postgresCpuUsPerRow } : {}),
+    };
     row.notes!.push(`pg-ceiling: ${ceiling.connections} connections (Chorus's pool), ${ceiling.batch} messages per INSERT (Chorus's SENDs in flight per pool connection)`);
     progress.log(`${label}: pg-ceiling ${ceiling.rowsPerSec} messages/s; Chorus at ${row.extra.vsPgCeiling}× of it`);
   } catch (err) {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { stampedText } from '../clients/payload.js';
 import { sleep } from '../meter.js';
+import { postgresCpuWindow } from '../proc-stats.js';
 import { STORE_SQL } from '../servers/store-sql.mjs';
 import { createReferenceDatabase } from '../targets/reference-database.js';
 
@@ -19,6 +20,8 @@ export interface PgCeilingOptions {
 
 export interface PgCeilingResult {
   rowsPerSec: number;
+  /** Postgres's CPU per stored row, µs (a local Postgres only). */
+  postgresCpuUsPerRow?: number;
   connections: number;
   batch: number;
 }
@@ -73,11 +76,19 @@ export async function runPgCeiling(options: PgCeilingOptions): Promise<PgCeiling
     await sleep(1000);
     const stored0 = stored;
     const t0 = performance.now();
+    const postgresCpu = postgresCpuWindow(options.databaseUrl);
     await sleep(options.seconds * 1000);
     const rowsPerSec = (stored - stored0) / ((performance.now() - t0) / 1000);
+    const postgresSeconds = postgresCpu();
+    const rows = stored - stored0;
     running = false;
     await Promise.all(loops);
-    return { rowsPerSec: Math.round(rowsPerSec), connections: options.connections, batch: options.batch };
+    return {
+      rowsPerSec: Math.round(rowsPerSec),
+      ...(postgresSeconds !== undefined && rows > 0 ? { postgresCpuUsPerRow: Math.round((postgresSeconds * 1e7) / rows) / 10 } : {}),
+      connections: options.connections,
+      batch: options.batch,
+    };
   } finally {
     await Promise.all(clients.map((c) => c.end().catch(() => undefined)));
     await database.drop();
