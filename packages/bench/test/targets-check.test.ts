@@ -52,4 +52,16 @@ describe('checkTargets', () => {
     expect(byGoal(checks, 'many rooms: CPU per delivery, Chorus ≤ 2.5')).toMatchObject({ value: 'not measured', met: null });
     expect(byGoal(checks, 'fan-out CPU per delivery (same rate): Chorus')).toMatchObject({ value: 'not measured', met: null });
   });
+
+  it('judges idle CPU at 100k by the slope, or by the upper bound when the no-connection baseline read higher', () => {
+    const idle = (extra: Record<string, number>): ResultRow[] => [{ scenario: 'idle', target: 'chorus', rssKbPerConn: 3.5, extra: { connections: 10_000, ...extra } }];
+    const goal = '100k idle connections: heart-beats + presence';
+    const slope = checkTargets(idle({ idleCpuPctOfCore: 3.66, idleCpuPctOfCoreNoConnections: 1.4, idleCoresAt100kConnections: 0.226, idleCoresAt100kUpperBound: 0.366 }), { cores: 2 });
+    expect(byGoal(slope, goal)).toMatchObject({ value: '0.23 cores', met: true });
+    const noisy = checkTargets(idle({ idleCpuPctOfCore: 2.26, idleCpuPctOfCoreNoConnections: 2.4, idleCoresAt100kConnections: 0, idleCoresAt100kUpperBound: 0.226 }), { cores: 2 });
+    expect(byGoal(noisy, goal)).toMatchObject({ value: '0.23 cores', met: true });
+    expect(byGoal(noisy, goal).goal).toContain('upper bound');
+    const over = checkTargets(idle({ idleCpuPctOfCore: 4, idleCpuPctOfCoreNoConnections: 5, idleCoresAt100kConnections: 0, idleCoresAt100kUpperBound: 0.4 }), { cores: 2 });
+    expect(byGoal(over, goal)).toMatchObject({ value: '0.40 cores', met: false });
+  });
 });

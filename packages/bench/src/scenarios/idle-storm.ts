@@ -194,12 +194,16 @@ export async function runIdleAndStorm(target: Target, options: IdleStormOptions,
  * Idle CPU that the connections cost (heart-beats, presence, their garbage): the process's idle CPU
  * less its CPU with no connection, per 10,000 connections, and that slope taken to 100,000 (the issue's
  * one-process scale), in cores. A projection wherever fewer connections were measured.
+ * `idleCoresAt100kUpperBound` counts all of the process's idle CPU as the connections': the figure
+ * to judge by when the slope is lost in noise (the no-connection baseline can read higher than the
+ * idle window when the connections cost less than the machine's neighbours move it).
  */
-function perConnectionIdleCpu(idleCores: number, quietCores: number, connections: number): Record<string, number> {
+export function perConnectionIdleCpu(idleCores: number, quietCores: number, connections: number): Record<string, number> {
   const perConnection = Math.max(0, idleCores - quietCores) / connections;
   return {
     idleCpuPctOfCoreNoConnections: round(quietCores * 100, 2),
     idleCpuPctOfCorePer10kConnections: round(perConnection * 10_000 * 100, 2),
     idleCoresAt100kConnections: round(perConnection * 100_000, 3),
+    idleCoresAt100kUpperBound: round((idleCores / connections) * 100_000, 3),
   };
 }
