@@ -8,16 +8,22 @@ export interface ProcSample {
   rssBytes: number;
 }
 
+/** user + system CPU seconds in a /proc/<pid>/stat line. */
+function statCpuSeconds(stat: string): number {
+  // Fields after the command name (which may contain spaces) start after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** The command name in a /proc/<pid>/stat line (between the first '(' and the last ')'). */
+const statCommand = (stat: string): string => stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+
 /** CPU (from /proc/<pid>/stat) and RSS (from /proc/<pid>/status) of one process. */
 export function sampleProcess(pid: number): ProcSample {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may contain spaces) start after the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const utime = Number(fields[11]);
-  const stime = Number(fields[12]);
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const rss = /VmRSS:\s+(\d+) kB/.exec(status);
-  return { cpuSeconds: (utime + stime) / CLOCK_TICKS, rssBytes: rss ? Number(rss[1]) * 1024 : 0 };
+  return { cpuSeconds: statCpuSeconds(stat), rssBytes: rss ? Number(rss[1]) * 1024 : 0 };
 }
 
 /** Sums samples of several processes (two replicas, or a server plus its broker). */
@@ -51,7 +57,7 @@ export function loadAverage(): string {
  * bench-anywhere's bundled server). Undefined where /proc shows none (another host, macOS).
  */
 export function postgresCpuSeconds(): number | undefined {
-  let ticks = 0;
+  let seconds = 0;
   let found = false;
   let pids: string[];
   try {
@@ -67,13 +73,11 @@ export function postgresCpuSeconds(): number | undefined {
     } catch {
       continue; // exited since the listing
     }
-    const close = stat.lastIndexOf(')');
-    if (stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') continue;
-    const fields = stat.slice(close + 2).split(' ');
-    ticks += Number(fields[11]) + Number(fields[12]);
+    if (statCommand(stat) !== 'postgres') continue;
+    seconds += statCpuSeconds(stat);
     found = true;
   }
-  return found ? ticks / CLOCK_TICKS : undefined;
+  return found ? seconds : undefined;
 }
 
 /** Whether a postgres:// URL names a server on this machine (loopback or a Unix socket). */
@@ -87,11 +91,12 @@ export function isLocalDatabase(databaseUrl: string): boolean {
 }
 
 /**
- * Measures Postgres's CPU over a window: call the result at its end. Undefined where unknown,
- * and always for a database on another host (a local Postgres would be the wrong one).
+ * Measures the CPU of the Postgres at `databaseUrl` over a window: call the result at its end.
+ * Undefined where unknown, and always for a database on another host (a local Postgres would be
+ * the wrong one).
  */
-export function postgresCpuWindow(databaseUrl?: string): () => number | undefined {
-  if (databaseUrl !== undefined && !isLocalDatabase(databaseUrl)) return () => undefined;
+export function postgresCpuWindow(databaseUrl: string): () => number | undefined {
+  if (!isLocalDatabase(databaseUrl)) return () => undefined;
   const start = postgresCpuSeconds();
   return () => {
     const end = postgresCpuSeconds();

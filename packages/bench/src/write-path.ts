@@ -57,7 +57,7 @@ async function setUp(baseUrl: string, connections: number, members: number): Pro
 }
 
 /** Runs `write(k)` in `connections` loops (loop k owns rooms k, k + n, …); returns messages/s. */
-async function measure(connections: number, batch: number, seconds: number, write: (k: number, next: () => number) => Promise<void>) {
+async function measure(databaseUrl: string, connections: number, batch: number, seconds: number, write: (k: number, next: () => number) => Promise<void>) {
   let stored = 0;
   let running = true;
   const loops = Array.from({ length: connections }, async (_, k) => {
@@ -71,7 +71,7 @@ async function measure(connections: number, batch: number, seconds: number, writ
   await sleep(1000);
   const stored0 = stored;
   const cpu0 = process.cpuUsage();
-  const postgresCpu = postgresCpuWindow(process.env.DATABASE_URL);
+  const postgresCpu = postgresCpuWindow(databaseUrl);
   const t0 = performance.now();
   await sleep(seconds * 1000);
   const elapsed = (performance.now() - t0) / 1000;
@@ -99,7 +99,7 @@ async function main(): Promise<void> {
 
   const chorus = await setUp(baseUrl, connections, members);
   try {
-    const result = await measure(connections, batch, seconds, async (_k, next) => {
+    const result = await measure(baseUrl, connections, batch, seconds, async (_k, next) => {
       const inputs: NewMemberMessage[] = [];
       for (let i = 0; i < batch; i++) {
         const j = next();
@@ -126,7 +126,7 @@ async function main(): Promise<void> {
     const { rows: roomSeqs } = await clients[0]!.query<{ id: string; last_seq: string }>('SELECT id, last_seq FROM rooms');
     const lastSeq = new Map(roomSeqs.map((r) => [r.id, Number(r.last_seq)]));
     const seqs = ceiling.roomIds.map((id) => lastSeq.get(id)!);
-    const result = await measure(connections, batch, seconds, async (k, next) => {
+    const result = await measure(baseUrl, connections, batch, seconds, async (k, next) => {
       const ids: string[] = [];
       const rooms: string[] = [];
       const seq: number[] = [];

@@ -103,8 +103,9 @@ export function checkTargets(rows: ResultRow[], context: TargetContext): TargetC
   // window (the slope is then noise, not zero): all the idle CPU counted as the connections' instead.
   const slope = ic?.extra?.idleCoresAt100kConnections as number | undefined;
   const upperBound = ic?.extra?.idleCoresAt100kUpperBound as number | undefined;
-  const baselineAbove = (ic?.extra?.idleCpuPctOfCoreNoConnections as number | undefined) ?? -1;
-  const useBound = upperBound !== undefined && baselineAbove >= ((ic?.extra?.idleCpuPctOfCore as number | undefined) ?? Infinity);
+  const baseline = ic?.extra?.idleCpuPctOfCoreNoConnections as number | undefined;
+  const idleWindow = ic?.extra?.idleCpuPctOfCore as number | undefined;
+  const useBound = upperBound !== undefined && baseline !== undefined && idleWindow !== undefined && baseline >= idleWindow;
   add(
     `100k idle connections: heart-beats + presence ≤ 0.3 core (${idleConnections !== undefined && idleConnections < 100_000 ? `projected from ${idleConnections.toLocaleString('en-US')}` : 'measured'}${useBound ? '; upper bound: the no-connection baseline read higher than the idle window' : ''})`,
     useBound ? upperBound : slope,

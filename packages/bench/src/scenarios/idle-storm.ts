@@ -198,7 +198,7 @@ export async function runIdleAndStorm(target: Target, options: IdleStormOptions,
  * to judge by when the slope is lost in noise (the no-connection baseline can read higher than the
  * idle window when the connections cost less than the machine's neighbours move it).
  */
-export function perConnectionIdleCpu(idleCores: number, quietCores: number, connections: number): Record<string, number> {
+function perConnectionIdleCpu(idleCores: number, quietCores: number, connections: number): Record<string, number> {
   const perConnection = Math.max(0, idleCores - quietCores) / connections;
   return {
     idleCpuPctOfCoreNoConnections: round(quietCores * 100, 2),
