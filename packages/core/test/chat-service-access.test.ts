@@ -63,6 +63,29 @@ describe.each(storeBackends())('batched room access checks (%s)', (backend) => {
     expect(await after).toBe('forbidden');
   });
 
+  it('reads a history page beside the access check, but answers only what the check allows', async () => {
+    const owner = await newUser();
+    const outsider = await newUser();
+    const open = await newRoom(owner);
+    const secret = await newRoom(owner, true);
+    await fx.chat.send(actor(owner), open.id, 'first', 'http');
+    expect((await fx.chat.history(actor(owner), open.id, { limit: 10 })).map((m) => m.text)).toContain('first');
+    expect(await outcome(fx.chat.history(actor(outsider), open.id, { limit: 10 }))).toBe('forbidden');
+    expect(await outcome(fx.chat.history(actor(outsider), secret.id, { limit: 10 }))).toBe('not_found');
+    // A page that fails: its error reaches members only; others get the check's answer, and the
+    // page's rejection is handled either way (an unhandled one would fail this test).
+    expect(await outcome(fx.chat.history(actor(owner), open.id, { limit: 0 }))).toBe('bad_request');
+    expect(await outcome(fx.chat.history(actor(outsider), open.id, { limit: 0 }))).toBe('forbidden');
+    expect(await outcome(fx.chat.history(actor(outsider), secret.id, { limit: 0 }))).toBe('not_found');
+    const pages = vi.spyOn(fx.store, 'listMessages').mockRejectedValue(new ChorusError('unavailable', 'database unavailable'));
+    try {
+      expect(await outcome(fx.chat.history(actor(outsider), secret.id, { limit: 10 }))).toBe('not_found');
+      expect(await outcome(fx.chat.history(actor(owner), open.id, { limit: 10 }))).toBe('unavailable');
+    } finally {
+      pages.mockRestore();
+    }
+  });
+
   it('fails every check of a batch alike when the store is unavailable, then recovers', async () => {
     const owner = await newUser();
     const room = await newRoom(owner);

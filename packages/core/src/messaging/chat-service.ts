@@ -316,8 +316,13 @@ export class ChatService {
   }
 
   async history(actor: Actor, roomId: string, query: HistoryQuery): Promise<Message[]> {
+    // The page is read beside the access check rather than after it: one round trip instead of
+    // two on every room opened and scrolled. Nothing of it is returned or thrown unless the check
+    // passes (a page error is only seen after it; the check's own error comes first).
+    const page = this.#store.listMessages(roomId, query);
+    page.catch(() => undefined);
     const room = await this.requireMember(actor, roomId);
-    const messages = await this.#store.listMessages(roomId, query);
+    const messages = await page;
     const shown = room.kind === 'direct' ? hideBlockedPeer(messages, await this.#store.getDirectState(roomId, actor.id)) : messages;
     return this.#markOwnReactions(actor, shown);
   }
