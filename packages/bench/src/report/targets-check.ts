@@ -59,6 +59,7 @@ export function checkTargets(rows: ResultRow[], context: TargetContext): TargetC
   add('persistence: stored messages/s ≥ 0.8 × the pg-ceiling reference', p?.extra?.vsPgCeiling as number | undefined, (v) => v >= 0.8);
   add('persistence: ≥ 20,000 stored messages/s with receipts (2 × the 16-core figure of 2026-12-04)', p?.extra?.storedPerSec as number | undefined, (v) => v >= 20_000, { unit: ' msg/s', digits: 0, manyCores: true });
   add('persistence: 50-message history page p99 ≤ 5 ms on a 1M-message room', p?.extra?.historyP99Ms as number | undefined, (v) => v <= 5, { unit: ' ms' });
+  report('persistence: p99 of a no-op request (GET /healthz) by the same client, one after each history page', p?.extra?.noopRequestP99Ms as number | undefined, { unit: ' ms' });
 
   const mc = find(rows, 'many-rooms', 'chorus');
   const mw = find(rows, 'many-rooms', 'ws-ceiling');

@@ -80,6 +80,9 @@ export async function runPersistence(targetOptions: TargetOptions, options: Pers
     await target.adoptRoom('history', historyRoomId);
     const token = target.firstUserToken;
     const samples: number[] = [];
+    // The same client's no-op request (GET /healthz: no token, no database), one after each page:
+    // the floor under any request's latency on this machine, as the ws-ceiling is under fan-out's.
+    const noopSamples: number[] = [];
     for (let i = 0; i < options.historyRequests; i++) {
       const before = 51 + Math.floor(Math.random() * (options.historyMessages - 50));
       const t0 = performance.now();
@@ -87,6 +90,11 @@ export async function runPersistence(targetOptions: TargetOptions, options: Pers
       const body = (await res.json()) as { messages?: unknown[] };
       samples.push(performance.now() - t0);
       if (!res.ok || body.messages?.length !== 50) throw new Error(`history page: ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
+      const n0 = performance.now();
+      const noop = await fetch(`${target.url()}/healthz`);
+      await noop.arrayBuffer();
+      noopSamples.push(performance.now() - n0);
+      if (!noop.ok) throw new Error(`GET /healthz: ${noop.status}`);
       if (i % 50 === 0) progress.update(`${label}: history page ${i}/${options.historyRequests}`);
     }
     const notes: string[] = [];
@@ -106,6 +114,8 @@ export async function runPersistence(targetOptions: TargetOptions, options: Pers
         historyP50Ms: round(percentileOf(samples, 0.5)),
         historyP99Ms: round(percentileOf(samples, 0.99)),
         historyMaxMs: round(Math.max(...samples)),
+        noopRequestP50Ms: round(percentileOf(noopSamples, 0.5)),
+        noopRequestP99Ms: round(percentileOf(noopSamples, 0.99)),
       },
       notes,
     };
