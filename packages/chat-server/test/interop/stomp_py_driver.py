@@ -7,9 +7,14 @@ with its default tolerance (heart_beat_receive_scale 1.5).
 Usage: stomp_py_driver.py HOST PORT TOKEN HEARTBEAT_MS
 """
 import json
+import os
 import sys
+import threading
 
 import stomp
+
+# Set when stomp.py reports the connection closed (its receiver thread calls on_disconnected).
+closed = threading.Event()
 
 
 def emit(event):
@@ -32,6 +37,7 @@ class Listener(stomp.ConnectionListener):
 
     def on_disconnected(self):
         emit({"ev": "disconnected"})
+        closed.set()
 
     def on_heartbeat_timeout(self):
         emit({"ev": "heartbeat_timeout"})
@@ -58,7 +64,13 @@ def main():
             break
     if conn.is_connected():
         conn.disconnect()
+    closed.wait(5)
 
 
 if __name__ == "__main__":
     main()
+    # stomp.py's receiver and heart-beat threads are daemons: leaving through interpreter
+    # shutdown while one of them writes to stdout aborts Python ("could not acquire lock for
+    # <stdout> at interpreter shutdown"). Its events are all written by now; leave at once.
+    sys.stdout.flush()
+    os._exit(0)
