@@ -63,7 +63,7 @@ describe.each(storeBackends())('batched room access checks (%s)', (backend) => {
     expect(await after).toBe('forbidden');
   });
 
-  it('reads a history page beside the access check, but answers only what the check allows', async () => {
+  it('reads a history page only for those the access check lets in, and reports the check first', async () => {
     const owner = await newUser();
     const outsider = await newUser();
     const open = await newRoom(owner);
@@ -72,8 +72,7 @@ describe.each(storeBackends())('batched room access checks (%s)', (backend) => {
     expect((await fx.chat.history(actor(owner), open.id, { limit: 10 })).map((m) => m.text)).toContain('first');
     expect(await outcome(fx.chat.history(actor(outsider), open.id, { limit: 10 }))).toBe('forbidden');
     expect(await outcome(fx.chat.history(actor(outsider), secret.id, { limit: 10 }))).toBe('not_found');
-    // A page that fails: its error reaches members only; others get the check's answer, and the
-    // page's rejection is handled either way (an unhandled one would fail this test).
+    // A page that fails: its error reaches members only; others get the check's answer.
     expect(await outcome(fx.chat.history(actor(owner), open.id, { limit: 0 }))).toBe('bad_request');
     expect(await outcome(fx.chat.history(actor(outsider), open.id, { limit: 0 }))).toBe('forbidden');
     expect(await outcome(fx.chat.history(actor(outsider), secret.id, { limit: 0 }))).toBe('not_found');
@@ -81,6 +80,11 @@ describe.each(storeBackends())('batched room access checks (%s)', (backend) => {
     try {
       expect(await outcome(fx.chat.history(actor(outsider), secret.id, { limit: 10 }))).toBe('not_found');
       expect(await outcome(fx.chat.history(actor(owner), open.id, { limit: 10 }))).toBe('unavailable');
+      // A refused request costs its check, never a page read.
+      pages.mockClear();
+      expect(await outcome(fx.chat.history(actor(outsider), open.id, { limit: 200 }))).toBe('forbidden');
+      expect(await outcome(fx.chat.history(actor(outsider), secret.id, { limit: 200 }))).toBe('not_found');
+      expect(pages).not.toHaveBeenCalled();
     } finally {
       pages.mockRestore();
     }
