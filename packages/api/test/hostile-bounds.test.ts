@@ -35,6 +35,18 @@ describe('bounds of the newer routes against one hostile user', () => {
     expect((await api.call('PATCH', '/api/me/settings', { token: alice.token, json: {} })).status).toBe(200);
   });
 
+  it('history pages have a per-user budget, refused requests included', async () => {
+    const { historyReadBurst } = api.config.limits;
+    const page = (token: string, room: string) => api.call('GET', `/api/rooms/${room}/messages?limit=200`, { token });
+    const answered = await Promise.all(Array.from({ length: historyReadBurst }, () => page(alice.token, roomId)));
+    expect(answered.map((r) => r.status)).toEqual(answered.map(() => 200));
+    const refused = await page(alice.token, roomId);
+    expectError(refused, 429, 'rate_limited');
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    // Another user's budget is their own (bob is not a member: his answer is still the access check's).
+    expectError(await page(bob.token, roomId), 403, 'forbidden');
+  });
+
   it('user search: query length and result count bounded, LIKE wildcards match only themselves', async () => {
     expectError(await api.call('GET', `/api/users?q=${'a'.repeat(USER_SEARCH_MAX_QUERY + 1)}`, { token: alice.token }), 400, 'validation_failed');
     expectError(await api.call('GET', `/api/users?q=a&limit=${USER_SEARCH_MAX_RESULTS + 1}`, { token: alice.token }), 400, 'validation_failed');

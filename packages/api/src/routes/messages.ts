@@ -32,6 +32,19 @@ export const messageRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
       rateLimited('sending too fast; slow down', Math.max(1, Math.ceil(context.ttl / 1000))),
   };
 
+  // History pages read up to 200 messages each: without a budget one user flooding them (64 in
+  // flight) slowed every other user's sends about tenfold (docs/hardening.md). Same shape as the
+  // send budget: HISTORY_READ_BURST pages per window of burst/rate seconds.
+  const { historyReadBurst, historyReadRatePerSecond } = config.limits;
+  const historyRateLimit = {
+    max: historyReadBurst,
+    timeWindow: Math.ceil((historyReadBurst / historyReadRatePerSecond) * 1000),
+    hook: 'preHandler' as const,
+    keyGenerator: (request: FastifyRequest) => `history|${actorOf(request).id}`,
+    errorResponseBuilder: (_request: FastifyRequest, context: { ttl: number }) =>
+      rateLimited('reading history too fast; slow down', Math.max(1, Math.ceil(context.ttl / 1000))),
+  };
+
   const SendBody = Type.Object(
     // Length is checked by ChatService (413 above the limit), the same rule as a STOMP SEND.
     {
@@ -49,6 +62,7 @@ export const messageRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
     '/api/rooms/:id/messages',
     {
       onRequest: app.authenticate,
+      config: { rateLimit: historyRateLimit },
       schema: {
         tags: ['messages'],
         summary: 'Room history, ascending by seq (members only)',
@@ -56,7 +70,7 @@ export const messageRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, {
         security: bearerAuth,
         params: RoomIdParams,
         querystring: HistoryQuery,
-        response: { 200: Type.Object({ messages: Type.Array(Message) }), ...errorResponses(400, 401, 403, 404) },
+        response: { 200: Type.Object({ messages: Type.Array(Message) }), ...errorResponses(400, 401, 403, 404, 429) },
       },
     },
     async (request) => {

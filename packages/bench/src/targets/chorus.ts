@@ -86,6 +86,9 @@ export class ChorusTarget implements Target {
             // so the per-user subscribe limit is raised too; per-connection limits still apply.
             SUBSCRIBE_RATE_PER_SECOND: '100000',
             SUBSCRIBE_BURST: '1000000',
+            // The persistence scenario reads 500 history pages back to back as one user.
+            HISTORY_READ_RATE_PER_SECOND: '100000',
+            HISTORY_READ_BURST: '1000000',
             // Setup signs up users and creates rooms from one address through the REST api.
             SIGNUPS_PER_HOUR: '1000000',
             PASSWORD_HASH_QUEUE: '10000',

@@ -69,6 +69,9 @@ export interface ChorusConfig {
     /** POST /api/rooms/:id/messages, per user (defaults to the STOMP values). */
     httpSendRatePerSecond: number;
     httpSendBurst: number;
+    /** GET /api/rooms/:id/messages (history pages), per user: each reads up to 200 messages. */
+    historyReadRatePerSecond: number;
+    historyReadBurst: number;
     subscribeRatePerSecond: number;
     subscribeBurst: number;
     loginAttemptsPerMinute: number;
@@ -198,6 +201,8 @@ export function loadConfig(env: Env = process.env): ChorusConfig {
       sendBurst,
       httpSendRatePerSecond: int(env, 'HTTP_SEND_RATE_PER_SECOND', sendRatePerSecond, 1, 100_000),
       httpSendBurst: int(env, 'HTTP_SEND_BURST', sendBurst, 1, 1_000_000),
+      historyReadRatePerSecond: int(env, 'HISTORY_READ_RATE_PER_SECOND', 20, 1, 100_000),
+      historyReadBurst: int(env, 'HISTORY_READ_BURST', 100, 1, 1_000_000),
       subscribeRatePerSecond: int(env, 'SUBSCRIBE_RATE_PER_SECOND', 20, 1, 100_000),
       subscribeBurst: int(env, 'SUBSCRIBE_BURST', 100, 1, 1_000_000),
       loginAttemptsPerMinute: int(env, 'LOGIN_ATTEMPTS_PER_MINUTE', 10, 1, 100_000),
