@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { badRequest, notFound, payloadTooLarge, rateLimited, unavailable, type StoredAttachment } from '@chorus/core';
+import { badRequest, notFound, payloadTooLarge, unavailable, type StoredAttachment } from '@chorus/core';
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
@@ -10,6 +10,7 @@ import { parseRange } from '../attachments/ranges.js';
 import { storeUpload } from '../attachments/upload.js';
 import type { RouteDeps } from '../deps.js';
 import { actorOf } from '../plugins/authenticate.js';
+import { userRateLimit } from '../plugins/user-rate-limit.js';
 import { Attachment, bearerAuth, errorResponses, RoomIdParams } from '../schemas.js';
 
 /** Room for the multipart envelope (boundaries, part headers) on top of the file itself. */
@@ -50,14 +51,12 @@ export const attachmentRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app
     throwFileSizeLimit: false,
   });
 
-  const uploadRateLimit = {
-    max: limits.uploadBurst,
-    timeWindow: Math.ceil((limits.uploadBurst / limits.uploadsPerMinute) * 60_000),
-    hook: 'preHandler' as const,
-    keyGenerator: (request: FastifyRequest) => `upload|${actorOf(request).id}`,
-    errorResponseBuilder: (_request: FastifyRequest, context: { ttl: number }) =>
-      rateLimited('uploading too fast; slow down', Math.max(1, Math.ceil(context.ttl / 1000))),
-  };
+  const uploadRateLimit = userRateLimit({
+    key: 'upload',
+    burst: limits.uploadBurst,
+    windowMs: Math.ceil((limits.uploadBurst / limits.uploadsPerMinute) * 60_000),
+    message: 'uploading too fast; slow down',
+  });
 
   const objectsOrThrow = () => {
     if (!deps.objects) throw unavailable('file storage is not configured');

@@ -1,9 +1,8 @@
-import { rateLimited } from '@chorus/core';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { RouteDeps } from '../deps.js';
 import { actorOf } from '../plugins/authenticate.js';
+import { sendRateLimitFor, userRateLimit, windowForRate } from '../plugins/user-rate-limit.js';
 import { bearerAuth, errorResponses, Message, RoomIdParams } from '../schemas.js';
 
 const MessageParams = Type.Object({
@@ -18,32 +17,19 @@ const HistoryQuery = Type.Object({
 });
 
 export const messageRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { chat, config }) => {
-  // HTTP sends have a per-user budget like STOMP SENDs, so REST is no way around the limit:
-  // HTTP_SEND_BURST requests per window of burst/rate seconds (counted in Redis when the api
-  // has REDIS_URL, see app.ts).
-  const { httpSendBurst, httpSendRatePerSecond } = config.limits;
-  const sendRateLimit = {
-    max: httpSendBurst,
-    timeWindow: Math.ceil((httpSendBurst / httpSendRatePerSecond) * 1000),
-    // After authentication, so the key is the user rather than the address.
-    hook: 'preHandler' as const,
-    keyGenerator: (request: FastifyRequest) => `send|${actorOf(request).id}`,
-    errorResponseBuilder: (_request: FastifyRequest, context: { ttl: number }) =>
-      rateLimited('sending too fast; slow down', Math.max(1, Math.ceil(context.ttl / 1000))),
-  };
+  // Per-user budgets, counted in Redis when the api has REDIS_URL (see app.ts).
+  const sendRateLimit = sendRateLimitFor(config.limits);
+  const { historyReadBurst, historyReadRatePerSecond } = config.limits;
 
   // History pages read up to 200 messages each: without a budget one user flooding them (64 in
   // flight) slowed every other user's sends about tenfold (docs/hardening.md). Same shape as the
   // send budget: HISTORY_READ_BURST pages per window of burst/rate seconds.
-  const { historyReadBurst, historyReadRatePerSecond } = config.limits;
-  const historyRateLimit = {
-    max: historyReadBurst,
-    timeWindow: Math.ceil((historyReadBurst / historyReadRatePerSecond) * 1000),
-    hook: 'preHandler' as const,
-    keyGenerator: (request: FastifyRequest) => `history|${actorOf(request).id}`,
-    errorResponseBuilder: (_request: FastifyRequest, context: { ttl: number }) =>
-      rateLimited('reading history too fast; slow down', Math.max(1, Math.ceil(context.ttl / 1000))),
-  };
+  const historyRateLimit = userRateLimit({
+    key: 'history',
+    burst: historyReadBurst,
+    windowMs: windowForRate(historyReadBurst, historyReadRatePerSecond),
+    message: 'reading history too fast; slow down',
+  });
 
   const SendBody = Type.Object(
     // Length is checked by ChatService (413 above the limit), the same rule as a STOMP SEND.

@@ -1,10 +1,9 @@
-import { rateLimited } from '@chorus/core';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { RouteDeps } from '../deps.js';
 import { actorOf } from '../plugins/authenticate.js';
 import { budget } from '../plugins/budget.js';
+import { sendRateLimitFor } from '../plugins/user-rate-limit.js';
 import { bearerAuth, errorResponses, Reaction, Uuid } from '../schemas.js';
 
 const ReactionParams = Type.Object({
@@ -23,15 +22,7 @@ const Settings = Type.Object({ notifyMentionsWhenMuted: Type.Boolean({ descripti
 /** Reactions on messages and the caller's settings (docs/conversations.md). */
 export const reactionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { chat, config }) => {
   // Reactions are room events: they pay from the caller's send budget (the key messages use).
-  const { httpSendBurst, httpSendRatePerSecond } = config.limits;
-  const sendRateLimit = {
-    max: httpSendBurst,
-    timeWindow: Math.ceil((httpSendBurst / httpSendRatePerSecond) * 1000),
-    hook: 'preHandler' as const,
-    keyGenerator: (request: FastifyRequest) => `send|${actorOf(request).id}`,
-    errorResponseBuilder: (_request: FastifyRequest, context: { ttl: number }) =>
-      rateLimited('sending too fast; slow down', Math.max(1, Math.ceil(context.ttl / 1000))),
-  };
+  const sendRateLimit = sendRateLimitFor(config.limits);
   const route = { onRequest: app.authenticate, config: { rateLimit: sendRateLimit } };
   const schema = { tags: ['messages'], security: bearerAuth, params: ReactionParams, response: { 200: ReactionsAnswer, ...errorResponses(400, 401, 403, 404, 409, 429) } };
 
